@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The journald handler: one iovec per field, built straight from the record
+ * in the thread's scratch buffer, sent with sd_journal_sendv(). A record that
+ * journald does not take goes to stderr, and is counted. */
+
+#define SD_JOURNAL_SUPPRESS_LOCATION /* the location is the caller's, not ours */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+
+#include "trail-private.h"
+
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+struct journald_handler {
+        trail_handler base;
+        bool automatic;    /* trail_handler_auto(): stderr is a sink, not a failure */
+        bool reported;     /* the once-only failure report was written */
+};
+
+/* sd_journal_sendv() returns 0 when the socket does not exist ("fail
+ * silently if the journal is not available"): a record sent then would be
+ * lost without a trace, so look first. */
+static bool journald_present(void) {
+        struct stat st;
+        return stat(JOURNAL_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static const struct iovec priority_iov[] = {
+#define P(n) { (void *) "PRIORITY=" #n, STRLEN("PRIORITY=" #n) }
+        P(0), P(1), P(2), P(3), P(4), P(5), P(6), P(7),
+#undef P
+};
+
+#define TRAIL_OWN_FIELDS 9
+
+static char *put(char *p, const char *s, size_t n) {
+        memcpy(p, s, n);
+        return p + n;
+}
+
+/* Renders the record into iovecs; returns their number or a negative errno. */
+static int journald_render(struct tls_state *t, const struct trail_record *r) {
+        const trail_source *src = r->src;
+        size_t n_iov = TRAIL_OWN_FIELDS + r->n_fields, bound;
+        struct iovec *iov;
+        char *p;
+
+        if (n_iov > t->iov_cap) {
+                iov = realloc(t->iov, n_iov * sizeof(*iov));
+                if (!iov)
+                        return -ENOMEM;
+                t->iov = iov;
+                t->iov_cap = n_iov;
+        }
+        iov = t->iov;
+
+        bound = STRLEN("SYSLOG_FACILITY=") + 4 + STRLEN("CODE_FILE=") + src->file_len +
+                STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len +
+                STRLEN("TID=") + 12;
+        for (size_t i = 0; i < r->n_fields; i++)
+                bound += r->fields[i].name_len + 1 + rfield_value_bound(&r->fields[i]);
+        es_emptyStr(t->render);
+        if (buf_reserve(&t->render, bound) < 0)
+                return -ENOMEM;
+        p = (char *) es_getBufAddr(t->render);
+
+        const struct ident *ident = ident_get();
+        if (!ident)
+                return -ENOMEM;
+
+        iov[0] = (struct iovec) { (char *) r->message - STRLEN("MESSAGE="),
+                                  STRLEN("MESSAGE=") + r->message_len };
+        iov[1] = priority_iov[r->level];
+        iov[2] = (struct iovec) { (void *) ident->field, ident->len };
+        iov[3] = (struct iovec) { (void *) r->logger->logger_field, r->logger->field_len };
+
+#define FIELD(i, prefix, render)                                 \
+        do {                                                     \
+                char *start_ = p;                                \
+                p = put(p, prefix, STRLEN(prefix));              \
+                render;                                          \
+                iov[i] = (struct iovec) { start_, (size_t) (p - start_) }; \
+        } while (0)
+
+        FIELD(4, "SYSLOG_FACILITY=", p += format_int(p, facility_get()));
+        FIELD(5, "CODE_FILE=", p = put(p, src->file, src->file_len));
+        FIELD(6, "CODE_LINE=", p += format_int(p, src->line));
+        FIELD(7, "CODE_FUNC=", p = put(p, src->func, src->func_len));
+        FIELD(8, "TID=", p += format_int(p, r->tid));
+#undef FIELD
+
+        for (size_t i = 0; i < r->n_fields; i++) {
+                const struct rfield *f = &r->fields[i];
+                char *start = p;
+
+                p = put(p, f->name, f->name_len);
+                *p++ = '=';
+                p += rfield_render_value(f, p);
+                iov[TRAIL_OWN_FIELDS + i] = (struct iovec) { start, (size_t) (p - start) };
+        }
+        return (int) n_iov;
+}
+
+static void report_once(struct journald_handler *j, int error) {
+        char msg[160];
+
+        if (__atomic_exchange_n(&j->reported, true, __ATOMIC_RELAXED))
+                return;
+        int n = snprintf(msg, sizeof(msg),
+                         "trail: journald did not take a record (%s); "
+                         "records go to stderr while it does not\n",
+                         strerror(-error));
+        if (n > 0)
+                (void) !write(STDERR_FILENO, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+}
+
+static int journald_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
+        struct journald_handler *j = (struct journald_handler *) h;
+        struct tls_state *t = tls_state_get();
+        int n, k;
+
+        if (!journald_present()) {
+                if (j->automatic)
+                        return stream_write_text(STDERR_FILENO, r);
+                k = -ENOENT;
+        } else {
+                n = journald_render(t, r);
+                k = n < 0 ? n : sd_journal_sendv(t->iov, n);
+                if (k >= 0)
+                        return 0;
+        }
+
+        report_once(j, k);
+        *fell_back = stream_write_text(STDERR_FILENO, r) >= 0;
+        return k;
+}
+
+static void journald_free(trail_handler *h) {
+        free(h);
+}
+
+static const struct handler_ops journald_ops = {
+        .type = "journald",
+        .emit = journald_emit,
+        .free = journald_free,
+};
+
+static trail_handler *journald_new(bool automatic) {
+        struct journald_handler *j = calloc(1, sizeof(*j));
+
+        if (!j) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        handler_init(&j->base, &journald_ops);
+        j->automatic = automatic;
+        return &j->base;
+}
+
+_public_ trail_handler *trail_handler_journald(void) {
+        return journald_new(false);
+}
+
+/* journald when its socket is there, else stderr; the local syslog step of
+ * DESIGN.md's "journald → local syslog → stderr" comes with the syslog
+ * handler. */
+_public_ trail_handler *trail_handler_auto(void) {
+        return journald_new(true);
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Handlers in general: reference counting, levels, delivery accounting, the
+ * "last resort" handler for records nobody listens to, and the process-wide
+ * flush, statistics and shutdown. */
+
+#include <string.h>
+
+#include "trail-private.h"
+
+void handler_init(trail_handler *h, const struct handler_ops *ops) {
+        h->ops = ops;
+        h->refcount = 1;
+        h->level = TRAIL_DEBUG;
+}
+
+_public_ trail_handler *trail_handler_ref(trail_handler *h) {
+        if (h)
+                __atomic_add_fetch(&h->refcount, 1, __ATOMIC_RELAXED);
+        return h;
+}
+
+_public_ trail_handler *trail_handler_unref(trail_handler *h) {
+        if (h && __atomic_sub_fetch(&h->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+                PROTECT_ERRNO;
+                if (h->ops->flush)
+                        (void) h->ops->flush(h);
+                h->ops->free(h);
+        }
+        return NULL;
+}
+
+_public_ int trail_handler_set_level(trail_handler *h, int level) {
+        if (!h || level < TRAIL_EMERGENCY || level > TRAIL_DEBUG)
+                return -EINVAL;
+        __atomic_store_n(&h->level, level, __ATOMIC_RELAXED);
+        return 0;
+}
+
+void handler_emit(trail_handler *h, const struct trail_record *r) {
+        bool fell_back = false;
+
+        atomic_inc(&h->stats.records);
+        if (h->ops->emit(h, r, &fell_back) >= 0)
+                atomic_inc(&h->stats.delivered);
+        else if (fell_back)
+                atomic_inc(&h->stats.failed);
+        else {
+                atomic_inc(&h->stats.failed);
+                atomic_inc(&h->stats.lost);
+        }
+}
+
+/* ---- Last resort -------------------------------------------------------- */
+
+static trail_handler *last_resort;
+static pthread_once_t last_resort_once = PTHREAD_ONCE_INIT;
+
+static void last_resort_create(void) {
+        __atomic_store_n(&last_resort, trail_handler_auto(), __ATOMIC_RELEASE);
+}
+
+trail_handler *handler_last_resort(void) {
+        trail_handler *h = __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
+        if (_likely_(h))
+                return h;
+        pthread_once(&last_resort_once, last_resort_create);
+        return __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
+}
+
+/* ---- Statistics --------------------------------------------------------- */
+
+static void counters_read(const struct handler_counters *c, trail_stats *s) {
+        s->records += atomic_get(&c->records);
+        s->delivered += atomic_get(&c->delivered);
+        s->failed += atomic_get(&c->failed);
+        s->lost += atomic_get(&c->lost);
+}
+
+_public_ int trail_handler_get_stats(const trail_handler *h, trail_stats *ret) {
+        trail_stats s = {};
+
+        if (!h || !ret)
+                return -EINVAL;
+        counters_read(&h->stats, &s);
+        *ret = s;
+        return 0;
+}
+
+/* Each handler counted once, however many loggers it is attached to. */
+struct stats_walk {
+        trail_stats s;
+        const trail_handler *seen[64];
+        size_t n_seen;
+};
+
+static void stats_add_set(struct handler_set *set, void *userdata) {
+        struct stats_walk *w = userdata;
+
+        for (size_t i = 0; i < set->n; i++) {
+                bool seen = false;
+                for (size_t k = 0; k < w->n_seen && !seen; k++)
+                        seen = w->seen[k] == set->h[i];
+                if (seen)
+                        continue;
+                if (w->n_seen < ELEMENTSOF(w->seen))
+                        w->seen[w->n_seen++] = set->h[i];
+                counters_read(&set->h[i]->stats, &w->s);
+        }
+}
+
+_public_ int trail_get_stats(trail_stats *ret) {
+        struct stats_walk w = {};
+        trail_handler *lr;
+
+        if (!ret)
+                return -EINVAL;
+        loggers_for_each_handler_set(stats_add_set, &w);
+        lr = __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
+        if (lr)
+                counters_read(&lr->stats, &w.s);
+        w.s.fields_renamed = atomic_get(&trail_stat_fields_renamed);
+        w.s.fields_dropped = atomic_get(&trail_stat_fields_dropped);
+        *ret = w.s;
+        return 0;
+}
+
+/* ---- Flush and shutdown ------------------------------------------------- */
+
+static void flush_set(struct handler_set *set, void *userdata) {
+        int *result = userdata;
+
+        for (size_t i = 0; i < set->n; i++)
+                if (set->h[i]->ops->flush) {
+                        int r = set->h[i]->ops->flush(set->h[i]);
+                        if (r < 0 && *result == 0)
+                                *result = r;
+                }
+}
+
+_public_ int trail_flush(void) {
+        PROTECT_ERRNO;
+        trail_handler *lr;
+        int r = 0;
+
+        loggers_for_each_handler_set(flush_set, &r);
+        lr = __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
+        if (lr && lr->ops->flush) {
+                int k = lr->ops->flush(lr);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
+}
+
+_public_ void trail_shutdown(void) {
+        PROTECT_ERRNO;
+
+        (void) trail_flush();
+        loggers_detach_all_handlers();
+        handler_sets_free_retired();
+        globals_free();
+        settings_free();
+        tls_state_release();
+}
+
+/* At exit, records already handed to a handler are delivered; nothing is
+ * freed, since other threads may still be logging. */
+__attribute__((destructor)) static void trail_at_exit(void) {
+        (void) trail_flush();
+}

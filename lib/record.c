@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Building a record: the per-thread scratch space, field names checked
+ * against journald's rules, global + context + call fields merged with each
+ * name once, the message formatted once, and the walk up the logger tree. */
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "trail-private.h"
+
+uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records;
+
+/* ---- Per-thread scratch ------------------------------------------------ */
+
+#define BUF_KEEP_MAX (64 * 1024) /* larger buffers are released after the record */
+
+static __thread struct tls_state *tls;
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+static void tls_state_free(void *p) {
+        struct tls_state *t = p;
+
+        if (!t)
+                return;
+        es_deleteStr(t->message);
+        es_deleteStr(t->render);
+        es_deleteStr(t->names);
+        free(t->merged);
+        free(t->iov);
+        free(t->frames);
+        field_store_free(&t->context);
+        field_store_free(&t->globals);
+        free(t);
+}
+
+static void tls_key_create(void) {
+        (void) pthread_key_create(&tls_key, tls_state_free);
+}
+
+struct tls_state *tls_state_get(void) {
+        struct tls_state *t = tls;
+
+        if (_likely_(t))
+                return t;
+
+        pthread_once(&tls_once, tls_key_create);
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return NULL;
+        t->message = es_newStr(1024);
+        t->render = es_newStr(4096);
+        t->names = es_newStr(256);
+        if (!t->message || !t->render || !t->names) {
+                tls_state_free(t);
+                return NULL;
+        }
+        t->tid = (pid_t) syscall(SYS_gettid);
+        (void) pthread_setspecific(tls_key, t);
+        tls = t;
+        return t;
+}
+
+struct tls_state *tls_state_peek(void) {
+        return tls;
+}
+
+/* For the thread that unloads or exits the program: thread-exit destructors
+ * do not run for it. */
+void tls_state_release(void) {
+        struct tls_state *t = tls;
+
+        tls = NULL;
+        if (t) {
+                (void) pthread_setspecific(tls_key, NULL);
+                tls_state_free(t);
+        }
+}
+
+int buf_reserve(es_str_t **b, size_t extra) {
+        if ((*b)->lenBuf - (*b)->lenStr >= extra)
+                return 0;
+        if (extra > UINT32_MAX / 2 || (*b)->lenStr > UINT32_MAX / 2)
+                return -E2BIG;
+        return es_extendBuf(b, (es_size_t) extra) == 0 ? 0 : -ENOMEM;
+}
+
+static void buf_trim(es_str_t **b, es_size_t keep) {
+        if ((*b)->lenBuf <= BUF_KEEP_MAX)
+                return;
+        es_str_t *n = es_newStr(keep);
+        if (n) {
+                es_deleteStr(*b);
+                *b = n;
+        }
+}
+
+/* ---- Numbers ----------------------------------------------------------- */
+
+size_t format_uint(char *out, uint64_t v) {
+        char tmp[20];
+        size_t n = 0, i = 0;
+
+        do
+                tmp[n++] = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        while (n > 0)
+                out[i++] = tmp[--n];
+        return i;
+}
+
+size_t format_int(char *out, int64_t v) {
+        if (v < 0) {
+                out[0] = '-';
+                return 1 + format_uint(out + 1, (uint64_t) 0 - (uint64_t) v);
+        }
+        return format_uint(out, (uint64_t) v);
+}
+
+/* The shortest of %.15g and %.17g that reads back as the same double. */
+size_t format_double(char *out, double v) {
+        char tmp[40];
+        int n;
+
+        if (isnan(v))
+                return memcpy(out, "nan", 3), 3;
+        if (isinf(v))
+                return v < 0 ? (memcpy(out, "-inf", 4), 4) : (memcpy(out, "inf", 3), 3);
+        n = snprintf(tmp, sizeof(tmp), "%.15g", v);
+        if (strtod(tmp, NULL) != v)
+                n = snprintf(tmp, sizeof(tmp), "%.17g", v);
+        if (n < 0 || n > 32)
+                n = 0;
+        memcpy(out, tmp, (size_t) n);
+        return (size_t) n;
+}
+
+size_t rfield_value_bound(const struct rfield *f) {
+        switch (f->type) {
+        case TRAIL_FIELD_STR:
+        case TRAIL_FIELD_BYTES:
+                return f->len;
+        default:
+                return 32;
+        }
+}
+
+size_t rfield_render_value(const struct rfield *f, char *out) {
+        switch (f->type) {
+        case TRAIL_FIELD_STR:
+        case TRAIL_FIELD_BYTES:
+                if (f->len)
+                        memcpy(out, f->v.p, f->len);
+                return f->len;
+        case TRAIL_FIELD_INT:
+        case TRAIL_FIELD_ERRNO:
+                return format_int(out, f->v.i);
+        case TRAIL_FIELD_UINT:
+                return format_uint(out, f->v.u);
+        case TRAIL_FIELD_DOUBLE:
+                return format_double(out, f->v.d);
+        case TRAIL_FIELD_BOOL:
+                return f->v.b ? (memcpy(out, "true", 4), 4) : (memcpy(out, "false", 5), 5);
+        }
+        return 0;
+}
+
+/* ---- Field names ------------------------------------------------------- */
+
+/* trail's own journald fields: a user field of one of these names would
+ * forge or duplicate them, so it is renamed with an "F_" prefix. */
+static bool field_name_is_reserved(const char *name, size_t n) {
+        static const struct {
+                const char *s;
+                size_t n;
+        } reserved[] = {
+#define R(x) { x, STRLEN(x) }
+                R("MESSAGE"),         R("PRIORITY"),  R("SYSLOG_IDENTIFIER"),
+                R("SYSLOG_FACILITY"), R("LOGGER"),    R("CODE_FILE"),
+                R("CODE_LINE"),       R("CODE_FUNC"), R("TID"),
+#undef R
+        };
+
+        if (!strchr("MPSLCT", name[0]))
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (reserved[i].n == n && memcmp(reserved[i].s, name, n) == 0)
+                        return true;
+        return false;
+}
+
+static bool field_char_ok(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* journald's rules: A-Z, 0-9, '_'; not starting with a digit or '_' (those
+ * are journald's trusted fields); 1 to 64 characters; and not one of trail's
+ * own fields. */
+bool field_name_is_valid(const char *name, size_t *ret_len) {
+        size_t n = 0;
+
+        if (!name || !(name[0] >= 'A' && name[0] <= 'Z'))
+                return false;
+        while (name[n]) {
+                if (n >= FIELD_NAME_MAX || !field_char_ok(name[n]))
+                        return false;
+                n++;
+        }
+        if (field_name_is_reserved(name, n))
+                return false;
+        *ret_len = n;
+        return true;
+}
+
+/* The documented normalisation (trail_fields(3)): lowercase letters are
+ * upper-cased, any other invalid byte becomes '_', leading '_' are removed,
+ * a name that then starts with a digit or is reserved gets an "F_" prefix,
+ * and the result is cut to 64 characters. Empty → 0: the field is dropped. */
+size_t field_name_normalise(const char *name, char *out, bool *renamed) {
+        size_t n = 0, in = 0;
+
+        *renamed = false;
+        if (!name)
+                return 0;
+        for (; name[in] && n < FIELD_NAME_MAX; in++) {
+                char c = name[in];
+                if (c >= 'a' && c <= 'z')
+                        c = (char) (c - 'a' + 'A');
+                else if (!field_char_ok(c))
+                        c = '_';
+                if (c != name[in])
+                        *renamed = true;
+                if (n == 0 && c == '_') {
+                        *renamed = true;
+                        continue;
+                }
+                if (n == 0 && c >= '0' && c <= '9') {
+                        out[n++] = 'F';
+                        out[n++] = '_';
+                        *renamed = true;
+                }
+                out[n++] = c;
+        }
+        if (name[in])
+                *renamed = true; /* cut */
+        if (n > FIELD_NAME_MAX)
+                n = FIELD_NAME_MAX;
+        if (n > 0 && field_name_is_reserved(out, n)) {
+                memmove(out + 2, out, n);
+                out[0] = 'F';
+                out[1] = '_';
+                n = n + 2 > FIELD_NAME_MAX ? FIELD_NAME_MAX : n + 2;
+                *renamed = true;
+        }
+        return n;
+}
+
+/* ---- Merging ------------------------------------------------------------ */
+
+struct merge {
+        struct tls_state *t;
+        size_t n;
+};
+
+/* Later layers win: a field replaces an earlier one of the same name. */
+static int merge_add(struct merge *m, const struct rfield *f) {
+        struct tls_state *t = m->t;
+
+        for (size_t i = 0; i < m->n; i++)
+                if (t->merged[i].name_len == f->name_len &&
+                    memcmp(t->merged[i].name, f->name, f->name_len) == 0) {
+                        t->merged[i] = *f;
+                        return 0;
+                }
+        if (m->n >= RECORD_FIELDS_MAX) {
+                atomic_inc(&trail_stat_fields_dropped);
+                return 0;
+        }
+        if (m->n >= t->merged_cap) {
+                size_t cap = t->merged_cap ? t->merged_cap * 2 : 32;
+                struct rfield *p = realloc(t->merged, cap * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                t->merged = p;
+                t->merged_cap = cap;
+        }
+        t->merged[m->n++] = *f;
+        return 0;
+}
+
+static int merge_store(struct merge *m, const struct field_store *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                const struct stored_field *sf = &s->f[i];
+                struct rfield f = {
+                        .name = s->arena + sf->name_off,
+                        .name_len = sf->name_len,
+                        .type = sf->type,
+                        .len = sf->len,
+                };
+                if (sf->type == TRAIL_FIELD_STR || sf->type == TRAIL_FIELD_BYTES)
+                        f.v.p = s->arena + sf->off;
+                else
+                        memcpy(&f.v, &sf->v, sizeof(sf->v));
+                int r = merge_add(m, &f);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) {
+        struct tls_state *t = m->t;
+        bool reserved = false;
+
+        es_emptyStr(t->names);
+        for (size_t i = 0; i < fields.n; i++) {
+                const trail_field *uf = &fields.fields[i];
+                struct rfield f = { .type = uf->type, .len = uf->len };
+                size_t len;
+
+                if (uf->type < TRAIL_FIELD_STR || uf->type > TRAIL_FIELD_ERRNO) {
+                        atomic_inc(&trail_stat_fields_dropped);
+                        continue;
+                }
+                if (field_name_is_valid(uf->name, &len)) {
+                        f.name = uf->name;
+                        f.name_len = (uint32_t) len;
+                } else {
+                        bool renamed;
+                        /* Reserve once for every name of the call, so that names
+                         * already stored here do not move. */
+                        if (!reserved) {
+                                size_t k = fields.n < RECORD_FIELDS_MAX ? fields.n : RECORD_FIELDS_MAX;
+                                if (buf_reserve(&t->names, (k + 1) * (FIELD_NAME_MAX + 2)) < 0)
+                                        return -ENOMEM;
+                                reserved = true;
+                        }
+                        if (t->names->lenBuf - t->names->lenStr < FIELD_NAME_MAX + 2) {
+                                atomic_inc(&trail_stat_fields_dropped);
+                                continue;
+                        }
+                        char *out = (char *) es_getBufAddr(t->names) + t->names->lenStr;
+                        len = field_name_normalise(uf->name, out, &renamed);
+                        if (len == 0) {
+                                atomic_inc(&trail_stat_fields_dropped);
+                                continue;
+                        }
+                        atomic_inc(&trail_stat_fields_renamed);
+                        t->names->lenStr += (es_size_t) len;
+                        f.name = out;
+                        f.name_len = (uint32_t) len;
+                }
+
+                switch (uf->type) {
+                case TRAIL_FIELD_STR:
+                        f.v.s = uf->value.s ? uf->value.s : "(null)";
+                        f.len = strlen(f.v.s);
+                        break;
+                case TRAIL_FIELD_BYTES:
+                        f.v.p = uf->value.p;
+                        if (!f.v.p)
+                                f.len = 0;
+                        break;
+                case TRAIL_FIELD_ERRNO:
+                        f.v.i = uf->value.i < 0 ? -uf->value.i : uf->value.i;
+                        *errnum = (int) f.v.i;
+                        break;
+                default:
+                        f.v.u = uf->value.u;
+                        if (uf->type == TRAIL_FIELD_DOUBLE)
+                                f.v.d = uf->value.d;
+                        else if (uf->type == TRAIL_FIELD_BOOL)
+                                f.v.b = uf->value.b;
+                        break;
+                }
+                int r = merge_add(m, &f);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- The message -------------------------------------------------------- */
+
+/* "MESSAGE=" then the text, so that the journald handler sends it as is.
+ * errno is set for %m first. */
+static int format_message(struct tls_state *t, int errnum, const char *fmt, va_list ap) {
+        es_str_t **b = &t->message;
+        va_list aq;
+        int n;
+
+        es_emptyStr(*b);
+        if (buf_reserve(b, 256) < 0)
+                return -ENOMEM;
+        memcpy(es_getBufAddr(*b), "MESSAGE=", STRLEN("MESSAGE="));
+        (*b)->lenStr = STRLEN("MESSAGE=");
+
+        size_t avail = (*b)->lenBuf - (*b)->lenStr;
+        va_copy(aq, ap);
+        errno = errnum;
+        n = vsnprintf((char *) es_getBufAddr(*b) + (*b)->lenStr, avail, fmt, aq);
+        va_end(aq);
+        if (n < 0)
+                return -EINVAL;
+        if ((size_t) n >= avail) {
+                int r = buf_reserve(b, (size_t) n + 1);
+                if (r < 0)
+                        return r;
+                errno = errnum;
+                n = vsnprintf((char *) es_getBufAddr(*b) + (*b)->lenStr, (size_t) n + 1, fmt, ap);
+                if (n < 0)
+                        return -EINVAL;
+        }
+        (*b)->lenStr += (es_size_t) n;
+        return 0;
+}
+
+/* ---- Dispatch ----------------------------------------------------------- */
+
+static void dispatch(const struct trail_record *r) {
+        bool found = false;
+
+        for (const trail_logger *lg = r->logger; lg; lg = lg->parent) {
+                const struct handler_set *set = __atomic_load_n(&lg->handlers, __ATOMIC_ACQUIRE);
+
+                if (set)
+                        for (size_t i = 0; i < set->n; i++) {
+                                found = true;
+                                if (r->level <= atomic_get(&set->h[i]->level))
+                                        handler_emit(set->h[i], r);
+                        }
+                if (!atomic_get(&lg->propagate))
+                        break;
+        }
+
+        /* Python's "last resort": nobody is listening, so the OS log is. */
+        if (!found) {
+                trail_handler *h = handler_last_resort();
+                if (h)
+                        handler_emit(h, r);
+        }
+}
+
+static int log_va(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
+                  trail_fields fields, int errnum, int saved_errno, const char *fmt, va_list ap) {
+        struct merge m = { .t = t };
+        int field_errnum = 0, r;
+
+        globals_refresh(t);
+        r = merge_store(&m, &t->globals);
+        if (r < 0)
+                return r;
+        r = merge_store(&m, &t->context);
+        if (r < 0)
+                return r;
+        r = merge_call_fields(&m, fields, &field_errnum);
+        if (r < 0)
+                return r;
+        if (errnum != 0) {
+                struct rfield f = {
+                        .name = "ERRNO",
+                        .name_len = STRLEN("ERRNO"),
+                        .type = TRAIL_FIELD_ERRNO,
+                        .v.i = errnum < 0 ? -errnum : errnum,
+                };
+                r = merge_add(&m, &f);
+                if (r < 0)
+                        return r;
+        } else
+                errnum = field_errnum;
+
+        r = format_message(t, errnum ? errnum : saved_errno, fmt, ap);
+        if (r < 0)
+                return r;
+
+        struct trail_record rec = {
+                .level = level,
+                .logger = lg,
+                .src = src,
+                .errnum = errnum < 0 ? -errnum : errnum,
+                .message = (const char *) es_getBufAddr(t->message) + STRLEN("MESSAGE="),
+                .message_len = t->message->lenStr - STRLEN("MESSAGE="),
+                .fields = t->merged,
+                .n_fields = m.n,
+                .tid = t->tid,
+        };
+        clock_gettime(CLOCK_REALTIME, &rec.time);
+
+        dispatch(&rec);
+        return 0;
+}
+
+_public_ int trail__log(const trail_logger *lg, int level, const trail_source *src,
+                        trail_fields fields, int errnum, const char *fmt, ...) {
+        PROTECT_ERRNO;
+        struct tls_state *t;
+        va_list ap;
+        int r;
+
+        if (!lg || !src || !fmt)
+                return -EINVAL;
+        if (level < TRAIL_EMERGENCY || level > TRAIL_DEBUG)
+                return -EINVAL;
+        if (fields.n > 0 && !fields.fields)
+                return -EINVAL;
+
+        atomic_inc(&trail_stat_records);
+        t = tls_state_get();
+        if (!t)
+                return -ENOMEM;
+        /* A handler that logs would overwrite the record it is handling. */
+        if (t->depth > 0)
+                return -EDEADLK;
+
+        t->depth++;
+        va_start(ap, fmt);
+        r = log_va(t, lg, level, src, fields, errnum, protect_errno_, fmt, ap);
+        va_end(ap);
+        buf_trim(&t->message, 1024);
+        buf_trim(&t->render, 4096);
+        t->depth--;
+        return r;
+}

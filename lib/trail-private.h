@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The library's internal model: a record as handlers see it, the handler
+ * vtable, the logger node, the per-thread scratch space, and the field store
+ * shared by context and global fields. */
+#pragma once
+
+#include <libestr.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "macro-private.h"
+#include "trail.h"
+
+/* journald refuses entries with more fields than this (ENTRY_FIELD_COUNT_MAX
+ * in systemd 252); trail keeps room for its own nine. */
+#define JOURNALD_FIELDS_MAX 1024
+#define RECORD_FIELDS_MAX (JOURNALD_FIELDS_MAX - 16)
+#define FIELD_NAME_MAX 64
+
+/* A field as a record carries it: name normalised, value typed, string and
+ * byte values with their length. Pointers borrow from the caller or from the
+ * thread's stores for the duration of one record. */
+struct rfield {
+        const char *name;
+        uint32_t name_len;
+        int type; /* enum trail_field_type */
+        union {
+                const char *s;
+                int64_t i;
+                uint64_t u;
+                double d;
+                bool b;
+                const void *p;
+        } v;
+        size_t len; /* TRAIL_FIELD_STR and TRAIL_FIELD_BYTES */
+};
+
+struct trail_record {
+        int level;
+        const struct trail_logger *logger;
+        const trail_source *src;
+        int errnum; /* 0: none */
+        const char *message; /* preceded in memory by "MESSAGE=" */
+        size_t message_len;
+        const struct rfield *fields; /* global, context, call: each name once */
+        size_t n_fields;
+        pid_t tid;
+        struct timespec time; /* CLOCK_REALTIME at the call */
+};
+
+struct handler_ops {
+        const char *type;
+        /* 0 when the record reached the sink; negative errno when it did not
+         * (the handler has then already tried its fallback, see "fell_back"). */
+        int (*emit)(trail_handler *h, const struct trail_record *r, bool *fell_back);
+        int (*flush)(trail_handler *h);
+        void (*free)(trail_handler *h);
+};
+
+struct handler_counters {
+        uint64_t records, delivered, failed, lost;
+};
+
+struct trail_handler {
+        const struct handler_ops *ops;
+        unsigned refcount;
+        int level;
+        struct handler_counters stats;
+};
+
+/* handler.c */
+void handler_init(trail_handler *h, const struct handler_ops *ops);
+void handler_emit(trail_handler *h, const struct trail_record *r);
+trail_handler *handler_last_resort(void);
+
+/* An immutable handler list; replaced as a whole, never edited in place, so
+ * that a logging thread can walk it without a lock. */
+struct handler_set {
+        struct handler_set *retired_next;
+        size_t n;
+        trail_handler *h[];
+};
+
+struct trail_logger {
+        int level_effective; /* first: read by the inline trail_enabled() */
+        int level_set;       /* TRAIL_LEVEL_INHERIT or a level */
+        bool propagate;
+        struct handler_set *handlers; /* atomic pointer; NULL when none */
+        struct trail_logger *parent, *first_child, *next_sibling, *hash_next;
+        const char *name;  /* points into logger_field */
+        size_t field_len;  /* strlen(logger_field) */
+        char logger_field[]; /* "LOGGER=name" */
+};
+
+/* logger.c */
+trail_logger *logger_root(void);
+void loggers_for_each_handler_set(void (*fn)(struct handler_set *set, void *userdata),
+                                  void *userdata);
+void loggers_detach_all_handlers(void);
+void handler_sets_free_retired(void);
+
+/* A field store: fields whose names and values are copied into one arena.
+ * Context (per thread) and global fields both live in one. Values are stored
+ * as offsets, so the arena may move when it grows. */
+struct stored_field {
+        uint32_t name_off, name_len;
+        int type;
+        union {
+                int64_t i;
+                uint64_t u;
+                double d;
+                bool b;
+        } v;
+        size_t off, len; /* STR and BYTES: the value in the arena */
+};
+
+struct field_store {
+        struct stored_field *f;
+        size_t n, cap;
+        char *arena;
+        size_t arena_len, arena_cap;
+};
+
+int field_store_append(struct field_store *s, trail_fields fields);
+int field_store_copy(struct field_store *dst, const struct field_store *src);
+void field_store_free(struct field_store *s);
+
+/* Field names: returns the normalised length written to out (at most
+ * FIELD_NAME_MAX + 2 bytes), 0 when the name cannot be used. *renamed tells
+ * whether it differs from the input. */
+size_t field_name_normalise(const char *name, char *out, bool *renamed);
+bool field_name_is_valid(const char *name, size_t *ret_len);
+
+/* Per-thread scratch: every buffer a record needs, kept between records so
+ * the enabled path does not allocate. */
+struct context_frame {
+        size_t n, arena_len;
+};
+
+struct tls_state {
+        es_str_t *message;      /* "MESSAGE=" + the formatted message */
+        es_str_t *render;       /* handlers render here */
+        es_str_t *names;        /* normalised names of the call's fields */
+        struct rfield *merged;  /* the record's fields */
+        size_t merged_cap;
+        struct field_store context;
+        struct context_frame *frames;
+        size_t n_frames, frames_cap;
+        struct field_store globals; /* this thread's copy of the global fields */
+        uint64_t globals_gen;
+        void *iov; /* struct iovec[], for handler-journald.c */
+        size_t iov_cap;
+        pid_t tid;
+        int depth; /* > 0 while a record is being handled on this thread */
+};
+
+/* record.c */
+struct tls_state *tls_state_get(void);
+struct tls_state *tls_state_peek(void); /* NULL when this thread has none yet */
+void tls_state_release(void);
+int buf_reserve(es_str_t **b, size_t extra);
+/* Numbers rendered without snprintf; returns the length written. */
+size_t format_int(char *out, int64_t v);
+size_t format_uint(char *out, uint64_t v);
+size_t format_double(char *out, double v); /* at most 32 bytes */
+size_t rfield_value_bound(const struct rfield *f);
+/* Renders the value of f as text (numbers, "true"/"false"; strings and bytes
+ * as they are) and returns its length; out has rfield_value_bound() bytes. */
+size_t rfield_render_value(const struct rfield *f, char *out);
+
+/* context.c */
+void globals_refresh(struct tls_state *t);
+void globals_free(void);
+
+/* settings.c: ident and facility, read on every record */
+struct ident {
+        size_t len; /* of "SYSLOG_IDENTIFIER=..." */
+        char field[];
+};
+const struct ident *ident_get(void);
+int facility_get(void);
+void settings_free(void);
+
+/* handler-stream.c: the text line, used by the stream handler and as the
+ * journald handler's fallback. */
+int stream_write_text(int fd, const struct trail_record *r);
+
+/* stats */
+extern uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records;

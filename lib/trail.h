@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * trail.h — structured logging for Linux daemons, native to journald.
+ *
+ * The one public header of libtrail. Its comments are the short reference;
+ * the man pages (trail(7) and one trail_*(3) page per family) are the long one.
+ */
+#ifndef TRAIL_H
+#define TRAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#  define TRAIL__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#  define TRAIL__PRINTF(fmt, args)
+#endif
+
+/* Levels are syslog priorities (RFC 5424 severities): lower is more severe. */
+enum trail_level {
+        TRAIL_EMERGENCY = 0,
+        TRAIL_ALERT = 1,
+        TRAIL_CRITICAL = 2,
+        TRAIL_ERROR = 3,
+        TRAIL_WARNING = 4,
+        TRAIL_NOTICE = 5,
+        TRAIL_INFO = 6,
+        TRAIL_DEBUG = 7,
+};
+#define TRAIL_LEVEL_INHERIT (-1)
+
+/* "emergency", "alert", "critical", "error", "warning", "notice", "info",
+ * "debug"; NULL for anything else. */
+const char *trail_level_name(int level);
+/* Level names, syslog short names ("emerg", "crit", "err", "warn", …) in any
+ * case, or "0".."7". Returns the level, or -EINVAL. */
+int trail_level_parse(const char *s);
+
+/* ---- Loggers ---------------------------------------------------------- */
+
+/* Opaque. Loggers live for the whole process and are never freed by users. */
+typedef struct trail_logger trail_logger;
+
+/* "myapp.db"; NULL or "" is the root logger (named "root"). The same name
+ * always gives the same pointer. Invalid name → NULL with errno = EINVAL. */
+trail_logger *trail_get(const char *name);
+const char *trail_logger_name(const trail_logger *lg);
+/* 0..7, or TRAIL_LEVEL_INHERIT to follow the nearest ancestor. */
+int trail_logger_set_level(trail_logger *lg, int level);
+/* The effective level, or -EINVAL for NULL. */
+int trail_logger_level(const trail_logger *lg);
+int trail_logger_set_propagate(trail_logger *lg, bool propagate);
+
+/* The effective level is the first member of the (otherwise opaque) logger,
+ * so that the check is one relaxed load and one compare, with no lock. */
+static inline bool trail_enabled(const trail_logger *lg, int level) {
+        return lg != NULL &&
+               level <= __atomic_load_n((const int *) (const void *) lg, __ATOMIC_RELAXED);
+}
+
+/* ---- Fields ------------------------------------------------------------ */
+
+enum trail_field_type {
+        TRAIL_FIELD_STR,
+        TRAIL_FIELD_INT,
+        TRAIL_FIELD_UINT,
+        TRAIL_FIELD_DOUBLE,
+        TRAIL_FIELD_BOOL,
+        TRAIL_FIELD_BYTES,
+        TRAIL_FIELD_ERRNO,
+};
+
+/* One typed field. Build it with the TRAIL_STR() … macros below; its name
+ * and value are borrowed for the duration of the call only. */
+typedef struct trail_field {
+        const char *name;
+        int type; /* enum trail_field_type */
+        union {
+                const char *s;
+                int64_t i;
+                uint64_t u;
+                double d;
+                bool b;
+                const void *p;
+        } value;
+        size_t len; /* TRAIL_FIELD_BYTES only */
+} trail_field;
+
+typedef struct trail_fields {
+        const trail_field *fields;
+        size_t n;
+} trail_fields;
+
+/* Journald field names: A-Z, 0-9 and '_', not starting with a digit or '_',
+ * at most 64 characters. Other names are normalised (see trail_fields(3)). */
+#define TRAIL_STR(name, v) \
+        ((trail_field) { (name), TRAIL_FIELD_STR, { .s = (v) }, 0 })
+#define TRAIL_INT(name, v) \
+        ((trail_field) { (name), TRAIL_FIELD_INT, { .i = (int64_t) (v) }, 0 })
+#define TRAIL_UINT(name, v) \
+        ((trail_field) { (name), TRAIL_FIELD_UINT, { .u = (uint64_t) (v) }, 0 })
+#define TRAIL_DOUBLE(name, v) \
+        ((trail_field) { (name), TRAIL_FIELD_DOUBLE, { .d = (double) (v) }, 0 })
+#define TRAIL_BOOL(name, v) \
+        ((trail_field) { (name), TRAIL_FIELD_BOOL, { .b = (bool) (v) }, 0 })
+#define TRAIL_BYTES(name, ptr, n) \
+        ((trail_field) { (name), TRAIL_FIELD_BYTES, { .p = (ptr) }, (size_t) (n) })
+/* ERRNO=; %m in the message then means strerror(errnum). */
+#define TRAIL_ERRNO(errnum) \
+        ((trail_field) { "ERRNO", TRAIL_FIELD_ERRNO, { .i = (int64_t) (errnum) }, 0 })
+/* MESSAGE_ID= (an id128: 32 hex digits), for journal catalogs. */
+#define TRAIL_MESSAGE_ID(id128) TRAIL_STR("MESSAGE_ID", id128)
+
+/* A trail_fields value built on the stack: TRAIL_FIELDS(TRAIL_INT("N", 1), …). */
+#define TRAIL_FIELDS(...)                                                        \
+        ((trail_fields) { (const trail_field[]) { __VA_ARGS__ },                 \
+                          sizeof((const trail_field[]) { __VA_ARGS__ }) / sizeof(trail_field) })
+#define TRAIL_NO_FIELDS ((trail_fields) { NULL, 0 })
+
+/* ---- Logging ----------------------------------------------------------- */
+
+/* Where a record was logged; one static instance per call site. */
+typedef struct trail_source {
+        const char *file;
+        const char *func;
+        int line;
+        unsigned file_len;
+        unsigned func_len;
+} trail_source;
+
+/* Internal entry point of the macros below: do not call it directly. The
+ * macros test the level first, so no argument is evaluated when disabled.
+ * Returns 0, or a negative errno (-EINVAL for a NULL logger or format). */
+int trail__log(const trail_logger *lg, int level, const trail_source *src,
+               trail_fields fields, int errnum, const char *fmt, ...) TRAIL__PRINTF(6, 7);
+
+/* The level test of the macros: unlike trail_enabled(), a NULL logger passes,
+ * so that trail__log() can report it as -EINVAL. */
+static inline bool trail__wants(const trail_logger *lg, int level) {
+        return lg == NULL ||
+               level <= __atomic_load_n((const int *) (const void *) lg, __ATOMIC_RELAXED);
+}
+
+#define TRAIL__SOURCE \
+        { __FILE__, __func__, __LINE__, sizeof(__FILE__) - 1, sizeof(__func__) - 1 }
+
+#define trail_log_errno_with(lg, level, errnum, fields, ...)                     \
+        __extension__({                                                          \
+                static const trail_source trail__src = TRAIL__SOURCE;            \
+                const trail_logger *trail__lg = (lg);                            \
+                int trail__lv = (level), trail__r = 0;                           \
+                if (trail__wants(trail__lg, trail__lv))                          \
+                        trail__r = trail__log(trail__lg, trail__lv, &trail__src, \
+                                              (fields), (errnum), __VA_ARGS__);  \
+                trail__r;                                                        \
+        })
+
+#define trail_log_with(lg, level, fields, ...) \
+        trail_log_errno_with(lg, level, 0, fields, __VA_ARGS__)
+#define trail_log(lg, level, ...) trail_log_with(lg, level, TRAIL_NO_FIELDS, __VA_ARGS__)
+
+#define trail_emergency(lg, ...) trail_log(lg, TRAIL_EMERGENCY, __VA_ARGS__)
+#define trail_alert(lg, ...)     trail_log(lg, TRAIL_ALERT, __VA_ARGS__)
+#define trail_critical(lg, ...)  trail_log(lg, TRAIL_CRITICAL, __VA_ARGS__)
+#define trail_error(lg, ...)     trail_log(lg, TRAIL_ERROR, __VA_ARGS__)
+#define trail_warning(lg, ...)   trail_log(lg, TRAIL_WARNING, __VA_ARGS__)
+#define trail_notice(lg, ...)    trail_log(lg, TRAIL_NOTICE, __VA_ARGS__)
+#define trail_info(lg, ...)      trail_log(lg, TRAIL_INFO, __VA_ARGS__)
+#define trail_debug(lg, ...)     trail_log(lg, TRAIL_DEBUG, __VA_ARGS__)
+
+#define trail_emergency_with(lg, f, ...) trail_log_with(lg, TRAIL_EMERGENCY, f, __VA_ARGS__)
+#define trail_alert_with(lg, f, ...)     trail_log_with(lg, TRAIL_ALERT, f, __VA_ARGS__)
+#define trail_critical_with(lg, f, ...)  trail_log_with(lg, TRAIL_CRITICAL, f, __VA_ARGS__)
+#define trail_error_with(lg, f, ...)     trail_log_with(lg, TRAIL_ERROR, f, __VA_ARGS__)
+#define trail_warning_with(lg, f, ...)   trail_log_with(lg, TRAIL_WARNING, f, __VA_ARGS__)
+#define trail_notice_with(lg, f, ...)    trail_log_with(lg, TRAIL_NOTICE, f, __VA_ARGS__)
+#define trail_info_with(lg, f, ...)      trail_log_with(lg, TRAIL_INFO, f, __VA_ARGS__)
+#define trail_debug_with(lg, f, ...)     trail_log_with(lg, TRAIL_DEBUG, f, __VA_ARGS__)
+
+/* Logs with ERRNO=errnum (and %m = strerror(errnum)); evaluates to
+ * -abs(errnum) whether or not the level is enabled, for
+ * "return trail_error_errno(lg, r, …);". */
+#define trail_log_errno(lg, level, errnum, ...)                                   \
+        __extension__({                                                           \
+                int trail__e = (errnum);                                          \
+                trail__e = trail__e < 0 ? trail__e : -trail__e;                   \
+                (void) trail_log_errno_with(lg, level, -trail__e, TRAIL_NO_FIELDS, \
+                                            __VA_ARGS__);                         \
+                trail__e;                                                         \
+        })
+#define trail_error_errno(lg, errnum, ...) trail_log_errno(lg, TRAIL_ERROR, errnum, __VA_ARGS__)
+#define trail_warning_errno(lg, errnum, ...) \
+        trail_log_errno(lg, TRAIL_WARNING, errnum, __VA_ARGS__)
+
+/* ---- Context ------------------------------------------------------------ */
+
+/* Adds fields to every record of this thread until popped. Values are
+ * copied. Returns a depth token ≥ 0 for trail_context_pop(), or -errno. */
+int trail_context_push(trail_fields fields);
+/* Pops back to the state before the push that returned token; a negative
+ * token (a failed push) is ignored. */
+void trail_context_pop(int token);
+
+static inline void trail__scope_end(const int *token) {
+        trail_context_pop(*token);
+}
+#define TRAIL__CAT2(a, b) a##b
+#define TRAIL__CAT(a, b) TRAIL__CAT2(a, b)
+/* Push the fields now, pop them when the enclosing block ends. */
+#define TRAIL_SCOPE(...)                                                            \
+        __attribute__((cleanup(trail__scope_end), unused)) const int TRAIL__CAT(    \
+                trail__scope_, __COUNTER__) = trail_context_push(TRAIL_FIELDS(__VA_ARGS__))
+
+/* Fields added to every record of every thread (copied); replaces the
+ * previous set. TRAIL_NO_FIELDS clears it. Safe while other threads log. */
+int trail_set_global_fields(trail_fields fields);
+
+/* SYSLOG_IDENTIFIER / APP-NAME (copied); NULL restores the program name. */
+int trail_set_ident(const char *ident);
+/* SYSLOG_FACILITY: a syslog facility number 0..23 (default 3, daemon). */
+int trail_set_facility(int facility);
+
+/* ---- Handlers ----------------------------------------------------------- */
+
+/* Opaque, reference counted: a constructor returns one reference. */
+typedef struct trail_handler trail_handler;
+
+/* Native journald protocol; when journald is absent or a send fails the
+ * record goes to stderr instead, and the handler's "failed" count rises. */
+trail_handler *trail_handler_journald(void);
+/* Writes one line per record to fd (not owned). Formats: "text". */
+trail_handler *trail_handler_stream(int fd, const char *format);
+/* journald when its socket is present, else stderr; decided per record. */
+trail_handler *trail_handler_auto(void);
+
+trail_handler *trail_handler_ref(trail_handler *h);   /* returns h */
+trail_handler *trail_handler_unref(trail_handler *h); /* NULL-safe; returns NULL */
+static inline void trail_handler_unrefp(trail_handler **h) {
+        trail_handler_unref(*h);
+}
+/* Records less severe than level are ignored by this handler (default: all). */
+int trail_handler_set_level(trail_handler *h, int level);
+
+/* The logger takes its own reference. Adding a handler twice is -EEXIST. */
+int trail_logger_add_handler(trail_logger *lg, trail_handler *h);
+int trail_logger_remove_handler(trail_logger *lg, trail_handler *h); /* -ENOENT */
+
+/* Counters, for a handler or (trail_get_stats) the whole process. */
+typedef struct trail_stats {
+        uint64_t records;        /* records handled */
+        uint64_t delivered;      /* reached their sink */
+        uint64_t failed;         /* sink refused or absent: fell back */
+        uint64_t lost;           /* not delivered anywhere */
+        uint64_t fields_renamed; /* field names normalised (process only) */
+        uint64_t fields_dropped; /* fields dropped: empty name, over the limit */
+        uint64_t reserved[10];
+} trail_stats;
+int trail_handler_get_stats(const trail_handler *h, trail_stats *ret);
+int trail_get_stats(trail_stats *ret);
+
+/* ---- Lifetime ----------------------------------------------------------- */
+
+/* Every handler has delivered what it holds. */
+int trail_flush(void);
+/* Flush, detach and release every handler. Call it when no other thread
+ * logs; records logged afterwards go to the default handler. */
+void trail_shutdown(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRAIL_H */
