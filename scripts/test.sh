@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: set-up, a -Werror build, every
+# test against the real journald, then the same again under ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup-host.sh
+
+meson setup build --wipe -Dwerror=true >/dev/null 2>&1 || meson setup build -Dwerror=true
+meson compile -C build
+meson test -C build --print-errorlogs
+
+meson setup build-asan --wipe -Dwerror=true -Db_sanitize=address,undefined \
+        -Db_lundef=false >/dev/null 2>&1 ||
+        meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+meson compile -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --print-errorlogs
