@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The enabled path allocates nothing per record once a thread is warm: this
+ * program interposes malloc and friends (the library's calls resolve to
+ * them) and counts. Not built under sanitizers, which own malloc. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "journal-util.h"
+#include "trail.h"
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+static unsigned long allocations;
+static bool counting;
+
+void *malloc(size_t n) {
+        if (counting)
+                allocations++;
+        return __libc_malloc(n);
+}
+void *calloc(size_t k, size_t n) {
+        if (counting)
+                allocations++;
+        return __libc_calloc(k, n);
+}
+void *realloc(void *p, size_t n) {
+        if (counting)
+                allocations++;
+        return __libc_realloc(p, n);
+}
+void free(void *p) {
+        __libc_free(p);
+}
+
+static void log_a_batch(trail_logger *lg, const char *id, int n) {
+        for (int i = 0; i < n; i++) {
+                TRAIL_SCOPE(TRAIL_STR("REQUEST_ID", "3f2b8c1e-0a4d-4e7b-9c61-5d2a7e9f0b13"));
+                trail_info_with(lg, TRAIL_FIELDS(TRAIL_INT("USER_ID", 42), TRAIL_UINT("ORDER_ID", 12345),
+                                                 TRAIL_STR("NOALLOC_ID", id),
+                                                 TRAIL_DOUBLE("MS", 1.5), TRAIL_STR("lower", "x")),
+                                "order %d placed for customer %d", 12345, 42);
+        }
+}
+
+static void journald_records_allocate_nothing(void **state) {
+        (void) state;
+        char id[33];
+        trail_logger *lg = trail_get("noalloc.journald");
+        trail_handler *h = trail_handler_journald();
+
+        test_run_id(id);
+        trail_logger_add_handler(lg, h);
+        trail_logger_set_propagate(lg, false);
+        trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("SERVICE", "billing")));
+        log_a_batch(lg, id, 10); /* warm: thread buffers, the journal socket */
+
+        counting = true;
+        log_a_batch(lg, id, 1000);
+        counting = false;
+        assert_int_equal(allocations, 0);
+
+        struct jentries es = journal_collect("NOALLOC_ID", id, 1010, 10000);
+        assert_int_equal(es.n, 1010);
+        jentries_free(&es);
+        trail_handler_unref(h);
+}
+
+static void stream_records_allocate_nothing(void **state) {
+        (void) state;
+        int fd = memfd_create("noalloc", 0);
+        trail_logger *lg = trail_get("noalloc.stream");
+        trail_handler *h = trail_handler_stream(fd, "text");
+
+        trail_logger_add_handler(lg, h);
+        trail_logger_set_propagate(lg, false);
+        log_a_batch(lg, "x", 10);
+        allocations = 0;
+        counting = true;
+        log_a_batch(lg, "x", 1000);
+        counting = false;
+        assert_int_equal(allocations, 0);
+        assert_true(lseek(fd, 0, SEEK_END) > 1000 * 100);
+        trail_handler_unref(h);
+        close(fd);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(journald_records_allocate_nothing),
+                cmocka_unit_test(stream_records_allocate_nothing),
+        };
+        require_journald();
+        int r = cmocka_run_group_tests(tests, NULL, NULL);
+        trail_shutdown();
+        return r;
+}
