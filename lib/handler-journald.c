@@ -36,6 +36,36 @@ static const struct iovec priority_iov[] = {
 
 #define TRAIL_OWN_FIELDS 9
 
+/* sd_journal_sendv() turns each field into 2 iovecs, or 5 when the value
+ * holds a newline, and sendmsg()/writev() take at most IOV_MAX (1024). */
+#define SENDV_IOV_MAX 1024
+#define SENDV_IOV_COST(has_newline) ((has_newline) ? 5 : 2)
+
+static bool rfield_has_newline(const struct rfield *f) {
+        return (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES) &&
+               memchr(f->v.p, '\n', f->len);
+}
+
+/* The index of the first field that fits the iovec budget: fields are merged
+ * global first, then context, then the call's own, so those of lowest
+ * precedence are the ones left out. */
+static size_t first_field_that_fits(const struct trail_record *r) {
+        size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) -
+                        SENDV_IOV_COST(memchr(r->message, '\n', r->message_len));
+        size_t i = r->n_fields;
+
+        if (r->n_fields * SENDV_IOV_COST(true) <= budget)
+                return 0;
+        while (i > 0) {
+                size_t cost = SENDV_IOV_COST(rfield_has_newline(&r->fields[i - 1]));
+                if (cost > budget)
+                        break;
+                budget -= cost;
+                i--;
+        }
+        return i;
+}
+
 static char *put(char *p, const char *s, size_t n) {
         memcpy(p, s, n);
         return p + n;
@@ -44,9 +74,13 @@ static char *put(char *p, const char *s, size_t n) {
 /* Renders the record into iovecs; returns their number or a negative errno. */
 static int journald_render(struct tls_state *t, const struct trail_record *r) {
         const trail_source *src = r->src;
-        size_t n_iov = TRAIL_OWN_FIELDS + r->n_fields, bound;
+        size_t first = first_field_that_fits(r);
+        size_t n_iov = TRAIL_OWN_FIELDS + r->n_fields - first, bound;
         struct iovec *iov;
         char *p;
+
+        if (_unlikely_(first > 0))
+                __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
 
         if (n_iov > t->iov_cap) {
                 iov = realloc(t->iov, n_iov * sizeof(*iov));
@@ -60,7 +94,7 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         bound = STRLEN("SYSLOG_FACILITY=") + 4 + STRLEN("CODE_FILE=") + src->file_len +
                 STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len +
                 STRLEN("TID=") + 12;
-        for (size_t i = 0; i < r->n_fields; i++)
+        for (size_t i = first; i < r->n_fields; i++)
                 bound += r->fields[i].name_len + 1 + rfield_value_bound(&r->fields[i]);
         es_emptyStr(t->render);
         if (buf_reserve(&t->render, bound) < 0)
@@ -92,14 +126,14 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         FIELD(8, "TID=", p += format_int(p, r->tid));
 #undef FIELD
 
-        for (size_t i = 0; i < r->n_fields; i++) {
+        for (size_t i = first; i < r->n_fields; i++) {
                 const struct rfield *f = &r->fields[i];
                 char *start = p;
 
                 p = put(p, f->name, f->name_len);
                 *p++ = '=';
                 p += rfield_render_value(f, p);
-                iov[TRAIL_OWN_FIELDS + i] = (struct iovec) { start, (size_t) (p - start) };
+                iov[TRAIL_OWN_FIELDS + i - first] = (struct iovec) { start, (size_t) (p - start) };
         }
         return (int) n_iov;
 }
@@ -110,8 +144,8 @@ static void report_once(struct journald_handler *j, int error) {
         if (__atomic_exchange_n(&j->reported, true, __ATOMIC_RELAXED))
                 return;
         int n = snprintf(msg, sizeof(msg),
-                         "trail: journald did not take a record (%s); "
-                         "records go to stderr while it does not\n",
+                         "trail: journald did not take a record (%s); it went to "
+                         "stderr, as will any other journald refuses (reported once)\n",
                          strerror(-error));
         if (n > 0)
                 (void) !write(STDERR_FILENO, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);

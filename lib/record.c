@@ -3,6 +3,7 @@
  * against journald's rules, global + context + call fields merged with each
  * name once, the message formatted once, and the walk up the logger tree. */
 
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -38,8 +39,15 @@ static void tls_state_free(void *p) {
         free(t);
 }
 
+/* The child of fork() is a new process: its one thread has a new id. */
+static void tls_after_fork_in_child(void) {
+        if (tls)
+                tls->tid = (pid_t) syscall(SYS_gettid);
+}
+
 static void tls_key_create(void) {
         (void) pthread_key_create(&tls_key, tls_state_free);
+        (void) pthread_atfork(NULL, NULL, tls_after_fork_in_child);
 }
 
 struct tls_state *tls_state_get(void) {
@@ -121,8 +129,17 @@ size_t format_int(char *out, int64_t v) {
         return format_uint(out, (uint64_t) v);
 }
 
-/* The shortest of %.15g and %.17g that reads back as the same double. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_create(void) {
+        c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t) 0);
+}
+
+/* The shortest of %.15g and %.17g that reads back as the same double, with
+ * a decimal point whatever the program's locale says. */
 size_t format_double(char *out, double v) {
+        locale_t saved = (locale_t) 0;
         char tmp[40];
         int n;
 
@@ -130,9 +147,14 @@ size_t format_double(char *out, double v) {
                 return memcpy(out, "nan", 3), 3;
         if (isinf(v))
                 return v < 0 ? (memcpy(out, "-inf", 4), 4) : (memcpy(out, "inf", 3), 3);
+        pthread_once(&c_locale_once, c_locale_create);
+        if (c_locale)
+                saved = uselocale(c_locale);
         n = snprintf(tmp, sizeof(tmp), "%.15g", v);
         if (strtod(tmp, NULL) != v)
                 n = snprintf(tmp, sizeof(tmp), "%.17g", v);
+        if (saved)
+                uselocale(saved);
         if (n < 0 || n > 32)
                 n = 0;
         memcpy(out, tmp, (size_t) n);
@@ -264,11 +286,18 @@ size_t field_name_normalise(const char *name, char *out, bool *renamed) {
 struct merge {
         struct tls_state *t;
         size_t n;
+        size_t skip; /* fields over RECORD_FIELDS_MAX, left out from the first */
 };
 
 /* Later layers win: a field replaces an earlier one of the same name. */
 static int merge_add(struct merge *m, const struct rfield *f) {
         struct tls_state *t = m->t;
+
+        if (_unlikely_(m->skip > 0)) {
+                m->skip--;
+                atomic_inc(&trail_stat_fields_dropped);
+                return 0;
+        }
 
         for (size_t i = 0; i < m->n; i++)
                 if (t->merged[i].name_len == f->name_len &&
@@ -449,8 +478,14 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
                   trail_fields fields, int errnum, int saved_errno, const char *fmt, va_list ap) {
         struct merge m = { .t = t };
         int field_errnum = 0, r;
+        size_t total;
 
         globals_refresh(t);
+        /* Past the cap, the fields of lowest precedence (global, then the
+         * outermost context) are the ones left out. */
+        total = t->globals.n + t->context.n + fields.n + (errnum != 0);
+        if (_unlikely_(total > RECORD_FIELDS_MAX))
+                m.skip = total - RECORD_FIELDS_MAX;
         r = merge_store(&m, &t->globals);
         if (r < 0)
                 return r;

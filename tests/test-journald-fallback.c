@@ -84,7 +84,7 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         char real[64];
         snprintf(real, sizeof(real), "%s/socket", saved_dir);
         close(open(JDIR "/socket", O_CREAT | O_WRONLY, 0600));
-        assert_int_equal(mount(real, JDIR "/socket", NULL, MS_BIND, NULL), 0);
+        assert_int_equal(mount(real, JDIR "/socket", "none", MS_BIND, NULL), 0);
         size_t before = strlen(stderr_text());
         trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "third");
         trail_handler_get_stats(h, &st);
@@ -134,8 +134,8 @@ int main(void) {
                 fprintf(stderr, "unshare(CLONE_NEWNS): %m: skipped (needs root)\n");
                 return 77;
         }
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 || !mkdtemp(saved_dir) ||
-            mount(JDIR, saved_dir, NULL, MS_BIND, NULL) < 0 ||
+        if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 || !mkdtemp(saved_dir) ||
+            mount(JDIR, saved_dir, "none", MS_BIND, NULL) < 0 ||
             mount("tmpfs", JDIR, "tmpfs", 0, "mode=0755") < 0) {
                 fprintf(stderr, "cannot hide the journal socket: %m\n");
                 return 1;

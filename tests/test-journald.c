@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -288,6 +289,76 @@ static void handler_level_filters_records(void **state) {
         trail_handler_unref(h);
 }
 
+/* sd_journal_sendv() sends each field as 2 iovecs (5 with a newline) and
+ * sendmsg() takes at most 1024: past that, the fields of lowest precedence
+ * are left out and counted, and the record still arrives. */
+static void record_with_too_many_fields_arrives_with_the_call_fields(void **state) {
+        (void) state;
+        char id[33];
+        size_t n = 2000;
+        trail_field *f = calloc(n + 2, sizeof(*f));
+        char (*names)[16] = calloc(n, sizeof(*names));
+        trail_stats before, after;
+        trail_logger *lg = test_logger("trailtest.many");
+
+        test_run_id(id);
+        assert_int_equal(trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("GLOBAL_ONE", "g"))), 0);
+        for (size_t i = 0; i < n; i++) {
+                snprintf(names[i], sizeof(names[i]), "MANY_%zu", i);
+                f[i] = i % 2 ? TRAIL_UINT(names[i], i) : TRAIL_STR(names[i], "two\nlines");
+        }
+        f[n] = TRAIL_STR("REQUEST_ID", id);
+        f[n + 1] = TRAIL_ERRNO(EIO);
+        trail_get_stats(&before);
+        trail_info_with(lg, ((trail_fields) { f, n + 2 }), "many fields");
+        trail_get_stats(&after);
+        trail_set_global_fields(TRAIL_NO_FIELDS);
+
+        struct jentries es = collect("REQUEST_ID", id, 1);
+        const struct jentry *e = &es.e[0];
+        assert_field(e, "MESSAGE", "many fields");
+        assert_field(e, "ERRNO", "5");
+        assert_field(e, "MANY_1999", "1999");
+        assert_field(e, "MANY_1998", "two\nlines");
+        assert_null(jentry_get(e, "GLOBAL_ONE", NULL));
+        assert_null(jentry_get(e, "MANY_0", NULL));
+        size_t many = 0;
+        for (size_t i = 0; i < e->n; i++)
+                many += strncmp(e->f[i].name, "MANY_", 5) == 0;
+        /* every field the record carried is either in the journal or counted */
+        assert_int_equal(after.fields_dropped - before.fields_dropped, 1 + n - many);
+        assert_true(many > 250);
+        jentries_free(&es);
+        free(f);
+        free(names);
+}
+
+/* The child of fork() logs with its own thread id. */
+static void child_after_fork_logs_its_own_tid(void **state) {
+        (void) state;
+        char id[33], tid[16];
+        trail_logger *lg = test_logger("trailtest.fork");
+
+        test_run_id(id);
+        trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", id)), "parent");
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", id)), "child");
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+        struct jentries es = collect("REQUEST_ID", id, 2);
+        snprintf(tid, sizeof(tid), "%d", (int) pid);
+        assert_field(&es.e[1], "MESSAGE", "child");
+        assert_field(&es.e[1], "TID", tid);
+        assert_field(&es.e[1], "_PID", tid);
+        jentries_free(&es);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(record_carries_every_field),
@@ -299,6 +370,8 @@ int main(void) {
                 cmocka_unit_test(bad_field_names_are_normalised_not_lost),
                 cmocka_unit_test(ident_and_facility_are_configurable),
                 cmocka_unit_test(handler_level_filters_records),
+                cmocka_unit_test(record_with_too_many_fields_arrives_with_the_call_fields),
+                cmocka_unit_test(child_after_fork_logs_its_own_tid),
         };
 
         require_journald();
