@@ -6,9 +6,16 @@ cd "$(dirname "$0")/.."
 
 scripts/setup-host.sh
 
-meson setup build --wipe -Dwerror=true >/dev/null 2>&1 || meson setup build -Dwerror=true
+meson setup build --wipe -Dwerror=true -Dman=enabled >/dev/null 2>&1 ||
+        meson setup build -Dwerror=true -Dman=enabled
 meson compile -C build
 meson test -C build --print-errorlogs
+# memcheck over the unit and journald tests (the allocation counter owns
+# malloc; the thread test, slow under valgrind's one-thread-at-a-time, runs
+# under TSan below)
+meson test -C build --setup valgrind --suite unit --suite journald --no-suite noalloc \
+        --no-suite threads \
+        --print-errorlogs
 
 meson setup build-asan --wipe -Dwerror=true -Db_sanitize=address,undefined \
         -Db_lundef=false >/dev/null 2>&1 ||
@@ -16,3 +23,10 @@ meson setup build-asan --wipe -Dwerror=true -Db_sanitize=address,undefined \
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-asan --print-errorlogs
+
+# The threaded tests under ThreadSanitizer.
+meson setup build-tsan --wipe -Dwerror=true -Db_sanitize=thread -Db_lundef=false >/dev/null 2>&1 ||
+        meson setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false
+meson compile -C build-tsan
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        meson test -C build-tsan --print-errorlogs test-threads test-context test-logger
