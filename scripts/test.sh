@@ -16,6 +16,7 @@ meson test -C build --print-errorlogs
 meson test -C build --setup valgrind --suite unit --suite journald --no-suite noalloc \
         --no-suite threads \
         --print-errorlogs
+tests/check-install.sh build
 
 meson setup build-asan --wipe -Dwerror=true -Db_sanitize=address,undefined \
         -Db_lundef=false >/dev/null 2>&1 ||
@@ -28,5 +29,5 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 meson setup build-tsan --wipe -Dwerror=true -Db_sanitize=thread -Db_lundef=false >/dev/null 2>&1 ||
         meson setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false
 meson compile -C build-tsan
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp \
         meson test -C build-tsan --print-errorlogs test-threads test-context test-logger
