@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
         build-essential meson ninja-build pkg-config
         libsystemd-dev libestr-dev libcmocka-dev libinih-dev
-        systemd scdoc mandoc valgrind
+        systemd procps scdoc mandoc valgrind
 )
 
 if [ "$(id -u)" -ne 0 ]; then
