@@ -557,6 +557,7 @@ _public_ int trail__log(const trail_logger *lg, int level, const trail_source *s
         va_end(ap);
         buf_trim(&t->message, 1024);
         buf_trim(&t->render, 4096);
+        buf_trim(&t->names, 256);
         t->depth--;
         return r;
 }
