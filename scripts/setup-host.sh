@@ -34,6 +34,11 @@ RateLimitBurst=0
 RateLimitIntervalSec=0
 CONF
 
+# journald needs a machine id; container images often ship an empty one.
+if [ ! -s /etc/machine-id ]; then
+        systemd-machine-id-setup
+fi
+
 if [ ! -S /run/systemd/journal/socket ] || ! pgrep -x systemd-journal >/dev/null; then
         mkdir -p /run/systemd/journal
         setsid /lib/systemd/systemd-journald </dev/null >/dev/null 2>&1 &
