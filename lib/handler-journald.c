@@ -50,12 +50,14 @@ static bool rfield_has_newline(const struct rfield *f) {
  * global first, then context, then the call's own, so those of lowest
  * precedence are the ones left out. */
 static size_t first_field_that_fits(const struct trail_record *r) {
-        size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) -
-                        SENDV_IOV_COST(memchr(r->message, '\n', r->message_len));
+        size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) - SENDV_IOV_COST(true);
         size_t i = r->n_fields;
 
+        /* The common case fits even at the worst cost: no scan of any value. */
         if (r->n_fields * SENDV_IOV_COST(true) <= budget)
                 return 0;
+        if (!memchr(r->message, '\n', r->message_len))
+                budget += SENDV_IOV_COST(true) - SENDV_IOV_COST(false);
         while (i > 0) {
                 size_t cost = SENDV_IOV_COST(rfield_has_newline(&r->fields[i - 1]));
                 if (cost > budget)

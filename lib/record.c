@@ -305,10 +305,6 @@ static int merge_add(struct merge *m, const struct rfield *f) {
                         t->merged[i] = *f;
                         return 0;
                 }
-        if (m->n >= RECORD_FIELDS_MAX) {
-                atomic_inc(&trail_stat_fields_dropped);
-                return 0;
-        }
         if (m->n >= t->merged_cap) {
                 size_t cap = t->merged_cap ? t->merged_cap * 2 : 32;
                 struct rfield *p = realloc(t->merged, cap * sizeof(*p));
