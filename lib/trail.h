@@ -264,6 +264,17 @@ typedef struct trail_stats {
 int trail_handler_get_stats(const trail_handler *h, trail_stats *ret);
 int trail_get_stats(trail_stats *ret);
 
+/* ---- trail's own records ------------------------------------------------ */
+
+/* MESSAGE_IDs of the records trail itself logs, explained by the catalog
+ * (catalog/trail.catalog, shown by journalctl -x). */
+#define TRAIL_MESSAGE_ID_DROPPED       "43fa990483bd45b6ad0768776eb489e1" /* queue overflow */
+#define TRAIL_MESSAGE_ID_SUPPRESSED    "69e151c6f8c84491b97169ab3d2bbbd2" /* rate limit */
+#define TRAIL_MESSAGE_ID_LINK_LOST     "6d973cf0fc854a80b37653470f00d52d" /* lost while disconnected */
+#define TRAIL_MESSAGE_ID_FALLBACK      "e3784ed4064b4a8aa83797ca26a763bb" /* sink gone, fell back */
+#define TRAIL_MESSAGE_ID_CONFIG_LOADED "7352e71ced0d4e289dcd5b46da44d964" /* configuration applied */
+#define TRAIL_MESSAGE_ID_CONFIG_ERROR  "73dec577b83e4e4cb2ad8c27996e9692" /* configuration refused */
+
 /* ---- Lifetime ----------------------------------------------------------- */
 
 /* Every handler has delivered what it holds. */
