@@ -147,7 +147,10 @@ void handler_emit(trail_handler *h, const struct trail_record *r) {
         if (!filter_list_pass(__atomic_load_n(&h->filters, __ATOMIC_ACQUIRE), r))
                 return;
         atomic_inc(&h->stats.records);
-        if (h->ops->emit(h, r, &fell_back) >= 0)
+        int k = h->ops->emit(h, r, &fell_back);
+        if (k > 0)
+                ; /* the handler counts delivery itself, as it happens */
+        else if (k == 0)
                 atomic_inc(&h->stats.delivered);
         else if (fell_back)
                 atomic_inc(&h->stats.failed);

@@ -57,7 +57,9 @@ struct handler_ops {
          * handlers that do not render text (journald). */
         const char *default_format;
         /* 0 when the record reached the sink; negative errno when it did not
-         * (the handler has then already tried its fallback, see "fell_back"). */
+         * (the handler has then already tried its fallback, see "fell_back");
+         * 1 when the handler counts delivered and lost records itself (it
+         * holds records and delivers them later). */
         int (*emit)(trail_handler *h, const struct trail_record *r, bool *fell_back);
         int (*flush)(trail_handler *h);
         /* Options of this type, for trail_handler_set(): -ENOENT for a key it
@@ -126,6 +128,14 @@ bool utf8_is_valid(const char *s, size_t n);
 /* RFC 3339 with microseconds: "2026-11-25T20:31:00.123456+01:00" (local
  * offset) or "…Z" (utc). Returns the length; out has 40 bytes. */
 size_t format_rfc3339(char *out, const struct timespec *ts, bool utc);
+void local_hostname(char *out, size_t size);
+pid_t pid_get(void); /* getpid(), cached, refreshed in a child after fork() */
+int parse_bool(const char *s);
+int parse_size(const char *s, uint64_t *ret);
+int parse_duration_usec(const char *s, uint64_t *ret);
+int syslog_facility_parse(const char *s);
+extern const struct formatter_ops format_rfc5424_ops, format_rfc3164_ops;
+
 /* The logger's dotted name, without "LOGGER=". */
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len);
 
@@ -244,6 +254,7 @@ struct tls_state {
         size_t iov_cap;
         pid_t tid;
         int depth; /* > 0 while a record is being handled on this thread */
+        size_t format_max; /* the handler's maximum record length; 0: none */
 };
 
 /* record.c */

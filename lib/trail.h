@@ -236,7 +236,15 @@ typedef struct trail_handler trail_handler;
 trail_handler *trail_handler_journald(void);
 /* Writes one line per record to fd (not owned). Formats: "text". */
 trail_handler *trail_handler_stream(int fd, const char *format);
-/* journald when its socket is present, else stderr; decided per record. */
+/* Syslog: "unix:/path", "udp://host:port", "tcp://host:port",
+ * "tls://host:port" (IPv6 as "[addr]:port"); NULL is "unix:/dev/log".
+ * Network targets speak RFC 5424, unix ones RFC 3164 (set "format" to
+ * change it). Options by trail_handler_set(): "timeout", "buffer",
+ * "max_length", and for TLS "ca", "cert", "key", "verify", "server_name",
+ * "priority". See trail_handler_syslog(3). */
+trail_handler *trail_handler_syslog(const char *target);
+/* journald when its socket is present, else local syslog (/dev/log), else
+ * stderr; decided per record. */
 trail_handler *trail_handler_auto(void);
 
 trail_handler *trail_handler_ref(trail_handler *h);   /* returns h */
