@@ -36,11 +36,15 @@ _public_ int trail_handler_set_level(trail_handler *h, int level) {
         return 0;
 }
 
-void handler_emit(trail_handler *h, const struct trail_record *r) {
+int handler_emit(trail_handler *h, const struct trail_record *r) {
         bool fell_back = false;
+        int k;
 
         atomic_inc(&h->stats.records);
-        if (h->ops->emit(h, r, &fell_back) >= 0)
+        k = h->ops->emit(h, r, &fell_back);
+        if (k == HANDLER_QUEUED)
+                ;
+        else if (k >= 0)
                 atomic_inc(&h->stats.delivered);
         else if (fell_back)
                 atomic_inc(&h->stats.failed);
@@ -48,6 +52,7 @@ void handler_emit(trail_handler *h, const struct trail_record *r) {
                 atomic_inc(&h->stats.failed);
                 atomic_inc(&h->stats.lost);
         }
+        return k;
 }
 
 /* ---- Last resort -------------------------------------------------------- */
@@ -74,6 +79,10 @@ static void counters_read(const struct handler_counters *c, trail_stats *s) {
         s->delivered += atomic_get(&c->delivered);
         s->failed += atomic_get(&c->failed);
         s->lost += atomic_get(&c->lost);
+        s->dropped += atomic_get(&c->dropped);
+        uint64_t hw = atomic_get(&c->queue_high_water);
+        if (hw > s->queue_high_water)
+                s->queue_high_water = hw;
 }
 
 _public_ int trail_handler_get_stats(const trail_handler *h, trail_stats *ret) {
