@@ -486,19 +486,31 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
         if (_unlikely_(!__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)))
                 (void) worker_start(a);
 
-        /* Too big for the ring: the fields of lowest precedence go first,
-         * then the message is cut. */
+        /* Too big for the queue: the message is cut first (down to a quarter
+         * of the room), then the fields of lowest precedence (global, then
+         * outer context) are left out, then the message is cut further. */
         message_len = r->message_len;
         size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len;
         for (size_t i = 0; i < r->n_fields; i++)
                 size += qfield_size(&r->fields[i]);
-        while (_unlikely_(size > max) && first < r->n_fields)
-                size -= qfield_size(&r->fields[first++]);
-        if (_unlikely_(first > 0))
-                __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
         if (_unlikely_(size > max)) {
-                message_len -= size - max;
-                size = max;
+                size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
+                size_t cut = size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
+                message_len -= cut;
+                size -= cut;
+                while (size > max && first < r->n_fields)
+                        size -= qfield_size(&r->fields[first++]);
+                if (first > 0)
+                        __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
+                if (size > max) {
+                        message_len -= size - max;
+                        size = max;
+                }
+                /* not inside a UTF-8 sequence */
+                while (message_len > 0 && ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
+                        message_len--;
+                        size--;
+                }
         }
         n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
 
