@@ -96,10 +96,11 @@ static void futex_wake_all(uint32_t *addr) {
         (void) syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
-/* The notifier's half: after its change, wake whoever registered. */
+/* The notifier's half: after its change (a seq_cst store, so that either
+ * the waiter sees the change or this sees the waiter: no thread fence, which
+ * TSan does not model), wake whoever registered. */
 static void event_signal(uint32_t *event, uint32_t *waiters) {
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (__atomic_load_n(waiters, __ATOMIC_RELAXED)) {
+        if (__atomic_load_n(waiters, __ATOMIC_SEQ_CST)) {
                 __atomic_add_fetch(event, 1, __ATOMIC_SEQ_CST);
                 futex_wake_all(event);
         }
@@ -129,7 +130,7 @@ static int ring_reserve(struct async_handler *a, uint32_t n, uint64_t *ret_pos) 
                 bool stale = false, full = false;
 
                 for (uint32_t k = 0; k < n; k++) {
-                        uint64_t seq = __atomic_load_n(&slot_at(a, pos + k)->seq, __ATOMIC_ACQUIRE);
+                        uint64_t seq = __atomic_load_n(&slot_at(a, pos + k)->seq, __ATOMIC_SEQ_CST);
                         int64_t diff = (int64_t) (seq - (pos + k));
                         if (diff < 0) {
                                 full = true;
@@ -157,7 +158,7 @@ static int ring_reserve(struct async_handler *a, uint32_t n, uint64_t *ret_pos) 
 
 static bool ring_empty(struct async_handler *a) {
         uint64_t pos = __atomic_load_n(&a->dequeue_pos, __ATOMIC_SEQ_CST);
-        return __atomic_load_n(&slot_at(a, pos)->seq, __ATOMIC_ACQUIRE) != pos + 1;
+        return __atomic_load_n(&slot_at(a, pos)->seq, __ATOMIC_SEQ_CST) != pos + 1;
 }
 
 /* Claims the oldest record, for the worker or for an eviction. Returns its
@@ -198,7 +199,7 @@ static int ring_take(struct async_handler *a, bool worker, int keep_level, uint6
 
 static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
         for (uint32_t k = 0; k < n; k++)
-                __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + a->mask + 1, __ATOMIC_RELEASE);
+                __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + a->mask + 1, __ATOMIC_SEQ_CST);
         event_signal(&a->space_event, &a->space_waiters);
 }
 
@@ -256,7 +257,6 @@ static int wait_for_space(struct async_handler *a, uint32_t n, uint64_t deadline
         if (now >= deadline)
                 return -ETIMEDOUT;
         __atomic_add_fetch(&a->space_waiters, 1, __ATOMIC_SEQ_CST);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         uint32_t e = __atomic_load_n(&a->space_event, __ATOMIC_SEQ_CST);
         if (ring_reserve(a, n, ret_pos) == 0)
                 r = 1;
@@ -420,7 +420,6 @@ static void *worker_main(void *userdata) {
                         break;
 
                 __atomic_store_n(&a->work_waiters, 1, __ATOMIC_SEQ_CST);
-                __atomic_thread_fence(__ATOMIC_SEQ_CST);
                 uint32_t e = __atomic_load_n(&a->work_event, __ATOMIC_SEQ_CST);
                 if (ring_empty(a) && !__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE))
                         futex_wait(&a->work_event, e, NULL);
@@ -558,8 +557,9 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
         /* Publish: the first slot last, so that the worker sees the whole. */
         __atomic_store_n(&slot_at(a, pos)->meta, (uint64_t) n << 32 | (uint32_t) r->level,
                          __ATOMIC_RELAXED);
-        for (uint32_t k = n; k-- > 0;)
+        for (uint32_t k = n; k-- > 1;)
                 __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&slot_at(a, pos)->seq, pos + 1, __ATOMIC_SEQ_CST);
         high_water_update(a, pos + n);
         event_signal(&a->work_event, &a->work_waiters);
         return HANDLER_QUEUED;
@@ -582,7 +582,6 @@ static int async_flush(trail_handler *h) {
                 return 0;
         for (;;) {
                 __atomic_add_fetch(&a->done_waiters, 1, __ATOMIC_SEQ_CST);
-                __atomic_thread_fence(__ATOMIC_SEQ_CST);
                 uint32_t e = __atomic_load_n(&a->done_event, __ATOMIC_SEQ_CST);
                 bool done = __atomic_load_n(&a->dequeue_pos, __ATOMIC_SEQ_CST) >= target &&
                             __atomic_load_n(&a->busy_pos, __ATOMIC_SEQ_CST) >= target;
