@@ -80,6 +80,9 @@ struct async_handler {
         /* The worker's own: the record copied out of the ring and rebuilt. */
         unsigned char *copy;
         struct rfield *fields;
+        /* The worker's per-thread buffers, also reachable from here: in the
+         * child of fork() the thread is gone but its buffers are not lost. */
+        struct tls_state *worker_tls, *parent_worker_tls;
 
         struct async_handler *registry_next;
 };
@@ -394,6 +397,7 @@ static void *worker_main(void *userdata) {
         /* Anything the inner handler logs would recurse: trail__log() refuses. */
         if (t)
                 t->depth++;
+        __atomic_store_n(&a->worker_tls, t, __ATOMIC_RELAXED);
         (void) pthread_setname_np(pthread_self(), "trail-async");
 
         for (;;) {
@@ -633,6 +637,8 @@ static void atfork_child(void) {
                 memset(a->pending_dropped, 0, sizeof(a->pending_dropped));
                 pthread_mutex_init(&a->start_lock, NULL);
                 a->running = false;
+                a->parent_worker_tls = a->worker_tls;
+                a->worker_tls = NULL;
         }
         pthread_mutex_init(&registry_lock, NULL);
 }

@@ -46,7 +46,7 @@ static int private_journal_dirs(void) {
                                             "/var/log/journal" };
         struct stat st;
 
-        if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
                 return -errno;
         for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
                 if (stat(dirs[i], &st) < 0)
