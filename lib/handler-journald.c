@@ -50,7 +50,8 @@ static bool rfield_has_newline(const struct rfield *f) {
  * global first, then context, then the call's own, so those of lowest
  * precedence are the ones left out. */
 static size_t first_field_that_fits(const struct trail_record *r) {
-        size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) - SENDV_IOV_COST(true);
+        size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) - SENDV_IOV_COST(true) -
+                        (r->deferred ? SENDV_IOV_COST(false) : 0);
         size_t i = r->n_fields;
 
         /* The common case fits even at the worst cost: no scan of any value. */
@@ -73,11 +74,48 @@ static char *put(char *p, const char *s, size_t n) {
         return p + n;
 }
 
+static char *put_digits(char *p, long v, int width) {
+        for (int i = width - 1; i >= 0; i--, v /= 10)
+                p[i] = (char) ('0' + v % 10);
+        return p + width;
+}
+
+/* A deferred (async) record reaches journald after the call: journald stamps
+ * what it receives, so the call's time rides along as SYSLOG_TIMESTAMP=, in
+ * RFC 3339 (§5.6) with microseconds and the local offset. */
+#define SYSLOG_TIMESTAMP_MAX (STRLEN("SYSLOG_TIMESTAMP=") + 40)
+static char *put_rfc3339(char *p, const struct timespec *ts) {
+        struct tm tm;
+        long off;
+
+        if (!localtime_r(&ts->tv_sec, &tm))
+                return p;
+        off = tm.tm_gmtoff / 60;
+        p = put_digits(p, tm.tm_year + 1900L, 4);
+        *p++ = '-';
+        p = put_digits(p, tm.tm_mon + 1, 2);
+        *p++ = '-';
+        p = put_digits(p, tm.tm_mday, 2);
+        *p++ = 'T';
+        p = put_digits(p, tm.tm_hour, 2);
+        *p++ = ':';
+        p = put_digits(p, tm.tm_min, 2);
+        *p++ = ':';
+        p = put_digits(p, tm.tm_sec, 2);
+        *p++ = '.';
+        p = put_digits(p, ts->tv_nsec / 1000, 6);
+        *p++ = off < 0 ? '-' : '+';
+        off = off < 0 ? -off : off;
+        p = put_digits(p, off / 60, 2);
+        *p++ = ':';
+        return put_digits(p, off % 60, 2);
+}
+
 /* Renders the record into iovecs; returns their number or a negative errno. */
 static int journald_render(struct tls_state *t, const struct trail_record *r) {
         const trail_source *src = r->src;
         size_t first = first_field_that_fits(r);
-        size_t n_iov = TRAIL_OWN_FIELDS + r->n_fields - first, bound;
+        size_t n_iov = TRAIL_OWN_FIELDS + r->n_fields - first + r->deferred, bound;
         struct iovec *iov;
         char *p;
 
@@ -95,7 +133,7 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
 
         bound = STRLEN("SYSLOG_FACILITY=") + 4 + STRLEN("CODE_FILE=") + src->file_len +
                 STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len +
-                STRLEN("TID=") + 12;
+                STRLEN("TID=") + 12 + (r->deferred ? SYSLOG_TIMESTAMP_MAX : 0);
         for (size_t i = first; i < r->n_fields; i++)
                 bound += r->fields[i].name_len + 1 + rfield_value_bound(&r->fields[i]);
         es_emptyStr(t->render);
@@ -136,6 +174,12 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 *p++ = '=';
                 p += rfield_render_value(f, p);
                 iov[TRAIL_OWN_FIELDS + i - first] = (struct iovec) { start, (size_t) (p - start) };
+        }
+        if (r->deferred) {
+                char *start = p;
+                p = put(p, "SYSLOG_TIMESTAMP=", STRLEN("SYSLOG_TIMESTAMP="));
+                p = put_rfc3339(p, &r->time);
+                iov[n_iov - 1] = (struct iovec) { start, (size_t) (p - start) };
         }
         return (int) n_iov;
 }

@@ -637,7 +637,7 @@ static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fel
         if (k < 0) {
                 /* another thread holds the link past our timeout */
                 atomic_inc(&h->stats.lost);
-                return 1;
+                return HANDLER_QUEUED;
         }
 
         /* whether a unix socket is a datagram or a stream one shows at connect */
@@ -655,12 +655,12 @@ static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fel
                         /* larger than the whole buffer: it can never be sent */
                         atomic_inc(&h->stats.lost);
                         pthread_mutex_unlock(&s->lock);
-                        return 1;
+                        return HANDLER_QUEUED;
                 }
                 if (s->fd >= 0)
                         (void) drain(s, deadline);
                 pthread_mutex_unlock(&s->lock);
-                return 1; /* delivered or lost frames are counted as they go */
+                return HANDLER_QUEUED; /* delivered or lost frames are counted as they go */
         }
 
         len = render_frame(s, t, r, &off);

@@ -49,6 +49,7 @@ struct trail_record {
         size_t n_fields;
         pid_t tid;
         struct timespec time; /* CLOCK_REALTIME at the call */
+        bool deferred; /* delivered later than logged (async): sinks carry r->time */
 };
 
 struct handler_ops {
@@ -70,6 +71,7 @@ struct handler_ops {
 
 struct handler_counters {
         uint64_t records, delivered, failed, lost;
+        uint64_t dropped, queue_high_water; /* async handlers */
 };
 
 struct trail_handler {
@@ -85,7 +87,10 @@ struct trail_handler {
 /* handler.c */
 /* Sets the type's default formatter too; returns 0 or a negative errno. */
 int handler_init(trail_handler *h, const struct handler_ops *ops);
-void handler_emit(trail_handler *h, const struct trail_record *r);
+/* Returns what ops->emit returned. */
+int handler_emit(trail_handler *h, const struct trail_record *r);
+/* An emit result: the record was queued, the handler accounts for it itself. */
+#define HANDLER_QUEUED 1
 trail_handler *handler_last_resort(void);
 /* Renders r with the handler's formatter, appended to *buf. */
 int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf);

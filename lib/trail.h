@@ -247,6 +247,28 @@ trail_handler *trail_handler_syslog(const char *target);
  * stderr; decided per record. */
 trail_handler *trail_handler_auto(void);
 
+/* ---- Async delivery (trail_handler_async(3)) ---- */
+
+/* What a full queue does with a new record. */
+enum trail_overflow {
+        TRAIL_OVERFLOW_BLOCK,    /* the caller waits for room, up to the timeout */
+        TRAIL_OVERFLOW_DROP_NEW, /* the new record is dropped (and counted) */
+        TRAIL_OVERFLOW_DROP_OLD, /* the oldest queued record is dropped (and counted) */
+};
+/* Records are copied into a bounded queue of `capacity` slots (0: 4096) and
+ * delivered to inner, in order, by one worker thread. Takes its own
+ * reference on inner. NULL with errno set on error. */
+trail_handler *trail_handler_async(trail_handler *inner, size_t capacity, int overflow);
+/* How long a caller may wait for room (default 1 s); then the record is dropped. */
+int trail_handler_async_set_timeout(trail_handler *h, uint64_t usec);
+/* Records at this level or more severe are never dropped by DROP_NEW or
+ * DROP_OLD: they wait up to the timeout instead (default TRAIL_ERROR;
+ * -1: none). */
+int trail_handler_async_set_keep_level(trail_handler *h, int level);
+/* How long trail_flush(), trail_shutdown() and exit wait for the queue to
+ * drain (default 5 s). */
+int trail_handler_async_set_flush_timeout(trail_handler *h, uint64_t usec);
+
 trail_handler *trail_handler_ref(trail_handler *h);   /* returns h */
 trail_handler *trail_handler_unref(trail_handler *h); /* NULL-safe; returns NULL */
 static inline void trail_handler_unrefp(trail_handler **h) {
@@ -267,7 +289,9 @@ typedef struct trail_stats {
         uint64_t lost;           /* not delivered anywhere */
         uint64_t fields_renamed; /* field names normalised (process only) */
         uint64_t fields_dropped; /* fields dropped: empty name, over the limit */
-        uint64_t reserved[10];
+        uint64_t dropped;          /* async: records dropped on overflow */
+        uint64_t queue_high_water; /* async: most queue slots ever in use */
+        uint64_t reserved[8];
 } trail_stats;
 int trail_handler_get_stats(const trail_handler *h, trail_stats *ret);
 int trail_get_stats(trail_stats *ret);
