@@ -91,14 +91,14 @@ debs=()
 for p in "${packages[@]}"; do
         debs+=("$(ls "$work"/"${p}"_"$version"_*.deb)")
 done
-if ! dpkg-query -W -f='${Status}' libtrail-dev 2>/dev/null | grep -q "install ok installed"; then
+if ! dpkg-query -W -f='${Status}' libtrail-dev 2>/dev/null | grep -e "install ok installed" >/dev/null; then
         installed_here=1
 fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${debs[@]}" >/dev/null
-dpkg -L libtrail0 | grep -qx /usr/lib/systemd/catalog/trail.catalog
-dpkg -L libtrail-dev | grep -q '/usr/share/man/man3/trail_get.3.gz$'
+dpkg -L libtrail0 | grep -x /usr/lib/systemd/catalog/trail.catalog >/dev/null
+dpkg -L libtrail-dev | grep -e '/usr/share/man/man3/trail_get.3.gz$' >/dev/null
 if [ -d tools ]; then
-        dpkg -L trail-tools | grep -qx /usr/bin/trail
+        dpkg -L trail-tools | grep -x /usr/bin/trail >/dev/null
 fi
 
 step "autopkgtest (debian/tests/build-and-log, as root on this machine)"
