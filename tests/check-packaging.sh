@@ -21,6 +21,16 @@ fi
 t0=$SECONDS
 trap 'echo "check-packaging.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 step() { printf '== %s (%ds)\n' "$*" $((SECONDS - t0)); }
+# The source tree's files, NUL-separated: from git when this is a checkout
+# (tracked and untracked, not ignored), else everything but builds and .git.
+source_files() {
+        if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+                git ls-files -z -c -o --exclude-standard
+        else
+                find . \( -name .git -o -name 'build*' -o -name 'obj-*' \) -prune -o \
+                        -type f -printf '%P\0'
+        fi
+}
 
 step "symbols file against the version script"
 # name@NODE for each export of lib/libtrail.sym, and the node names themselves.
@@ -71,7 +81,7 @@ step "dpkg-buildpackage -us -uc -b ${profiles[*]}"
 # dpkg-buildpackage writes its results into the parent directory.
 tree=$work/trail-$upstream
 mkdir -p "$tree"
-git ls-files -z -c -o --exclude-standard | xargs -0 cp --parents -t "$tree"
+source_files | xargs -0 cp --parents -t "$tree"
 if ! (cd "$tree" && dpkg-buildpackage -us -uc -b "${profiles[@]}") >"$work/build.log" 2>&1; then
         tail -n 60 "$work/build.log"
         echo "dpkg-buildpackage failed"
