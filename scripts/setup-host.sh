@@ -8,7 +8,7 @@ packages=(
         build-essential meson ninja-build pkg-config
         libsystemd-dev libestr-dev libcmocka-dev libinih-dev
         systemd procps scdoc mandoc valgrind
-        debhelper dpkg-dev lintian rpm rpmlint
+        debhelper dpkg-dev lintian autopkgtest rpm rpmlint
 )
 
 if [ "$(id -u)" -ne 0 ]; then
