@@ -18,7 +18,35 @@ struct journald_handler {
         trail_handler base;
         bool automatic;    /* trail_handler_auto(): stderr is a sink, not a failure */
         bool reported;     /* the once-only failure report was written */
+        trail_handler *local; /* automatic: the /dev/log step, made when first needed */
 };
+
+#define LOCAL_SYSLOG "/dev/log"
+
+/* DESIGN.md's "journald → local syslog → stderr": without journald, a local
+ * syslog daemon on /dev/log gets the record as RFC 3164 (it falls back to
+ * stderr itself when it does not take it). */
+static int local_syslog_emit(struct journald_handler *j, const struct trail_record *r,
+                             bool *fell_back) {
+        struct stat st;
+        trail_handler *l;
+
+        if (stat(LOCAL_SYSLOG, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return stream_write_text(STDERR_FILENO, r);
+        l = __atomic_load_n(&j->local, __ATOMIC_ACQUIRE);
+        if (!l) {
+                trail_handler *n = trail_handler_syslog(NULL), *expected = NULL;
+                if (!n)
+                        return stream_write_text(STDERR_FILENO, r);
+                if (!__atomic_compare_exchange_n(&j->local, &expected, n, false, __ATOMIC_ACQ_REL,
+                                                 __ATOMIC_ACQUIRE)) {
+                        trail_handler_unref(n);
+                        n = expected;
+                }
+                l = n;
+        }
+        return l->ops->emit(l, r, fell_back);
+}
 
 /* sd_journal_sendv() returns 0 when the socket does not exist ("fail
  * silently if the journal is not available"): a record sent then would be
@@ -204,7 +232,7 @@ static int journald_emit(trail_handler *h, const struct trail_record *r, bool *f
 
         if (!journald_present()) {
                 if (j->automatic)
-                        return stream_write_text(STDERR_FILENO, r);
+                        return local_syslog_emit(j, r, fell_back);
                 k = -ENOENT;
         } else {
                 n = journald_render(t, r);
@@ -219,6 +247,7 @@ static int journald_emit(trail_handler *h, const struct trail_record *r, bool *f
 }
 
 static void journald_free(trail_handler *h) {
+        trail_handler_unref(((struct journald_handler *) h)->local);
         free(h);
 }
 
