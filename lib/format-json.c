@@ -333,8 +333,15 @@ static int json_format(const trail_formatter *f, const struct trail_record *r, e
                                 *p++ = '"';
                                 p += format_double(p, fl->v.d);
                                 *p++ = '"';
-                        } else
-                                p += format_double(p, fl->v.d);
+                        } else {
+                                /* "3.0", not "3": a reader that types values
+                                 * by their first sight (Elasticsearch) must
+                                 * see a float. */
+                                size_t k = format_double(p, fl->v.d);
+                                if (!memchr(p, '.', k) && !memchr(p, 'e', k))
+                                        p[k++] = '.', p[k++] = '0';
+                                p += k;
+                        }
                         break;
                 default:
                         p += rfield_render_value(fl, p);
