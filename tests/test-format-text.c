@@ -306,11 +306,12 @@ static void the_default_line_reads_back_byte_for_byte(void **state) {
 
         for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
                 for (size_t j = 0; j < sizeof(hostile) / sizeof(hostile[0]); j++) {
+                        const char *m = hostile[i] ? hostile[i] : "";
                         const char *out = RENDER(&rd, TRAIL_INFO,
                                                  TRAIL_FIELDS(TRAIL_STR("K", hostile[j]),
                                                               TRAIL_BYTES("B", hostile[i],
                                                                           strlen(hostile[i]) + 1)),
-                                                 "%s", hostile[i]);
+                                                 "%s", m);
                         parse_line(out, msg, &ml, "K", val, &vl);
                         if (ml != strlen(hostile[i]) || memcmp(msg, hostile[i], ml) != 0)
                                 fail_msg("message %zu did not read back from: %s", i, out);
