@@ -13,6 +13,8 @@ static const struct formatter_ops *const formatters[] = {
         &format_text_ops,
         &format_rfc5424_ops,
         &format_rfc3164_ops,
+        &format_json_ops,
+        &format_logfmt_ops,
 };
 
 trail_formatter *formatter_new(const struct formatter_ops *ops) {

@@ -106,6 +106,10 @@ struct formatter_ops {
         /* Appends the record, without a line terminator, to *buf. Must not
          * allocate except to grow *buf; must not log. */
         int (*format)(const trail_formatter *f, const struct trail_record *r, es_str_t **buf);
+        /* Optional: like format, for a handler writing to a terminal with
+         * NO_COLOR unset (a formatter that colours in its "auto" mode). */
+        int (*format_terminal)(const trail_formatter *f, const struct trail_record *r,
+                               es_str_t **buf);
         void (*done)(trail_formatter *f); /* optional: frees what init/set allocated */
 };
 
@@ -118,6 +122,8 @@ struct trail_formatter {
 };
 
 extern const struct formatter_ops format_text_ops;
+extern const struct formatter_ops format_json_ops;
+extern const struct formatter_ops format_logfmt_ops;
 trail_formatter *formatter_new(const struct formatter_ops *ops);
 /* The shared default text formatter (static, never freed). */
 trail_formatter *formatter_default_text(void);
@@ -141,6 +147,21 @@ int parse_duration_usec(const char *s, uint64_t *ret);
 int syslog_facility_parse(const char *s);
 extern const struct formatter_ops format_rfc5424_ops, format_rfc3164_ops;
 
+/* format-json.c: shared by the text, json and logfmt formatters. */
+/* Length of the valid UTF-8 sequence at s, or 0; *ret_skip is how many bytes
+ * to consume: the sequence, or the maximal invalid subpart (Unicode §3.9). */
+size_t utf8_scan(const unsigned char *s, size_t n, size_t *ret_skip);
+/* The inside of a JSON string: at most 6 bytes out per byte in. */
+char *json_escape(char *p, const char *s, size_t n);
+/* RFC 4648 §4 with padding: 4 bytes out per 3 in. */
+char *base64_encode(char *p, const unsigned char *s, size_t n);
+/* format_rfc3339(), cached per thread and second. At most 40 bytes. */
+char *format_time(char *p, const struct timespec *ts, bool utc);
+pid_t format_pid(void);
+/* The "time" option: "utc" or "local". */
+int format_time_option(bool *utc, const char *value);
+extern const char *const level_lower[8];
+extern const unsigned char level_lower_len[8];
 /* The logger's dotted name, without "LOGGER=". */
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len);
 

@@ -234,7 +234,8 @@ typedef struct trail_handler trail_handler;
 /* Native journald protocol; when journald is absent or a send fails the
  * record goes to stderr instead, and the handler's "failed" count rises. */
 trail_handler *trail_handler_journald(void);
-/* Writes one line per record to fd (not owned). Formats: "text". */
+/* Writes one line per record to fd (not owned). Formats: "text" (NULL),
+ * "json", "logfmt"; see trail_formatter_new(3). */
 trail_handler *trail_handler_stream(int fd, const char *format);
 /* Syslog: "unix:/path", "udp://host:port", "tcp://host:port",
  * "tls://host:port" (IPv6 as "[addr]:port"); NULL is "unix:/dev/log".
