@@ -184,29 +184,6 @@ char *format_time(char *p, const struct timespec *ts, bool utc) {
         return p + time_cache.tail_len;
 }
 
-/* getpid() is a system call since glibc 2.25; fork() gives a new one. */
-static pid_t cached_pid;
-static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
-
-static void pid_forget(void) {
-        __atomic_store_n(&cached_pid, 0, __ATOMIC_RELAXED);
-}
-
-static void pid_once_init(void) {
-        (void) pthread_atfork(NULL, NULL, pid_forget);
-}
-
-pid_t format_pid(void) {
-        pid_t pid = __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
-
-        if (_likely_(pid > 0))
-                return pid;
-        pthread_once(&pid_once, pid_once_init);
-        pid = getpid();
-        __atomic_store_n(&cached_pid, pid, __ATOMIC_RELAXED);
-        return pid;
-}
-
 int format_time_option(bool *utc, const char *value) {
         if (strcmp(value, "utc") == 0)
                 *utc = true;
@@ -305,7 +282,7 @@ static int json_format(const trail_formatter *f, const struct trail_record *r, e
         p = PUT(p, ",\"func\":");
         p = json_string(p, r->src->func, r->src->func_len);
         p = PUT(p, ",\"pid\":");
-        p += format_int(p, format_pid());
+        p += format_int(p, pid_get());
         p = PUT(p, ",\"tid\":");
         p += format_int(p, r->tid);
 

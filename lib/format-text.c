@@ -293,7 +293,7 @@ static char *render_item(const struct text_formatter *tf, const struct item *it,
         case ITEM_FUNCNAME:
                 return escape(p, r->src->func, r->src->func_len, false);
         case ITEM_PROCESS:
-                return p + format_int(p, format_pid());
+                return p + format_int(p, pid_get());
         case ITEM_THREAD:
                 return p + format_int(p, r->tid);
         case ITEM_IDENT:

@@ -157,7 +157,6 @@ char *json_escape(char *p, const char *s, size_t n);
 char *base64_encode(char *p, const unsigned char *s, size_t n);
 /* format_rfc3339(), cached per thread and second. At most 40 bytes. */
 char *format_time(char *p, const struct timespec *ts, bool utc);
-pid_t format_pid(void);
 /* The "time" option: "utc" or "local". */
 int format_time_option(bool *utc, const char *value);
 extern const char *const level_lower[8];
