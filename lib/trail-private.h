@@ -179,6 +179,9 @@ struct trail_logger {
         struct handler_set *handlers; /* atomic pointer; NULL when none */
         struct filter_list *filters;  /* atomic pointer; NULL when none */
         struct trail_logger *parent, *first_child, *next_sibling, *hash_next;
+        unsigned sample;        /* atomic: keep 1 in n per call site; 0, 1: all */
+        unsigned rl_burst;      /* atomic: per call site and interval; 0: no limit */
+        uint64_t rl_interval;   /* atomic: microseconds */
         const char *name;  /* points into logger_field */
         size_t field_len;  /* strlen(logger_field) */
         char logger_field[]; /* "LOGGER=name" */
@@ -244,6 +247,8 @@ struct tls_state {
         size_t iov_cap;
         pid_t tid;
         int depth; /* > 0 while a record is being handled on this thread */
+        es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
+        es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
 };
 
 /* record.c */
@@ -284,3 +289,6 @@ int stream_write_text(int fd, const struct trail_record *r);
 
 /* stats */
 extern uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records;
+
+/* Sampling, rate limits, redaction, backtraces: flow-private.h */
+#include "flow-private.h"
