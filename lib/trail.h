@@ -126,7 +126,7 @@ typedef struct trail_fields {
 /* ---- Logging ----------------------------------------------------------- */
 
 /* Mutable per-call-site state for sampling and rate limiting (see
- * trail_sample(3)); zero-initialised, updated with atomics. Internal. */
+ * trail_logger_set_sample(3)); zero-initialised, updated with atomics. Internal. */
 typedef struct trail__site {
         uint64_t sampled;    /* records seen by the sampler */
         uint64_t window;     /* rate limit: window number << 32 | records in it */
@@ -395,7 +395,7 @@ int trail_add_redact_field(const char *name);
  * password=… pairs in messages and string values become "****". */
 int trail_set_scrub(bool enabled);
 
-/* ---- Sampling, rate limits, backtraces (trail_sample(3)) ---------------- */
+/* ---- Sampling, rate limits, backtraces (trail_logger_set_sample(3)) ---- */
 
 /* Not fields: instructions for this call, given among its fields. Honoured
  * by the logging macros (which keep per-call-site state). */
