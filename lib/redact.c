@@ -102,21 +102,27 @@ static struct redact_list *list_new(size_t n) {
         return l;
 }
 
-/* Publishes l (NULL: the default); the list it replaces stays readable
- * until trail_shutdown(). */
-static int list_publish(struct redact_list *l) {
-        struct redact_list *old;
+/* Publishes l (NULL: the default) under redact_lock; the list it replaces
+ * stays readable until trail_shutdown(). On error l is freed. */
+static int list_publish_locked(struct redact_list *l) {
+        struct redact_list *old = current;
         int r = 0;
 
-        pthread_mutex_lock(&redact_lock);
-        old = current;
         if (old)
                 r = retire(&retired_lists, old, list_free);
         if (r >= 0)
                 __atomic_store_n(&current, l, __ATOMIC_RELEASE);
-        pthread_mutex_unlock(&redact_lock);
-        if (r < 0 && l)
+        else if (l)
                 list_free(l);
+        return r;
+}
+
+static int list_publish(struct redact_list *l) {
+        int r;
+
+        pthread_mutex_lock(&redact_lock);
+        r = list_publish_locked(l);
+        pthread_mutex_unlock(&redact_lock);
         return r;
 }
 
@@ -147,6 +153,7 @@ _public_ int trail_add_redact_field(const char *name) {
         struct redact_entry e;
         const struct redact_list *cur;
         struct redact_list *l;
+        int r;
 
         if (!name || entry_set(&e, name) < 0)
                 return -EINVAL;
@@ -167,8 +174,9 @@ _public_ int trail_add_redact_field(const char *name) {
         l->e[cur->n] = e;
         l->n = cur->n + 1;
         list_index(l);
+        r = list_publish_locked(l);
         pthread_mutex_unlock(&redact_lock);
-        return list_publish(l);
+        return r;
 }
 
 _public_ int trail_set_scrub(bool enabled) {

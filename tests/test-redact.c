@@ -3,6 +3,7 @@
  * and in what a stream handler writes: no secret in clear, and no false
  * alarm on the near misses of the corpus. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -291,6 +292,43 @@ static void errno_is_kept(void **state) {
         (void) capture_take(&out);
 }
 
+static void *log_secrets(void *arg) {
+        trail_logger *lg = arg;
+        for (int i = 0; i < 2000; i++)
+                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("PASSWORD", "race-secret")), "r %d", i);
+        return NULL;
+}
+
+/* Lists replaced while other threads log: every list here holds PASSWORD,
+ * so no record may carry it in clear (and TSan sees the publication). */
+static void lists_change_safely_while_threads_log(void **state) {
+        (void) state;
+        const char *const a[] = { "PASSWORD", "PIN", NULL };
+        pthread_t th[2];
+        trail_handler *c = trail_handler_capture();
+        trail_logger *lg = trail_get("redact.race");
+
+        trail_logger_set_propagate(lg, false);
+        trail_logger_add_handler(lg, c);
+        for (int i = 0; i < 2; i++)
+                assert_int_equal(pthread_create(&th[i], NULL, log_secrets, lg), 0);
+        for (int i = 0; i < 200; i++) {
+                assert_int_equal(trail_set_redact_fields(i % 2 ? a : NULL), 0);
+                assert_int_equal(trail_add_redact_field(i % 3 ? "OTP" : "SEED"), 0);
+        }
+        for (int i = 0; i < 2; i++)
+                pthread_join(th[i], NULL);
+        assert_int_equal(trail_capture_count(c), 4000);
+        for (size_t i = 0; i < 4000; i++) {
+                trail_field_view v;
+                assert_int_equal(trail_record_find(trail_capture_get(c, i), "PASSWORD", &v), 0);
+                assert_memory_equal(v.value.s, "****", 4);
+        }
+        trail_set_redact_fields(NULL);
+        trail_logger_remove_handler(lg, c);
+        trail_handler_unref(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(named_fields_are_masked_on_every_sink),
@@ -301,6 +339,7 @@ int main(void) {
                 cmocka_unit_test(the_scrubber_can_be_turned_off),
                 cmocka_unit_test(the_list_can_be_replaced_extended_and_emptied),
                 cmocka_unit_test(errno_is_kept),
+                cmocka_unit_test(lists_change_safely_while_threads_log),
         };
         int r = cmocka_run_group_tests(tests, setup, teardown);
         trail_shutdown();
