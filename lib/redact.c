@@ -5,7 +5,6 @@
  * and string values. Both cost one cheap scan when there is nothing to hide. */
 
 #include <string.h>
-#include <strings.h>
 
 #include "trail-private.h"
 
@@ -287,8 +286,16 @@ static bool card_at(const char *s, size_t n, size_t i, size_t *ret_start, size_t
         return false;
 }
 
+/* ASCII only, key in lower case: no locale, no call. */
+static bool ascii_prefix_ci(const char *s, const char *key, size_t k) {
+        for (size_t i = 0; i < k; i++)
+                if ((s[i] | 0x20) != key[i])
+                        return false;
+        return true;
+}
+
 static bool word_ends_with(const char *s, size_t end, const char *key, size_t k) {
-        if (end < k || strncasecmp(s + end - k, key, k) != 0)
+        if (end < k || !ascii_prefix_ci(s + end - k, key, k))
                 return false;
         /* "db_password=" yes, "nopassword=" no */
         return end == k || !((s[end - k - 1] | 0x20) >= 'a' && (s[end - k - 1] | 0x20) <= 'z');
@@ -334,7 +341,7 @@ static bool pair_at(const char *s, size_t n, size_t i, size_t *ret_start, size_t
 static bool bearer_at(const char *s, size_t n, size_t i, size_t *ret_start, size_t *ret_end) {
         size_t j = i + 6, e;
 
-        if (n - i < 8 || strncasecmp(s + i, "bearer", 6) != 0 || s[j] != ' ')
+        if (n - i < 8 || !ascii_prefix_ci(s + i, "bearer", 6) || s[j] != ' ')
                 return false;
         if (i > 0 && is_alnum(s[i - 1]))
                 return false;
@@ -349,12 +356,47 @@ static bool bearer_at(const char *s, size_t n, size_t i, size_t *ret_start, size
         return true;
 }
 
+/* What a first, cheap pass over the text found possible. */
+enum {
+        MAYBE_CARD = 1,   /* a run of 13 digits or more, spaces and dashes aside */
+        MAYBE_PAIR = 2,   /* '=' or ':' */
+        MAYBE_BEARER = 4, /* "bearer", any case */
+};
+
+/* Most text ends here: hex ids break digit runs with letters, and few
+ * messages hold '=' or ':'. */
+static unsigned prescan(const char *s, size_t n) {
+        unsigned flags = 0;
+        size_t run = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (is_digit(c)) {
+                        if (++run >= 13)
+                                flags |= MAYBE_CARD;
+                } else if (c == ' ' || c == '-')
+                        continue;
+                else {
+                        run = 0;
+                        if (c == '=' || c == ':')
+                                flags |= MAYBE_PAIR;
+                        else if ((c | 0x20) == 'b' && n - i >= 8 &&
+                                 ascii_prefix_ci(s + i + 1, "earer", 5))
+                                flags |= MAYBE_BEARER;
+                }
+        }
+        return flags;
+}
+
 /* The next secret in s at or after from: [*start, *end). */
-static bool next_secret(const char *s, size_t n, size_t from, size_t *start, size_t *end) {
+static bool next_secret(const char *s, size_t n, unsigned maybe, size_t from, size_t *start,
+                        size_t *end) {
         for (size_t i = from; i < n; i++) {
                 char c = s[i];
 
                 if (is_digit(c)) {
+                        if (!(maybe & MAYBE_CARD))
+                                continue;
                         size_t e;
                         if (card_at(s, n, i, start, &e)) {
                                 *end = e;
@@ -362,9 +404,10 @@ static bool next_secret(const char *s, size_t n, size_t from, size_t *start, siz
                         }
                         i = e - 1;
                 } else if (c == '=' || c == ':') {
-                        if (pair_at(s, n, i, start, end))
+                        if ((maybe & MAYBE_PAIR) && pair_at(s, n, i, start, end))
                                 return true;
-                } else if ((c | 0x20) == 'b' && bearer_at(s, n, i, start, end))
+                } else if ((c | 0x20) == 'b' && (maybe & MAYBE_BEARER) &&
+                           bearer_at(s, n, i, start, end))
                         return true;
         }
         return false;
@@ -373,9 +416,12 @@ static bool next_secret(const char *s, size_t n, size_t from, size_t *start, siz
 /* The length of s scrubbed; SIZE_MAX when there is nothing to scrub. */
 static size_t scrubbed_len(const char *s, size_t n) {
         size_t from = 0, a, b, len = n;
+        unsigned maybe = prescan(s, n);
         bool any = false;
 
-        while (next_secret(s, n, from, &a, &b)) {
+        if (_likely_(!maybe))
+                return SIZE_MAX;
+        while (next_secret(s, n, maybe, from, &a, &b)) {
                 len = len - (b - a) + STRLEN(MASK);
                 from = b;
                 any = true;
@@ -385,8 +431,9 @@ static size_t scrubbed_len(const char *s, size_t n) {
 
 static size_t scrub_copy(const char *s, size_t n, char *out) {
         size_t from = 0, a, b, o = 0;
+        unsigned maybe = prescan(s, n);
 
-        while (next_secret(s, n, from, &a, &b)) {
+        while (next_secret(s, n, maybe, from, &a, &b)) {
                 memcpy(out + o, s + from, a - from);
                 o += a - from;
                 memcpy(out + o, MASK, STRLEN(MASK));
