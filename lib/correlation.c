@@ -86,7 +86,7 @@ _public_ trail_context *trail_context_capture(void) {
                 const struct stored_field *sf = &s->f[i];
                 trail_field *f = &c->fields[i];
 
-                *f = (trail_field) { .name = p, .type = sf->type };
+                *f = (trail_field){.name = p, .type = sf->type};
                 memcpy(p, s->arena + sf->name_off, sf->name_len);
                 p[sf->name_len] = '\0';
                 p += sf->name_len + 1;
@@ -110,7 +110,7 @@ _public_ trail_context *trail_context_capture(void) {
 _public_ int trail_context_restore(const trail_context *c) {
         if (!c)
                 return -EINVAL;
-        return trail_context_push((trail_fields) { c->fields, c->n });
+        return trail_context_push((trail_fields){c->fields, c->n});
 }
 
 _public_ trail_context *trail_context_free(trail_context *c) {

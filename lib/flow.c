@@ -69,8 +69,8 @@ static bool rate_limit_pass(trail__site *site, uint64_t burst, uint64_t interval
                 if (__atomic_compare_exchange_n(&site->window, &w, next, true, __ATOMIC_ACQ_REL,
                                                 __ATOMIC_RELAXED)) {
                         if (opens)
-                                *ret_suppressed = __atomic_exchange_n(&site->suppressed, 0,
-                                                                      __ATOMIC_ACQ_REL);
+                                *ret_suppressed =
+                                        __atomic_exchange_n(&site->suppressed, 0, __ATOMIC_ACQ_REL);
                         return true;
                 }
         }
@@ -84,7 +84,7 @@ bool flow_admit(const trail_logger *lg, int level, const trail_source *src, trai
         trail__site *site = src->site;
 
         (void) level;
-        *ret = (struct flow_verdict) {};
+        *ret = (struct flow_verdict){};
         for (size_t i = 0; i < fields.n; i++)
                 switch (fields.fields[i].type) {
                 case TRAIL__FIELD_SAMPLE:

@@ -27,13 +27,13 @@ struct redact_list {
 };
 
 static const char *const default_names[] = {
-        "PASSWORD",   "PASSWD",  "SECRET",      "TOKEN",       "ACCESS_TOKEN",
+        "PASSWORD",      "PASSWD",        "SECRET", "TOKEN",      "ACCESS_TOKEN",
         "REFRESH_TOKEN", "AUTHORIZATION", "COOKIE", "SET_COOKIE", "API_KEY",
-        "PRIVATE_KEY", "CREDIT_CARD", "CVV",     "SSN",
+        "PRIVATE_KEY",   "CREDIT_CARD",   "CVV",    "SSN",
 };
 
 static struct redact_entry default_entries[ELEMENTSOF(default_names)];
-static struct redact_list default_list = { .e = default_entries };
+static struct redact_list default_list = {.e = default_entries};
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 static struct redact_list *current; /* atomic; NULL: the default list */
@@ -43,7 +43,8 @@ static bool scrub_off; /* atomic */
 
 static unsigned tail_hash(const char *end) {
         return ((unsigned char) end[-3] * 961u + (unsigned char) end[-2] * 31u +
-                (unsigned char) end[-1]) & 255u;
+                (unsigned char) end[-1]) &
+               255u;
 }
 
 static void list_index(struct redact_list *l) {
@@ -306,7 +307,7 @@ static bool pair_at(const char *s, size_t n, size_t i, size_t *ret_start, size_t
         static const struct {
                 const char *s;
                 size_t n;
-        } keys[] = { { "password", 8 }, { "passwd", 6 }, { "secret", 6 } };
+        } keys[] = {{"password", 8}, {"passwd", 6}, {"secret", 6}};
         size_t k = i, v = i + 1, e;
         bool found = false;
 
@@ -325,9 +326,8 @@ static bool pair_at(const char *s, size_t n, size_t i, size_t *ret_start, size_t
                 e = q ? (size_t) (q - s) : n;
                 v++;
         } else
-                for (e = v; e < n && s[e] != ' ' && s[e] != '\t' && s[e] != '\n' &&
-                            s[e] != '&' && s[e] != ';' && s[e] != ',' && s[e] != '"' &&
-                            s[e] != '\'';
+                for (e = v; e < n && s[e] != ' ' && s[e] != '\t' && s[e] != '\n' && s[e] != '&' &&
+                            s[e] != ';' && s[e] != ',' && s[e] != '"' && s[e] != '\'';
                      e++)
                         ;
         if (e <= v)
