@@ -275,6 +275,7 @@ _public_ void trail_shutdown(void) {
         loggers_detach_all_handlers();
         handler_sets_free_retired();
         globals_free();
+        redact_free();
         settings_free();
         tls_state_release();
 }

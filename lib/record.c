@@ -3,6 +3,7 @@
  * against journald's rules, global + context + call fields merged with each
  * name once, the message formatted once, and the walk up the logger tree. */
 
+#include <inttypes.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -31,6 +32,8 @@ static void tls_state_free(void *p) {
         es_deleteStr(t->message);
         es_deleteStr(t->render);
         es_deleteStr(t->names);
+        es_deleteStr(t->scrub);
+        es_deleteStr(t->backtrace);
         free(t->merged);
         free(t->iov);
         free(t->frames);
@@ -347,6 +350,8 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
                 struct rfield f = { .type = uf->type, .len = uf->len };
                 size_t len;
 
+                if (uf->type >= TRAIL__FIELD_SAMPLE && uf->type <= TRAIL__FIELD_BACKTRACE)
+                        continue; /* instructions, taken by flow_admit() */
                 if (uf->type < TRAIL_FIELD_STR || uf->type > TRAIL_FIELD_ERRNO) {
                         atomic_inc(&trail_stat_fields_dropped);
                         continue;
@@ -476,7 +481,8 @@ static void dispatch(const struct trail_record *r) {
 }
 
 static int log_va(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
-                  trail_fields fields, int errnum, int saved_errno, const char *fmt, va_list ap) {
+                  trail_fields fields, int errnum, int saved_errno, const struct flow_verdict *fv,
+                  const void *caller, const char *fmt, va_list ap) {
         struct merge m = { .t = t };
         int field_errnum = 0, r;
         size_t total;
@@ -508,10 +514,39 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
                         return r;
         } else
                 errnum = field_errnum;
+        if (fv && fv->sample_rate > 1) {
+                struct rfield f = {
+                        .name = "SAMPLE_RATE",
+                        .name_len = STRLEN("SAMPLE_RATE"),
+                        .type = TRAIL_FIELD_UINT,
+                        .v.u = fv->sample_rate,
+                };
+                r = merge_add(&m, &f);
+                if (r < 0)
+                        return r;
+        }
+        if (fv && (fv->backtrace || level <= backtrace_level())) {
+                size_t len = backtrace_render(t, caller);
+                struct rfield f = {
+                        .name = "BACKTRACE",
+                        .name_len = STRLEN("BACKTRACE"),
+                        .type = TRAIL_FIELD_STR,
+                        .len = len,
+                };
+                if (len > 0) {
+                        f.v.s = (const char *) es_getBufAddr(t->backtrace);
+                        r = merge_add(&m, &f);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        /* Before dispatch, so that no handler ever sees a secret. */
+        redact_fields(t, t->merged, m.n);
 
         r = format_message(t, errnum ? errnum : saved_errno, fmt, ap);
         if (r < 0)
                 return r;
+        redact_message(t);
 
         struct trail_record rec = {
                 .level = level,
@@ -530,9 +565,32 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
         return 0;
 }
 
+/* trail's own records, built like any other. */
+static int log_own(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
+                   trail_fields fields, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_va(t, lg, level, src, fields, 0, 0, NULL, NULL, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* "Suppressed N records", on the site's own file and line. */
+static void log_suppressed(struct tls_state *t, const trail_logger *lg, int level,
+                           const trail_source *src, uint64_t n) {
+        (void) log_own(t, lg, level, src,
+                       TRAIL_FIELDS(TRAIL_UINT("SUPPRESSED", n),
+                                    TRAIL_MESSAGE_ID(TRAIL_MESSAGE_ID_SUPPRESSED)),
+                       "Suppressed %" PRIu64 " records at %s:%d (rate limit)", n, src->file,
+                       src->line);
+}
+
 _public_ int trail__log(const trail_logger *lg, int level, const trail_source *src,
                         trail_fields fields, int errnum, const char *fmt, ...) {
         PROTECT_ERRNO;
+        struct flow_verdict fv;
         struct tls_state *t;
         va_list ap;
         int r;
@@ -553,8 +611,15 @@ _public_ int trail__log(const trail_logger *lg, int level, const trail_source *s
                 return -EDEADLK;
 
         t->depth++;
+        if (!flow_admit(lg, level, src, fields, &fv)) {
+                t->depth--;
+                return 0;
+        }
+        if (_unlikely_(fv.suppressed > 0))
+                log_suppressed(t, lg, level, src, fv.suppressed);
         va_start(ap, fmt);
-        r = log_va(t, lg, level, src, fields, errnum, protect_errno_, fmt, ap);
+        r = log_va(t, lg, level, src, fields, errnum, protect_errno_, &fv,
+                   __builtin_return_address(0), fmt, ap);
         va_end(ap);
         buf_trim(&t->message, 1024);
         buf_trim(&t->render, 4096);

@@ -214,6 +214,9 @@ struct trail_logger {
         struct handler_set *handlers; /* atomic pointer; NULL when none */
         struct filter_list *filters;  /* atomic pointer; NULL when none */
         struct trail_logger *parent, *first_child, *next_sibling, *hash_next;
+        unsigned sample;        /* atomic: keep 1 in n per call site; 0, 1: all */
+        unsigned rl_burst;      /* atomic: per call site and interval; 0: no limit */
+        uint64_t rl_interval;   /* atomic: microseconds */
         const char *name;  /* points into logger_field */
         size_t field_len;  /* strlen(logger_field) */
         char logger_field[]; /* "LOGGER=name" */
@@ -280,6 +283,8 @@ struct tls_state {
         pid_t tid;
         int depth; /* > 0 while a record is being handled on this thread */
         size_t format_max; /* the handler's maximum record length; 0: none */
+        es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
+        es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
 };
 
 /* record.c */
@@ -320,3 +325,6 @@ int stream_write_text(int fd, const struct trail_record *r);
 
 /* stats */
 extern uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records;
+
+/* Sampling, rate limits, redaction, backtraces: flow-private.h */
+#include "flow-private.h"

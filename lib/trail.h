@@ -125,6 +125,14 @@ typedef struct trail_fields {
 
 /* ---- Logging ----------------------------------------------------------- */
 
+/* Mutable per-call-site state for sampling and rate limiting (see
+ * trail_logger_set_sample(3)); zero-initialised, updated with atomics. Internal. */
+typedef struct trail__site {
+        uint64_t sampled;    /* records seen by the sampler */
+        uint64_t window;     /* rate limit: window number << 32 | records in it */
+        uint64_t suppressed; /* rate limit: records dropped, not yet reported */
+} trail__site;
+
 /* Where a record was logged; one static instance per call site. */
 typedef struct trail_source {
         const char *file;
@@ -132,6 +140,7 @@ typedef struct trail_source {
         int line;
         unsigned file_len;
         unsigned func_len;
+        trail__site *site; /* NULL: the site is never sampled or rate limited */
 } trail_source;
 
 /* Internal entry point of the macros below: do not call it directly. The
@@ -149,10 +158,13 @@ static inline bool trail__wants(const trail_logger *lg, int level) {
 
 #define TRAIL__SOURCE \
         { __FILE__, __func__, __LINE__, sizeof(__FILE__) - 1, sizeof(__func__) - 1 }
+#define TRAIL__SOURCE_SITE(site)                                                       \
+        { __FILE__, __func__, __LINE__, sizeof(__FILE__) - 1, sizeof(__func__) - 1, (site) }
 
 #define trail_log_errno_with(lg, level, errnum, fields, ...)                     \
         __extension__({                                                          \
-                static const trail_source trail__src = TRAIL__SOURCE;            \
+                static trail__site trail__st;                                    \
+                static const trail_source trail__src = TRAIL__SOURCE_SITE(&trail__st); \
                 const trail_logger *trail__lg = (lg);                            \
                 int trail__lv = (level), trail__r = 0;                           \
                 if (trail__wants(trail__lg, trail__lv))                          \
@@ -378,6 +390,92 @@ int trail_handler_set_formatter(trail_handler *h, trail_formatter *f);
  * the type's own (see its man page), and the formatter's. -ENOENT for an
  * unknown key, -EINVAL for a bad value. */
 int trail_handler_set(trail_handler *h, const char *key, const char *value);
+
+/* ---- Custom and capture handlers ---------------------------------------- */
+
+/* A handler of the user's own (trail_handler_custom(3)). emit returns 0 when
+ * the record was delivered, a negative errno when not; flush and close may be
+ * NULL. close runs once, when the last reference goes. None may log. */
+typedef struct trail_handler_vtable {
+        int (*emit)(const trail_record *r, void *userdata);
+        int (*flush)(void *userdata);
+        void (*close)(void *userdata);
+} trail_handler_vtable;
+/* The vtable is copied. NULL with errno = EINVAL when vt or vt->emit is NULL. */
+trail_handler *trail_handler_custom(const trail_handler_vtable *vt, void *userdata);
+
+/* Keeps a copy of every record in memory, for tests (trail_handler_capture(3)). */
+trail_handler *trail_handler_capture(void);
+/* Records kept so far; 0 for NULL or another handler type. */
+size_t trail_capture_count(trail_handler *h);
+/* The i-th record (oldest first), valid until trail_capture_clear() or the
+ * handler is freed; NULL when out of range. */
+const trail_record *trail_capture_get(trail_handler *h, size_t i);
+/* The index of the first record at level or more severe (-1: any level) whose
+ * message contains substring (NULL: any), or -ENOENT. */
+int trail_capture_find(trail_handler *h, int level, const char *substring);
+int trail_capture_clear(trail_handler *h);
+
+/* ---- Redaction (trail_set_redact_fields(3)) ------------------------------ */
+
+/* Fields whose name is in the list, or ends in '_' and a name of the list,
+ * have their value replaced by "****" before any handler sees them. names is
+ * NULL-terminated and copied; NULL restores the built-in list, an empty list
+ * turns it off. */
+int trail_set_redact_fields(const char *const *names);
+int trail_add_redact_field(const char *name);
+/* The value scrubber (on by default): card numbers, bearer tokens and
+ * password=… pairs in messages and string values become "****". */
+int trail_set_scrub(bool enabled);
+
+/* ---- Sampling, rate limits, backtraces (trail_logger_set_sample(3)) ---- */
+
+/* Not fields: instructions for this call, given among its fields. Honoured
+ * by the logging macros (which keep per-call-site state). */
+#define TRAIL__FIELD_SAMPLE     0x100
+#define TRAIL__FIELD_RATE_LIMIT 0x101
+#define TRAIL__FIELD_BACKTRACE  0x102
+/* Keep 1 record in n of this call site; the kept ones carry SAMPLE_RATE=n. */
+#define TRAIL_SAMPLE(n) \
+        ((trail_field) { "SAMPLE_RATE", TRAIL__FIELD_SAMPLE, { .u = (uint64_t) (n) }, 0 })
+/* At most burst records of this call site per interval_usec. */
+#define TRAIL_RATE_LIMIT(burst, interval_usec)                                          \
+        ((trail_field) { "RATE_LIMIT", TRAIL__FIELD_RATE_LIMIT,                          \
+                         { .u = (uint64_t) (interval_usec) }, (size_t) (burst) })
+/* Adds BACKTRACE= with the calling thread's stack. */
+#define TRAIL_BACKTRACE() \
+        ((trail_field) { "BACKTRACE", TRAIL__FIELD_BACKTRACE, { .u = 0 }, 0 })
+
+/* For records logged to lg (not its children): keep 1 in n of each call
+ * site (n = 1: all); at most burst per interval_usec at each call site
+ * (burst = 0: no limit). A call's TRAIL_SAMPLE/TRAIL_RATE_LIMIT wins. */
+int trail_logger_set_sample(trail_logger *lg, unsigned n);
+int trail_logger_set_rate_limit(trail_logger *lg, unsigned burst, uint64_t interval_usec);
+/* Records at level or more severe get BACKTRACE=; -1 (the default) turns it off. */
+int trail_set_backtrace_level(int level);
+
+/* ---- Correlation (trail_context_push_traceparent(3)) --------------------- */
+
+/* Parses a W3C traceparent header and pushes TRACE_ID, SPAN_ID and
+ * TRACE_FLAGS as context fields. Returns a token for trail_context_pop(), or
+ * -EINVAL for a malformed header. */
+int trail_context_push_traceparent(const char *header);
+
+/* A copy of the calling thread's context fields, to restore elsewhere. */
+typedef struct trail_context trail_context;
+trail_context *trail_context_capture(void);
+/* Pushes the captured fields on top of this thread's context: returns a
+ * token for trail_context_pop(), or -errno. The object may be restored on
+ * many threads at once. */
+int trail_context_restore(const trail_context *c);
+trail_context *trail_context_free(trail_context *c); /* NULL-safe; returns NULL */
+static inline void trail_context_freep(trail_context **c) {
+        trail_context_free(*c);
+}
+/* Restore now, pop at the end of the enclosing block. */
+#define TRAIL_CONTEXT_SCOPE(c)                                                      \
+        __attribute__((cleanup(trail__scope_end), unused)) const int TRAIL__CAT(    \
+                trail__scope_, __COUNTER__) = trail_context_restore(c)
 
 /* ---- trail's own records ------------------------------------------------ */
 

@@ -15,35 +15,7 @@
 #include "journal-util.h"
 #include "trail.h"
 
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-static unsigned long allocations;
-static bool counting;
-
-/* Exported, or -fvisibility=hidden keeps the library's calls away from them. */
-#define INTERPOSE __attribute__((visibility("default")))
-
-INTERPOSE void *malloc(size_t n) {
-        if (counting)
-                allocations++;
-        return __libc_malloc(n);
-}
-INTERPOSE void *calloc(size_t k, size_t n) {
-        if (counting)
-                allocations++;
-        return __libc_calloc(k, n);
-}
-INTERPOSE void *realloc(void *p, size_t n) {
-        if (counting)
-                allocations++;
-        return __libc_realloc(p, n);
-}
-INTERPOSE void free(void *p) {
-        __libc_free(p);
-}
+#include "alloc-count.h"
 
 static void log_a_batch(trail_logger *lg, const char *id, int n) {
         for (int i = 0; i < n; i++) {
