@@ -282,6 +282,23 @@ static const struct result *find(const struct result *res, size_t n, const char 
         return NULL;
 }
 
+/* a's rate over b's: the median of the per-round ratios, since the two ran
+ * within seconds of each other in each round, while the load on a shared
+ * machine drifts between rounds. Falls back to the ratio of the medians. */
+static double ratio_of(const struct result *a, const struct result *b) {
+        double v[64];
+        unsigned n = 0;
+
+        if (a->n_runs == b->n_runs)
+                for (unsigned i = 0; i < a->n_runs; i++)
+                        if (b->runs[i].rate > 0)
+                                v[n++] = a->runs[i].rate / b->runs[i].rate;
+        if (n == 0)
+                return b->med.rate > 0 ? a->med.rate / b->med.rate : 0;
+        qsort(v, n, sizeof(double), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void verdict(const char *what, bool measured, bool met, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 static void verdict(const char *what, bool measured, bool met, const char *fmt, ...) {
@@ -305,19 +322,19 @@ static void print_targets(const struct result *res, size_t n) {
         double x;
 
         printf("\ntargets (ratios from this run):\n");
-        x = raw && sync ? sync->med.rate / raw->med.rate : 0;
+        x = raw && sync ? ratio_of(sync, raw) : 0;
         verdict("journald sync >= 0.95 x raw sd_journal_sendv", raw && sync, x >= 0.95,
                 "%.3f x (caller CPU %.3f x raw's)", x, raw && sync ? sync->med.cpu_ns / raw->med.cpu_ns : 0);
-        x = glib && sync ? sync->med.rate / glib->med.rate : 0;
+        x = glib && sync ? ratio_of(sync, glib) : 0;
         verdict("journald sync >= 1.3 x GLib", glib && sync, x >= 1.3, "%.3f x (caller CPU %.3f x GLib's)",
                 x, glib && sync ? sync->med.cpu_ns / glib->med.cpu_ns : 0);
-        x = send && sync ? sync->med.rate / send->med.rate : 0;
+        x = send && sync ? ratio_of(sync, send) : 0;
         verdict("journald sync >= 1.0 x sd_journal_send", send && sync, x >= 1.0,
                 "%.3f x (caller CPU %.3f x sd_journal_send's)", x,
                 send && sync ? sync->med.cpu_ns / send->med.cpu_ns : 0);
         verdict("disabled call <= 1 ns", off, off && off->med.rate <= 1.0, "%.2f ns",
                 off ? off->med.rate : 0);
-        x = off && glib_off ? off->med.rate / glib_off->med.rate : 0;
+        x = off && glib_off ? ratio_of(off, glib_off) : 0;
         verdict("disabled call <= 0.1 x GLib g_debug", off && glib_off, x <= 0.1, "%.4f x", x);
         double worst = -1;
         for (size_t i = 0; i < n; i++)
@@ -396,10 +413,13 @@ int main(int argc, char **argv) {
                 for (const struct bench_row *r = tables[t]; r->name; r++)
                         res[k++].row = r;
 
-        /* Round-robin: run 1 of every row, then run 2 of every row, … */
+        /* Round-robin: run 1 of every row, then run 2 of every row, … and
+         * each round starts one row later, so that no row always follows
+         * the same neighbour (journald may still be digesting its records). */
         for (unsigned run = 0; run < runs; run++) {
                 fprintf(stderr, "run %u/%u:", run + 1, runs);
-                for (size_t i = 0; i < n_rows; i++) {
+                for (size_t j = 0; j < n_rows; j++) {
+                        size_t i = (j + run) % n_rows;
                         struct result *r = &res[i];
                         if (r->skipped || !selected(r->row->name, only)) {
                                 r->skipped = true;
@@ -448,7 +468,7 @@ int main(int argc, char **argv) {
 
         printf("%-42s %4s %15s %8s %9s %8s %8s %8s  %s\n", "benchmark (median of runs)", "thr",
                "records/s", "x raw", "CPU ns/r", "CPU/raw", "allocs/r", "arrived", "note");
-        printf("(x raw: records/s / raw sendv's, higher is faster; on ns/call rows, \"g\": ns / GLib's "
+        printf("(x raw: records/s / raw sendv's, median of per-round ratios, higher is faster; on ns/call rows, \"g\": ns / GLib's "
                "disabled g_debug. CPU/raw: caller CPU per record / raw sendv's, lower is cheaper.\n"
                " arrived: share of the records sent found in journald, worst run. allocs/r: "
                "malloc+calloc+realloc per record, single-thread rows.)\n");
@@ -463,7 +483,7 @@ int main(int argc, char **argv) {
                 if (row->kind == BENCH_NS_PER_CALL) {
                         snprintf(rate, sizeof(rate), "%.2f ns/call", r->med.rate);
                         if (glib_off && glib_off->med.rate > 0)
-                                vs_glib = r->med.rate / glib_off->med.rate;
+                                vs_glib = ratio_of(r, glib_off);
                         if (vs_glib >= 0)
                                 snprintf(ratio, sizeof(ratio), "%.4fg", vs_glib);
                         else
@@ -471,7 +491,7 @@ int main(int argc, char **argv) {
                 } else {
                         snprintf(rate, sizeof(rate), "%.0f", r->med.rate);
                         if (raw && raw->med.rate > 0 && row->kind == BENCH_THROUGHPUT)
-                                vs_raw = r->med.rate / raw->med.rate;
+                                vs_raw = ratio_of(r, raw);
                         if (vs_raw >= 0)
                                 snprintf(ratio, sizeof(ratio), "%.3f", vs_raw);
                         else
