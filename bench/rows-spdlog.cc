@@ -72,9 +72,9 @@ bench_row make(const char *name, bench_kind kind, bool to_journal, const char *n
 } // namespace
 
 extern "C" const bench_row bench_rows_spdlog[] = {
-        make("spdlog systemd_sink", BENCH_THROUGHPUT, true, "fields in the text", systemd_setup,
+        make("spdlog systemd_sink", BENCH_THROUGHPUT, true, "fields in the text; _st sink (no mutex)", systemd_setup,
              enabled_run, 0),
-        make("spdlog syslog_sink", BENCH_THROUGHPUT, true, "fields in the text; /dev/log -> journald",
+        make("spdlog syslog_sink", BENCH_THROUGHPUT, true, "fields in the text; _st sink; /dev/log -> journald",
              syslog_setup, enabled_run, 0),
         make("spdlog disabled call (debug at info)", BENCH_NS_PER_CALL, false, nullptr,
              systemd_setup, disabled_run, 1000),
