@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """results.csv (from trail-bench) -> an SVG bar chart, standard library only.
 
-Top panel: records/s of every throughput row (longer is faster), labelled
-with the ratio to raw sd_journal_sendv. Bottom panel: ns per disabled call
-(shorter is faster), on a log scale since they span three decades.
+Panels: records/s of every throughput row (longer is faster), labelled with
+the ratio to raw sd_journal_sendv; the caller's CPU per record; latency
+percentiles; ns per disabled call (shorter is faster), on a log scale since
+they span three decades.
 """
 import csv
 import math
@@ -58,6 +59,22 @@ def main():
     part, y = bar_panel(thr, y, "journald / syslog throughput, records/s (longer is faster)",
                         lambda r: float(r["records_per_s"]), thr_label)
     body += part
+    part, y = bar_panel(thr, y, "caller CPU per record, ns (shorter is cheaper)",
+                        lambda r: float(r["cpu_ns_per_record"]),
+                        lambda r: f'{float(r["cpu_ns_per_record"]):,.0f} ns'
+                                  + (f' ({float(r["cpu_vs_raw_sendv"]):.2f}x raw)'
+                                     if float(r["cpu_vs_raw_sendv"]) >= 0 else ''))
+    body += part
+    lat = [r for r in rows if r["kind"] == "latency"]
+    if lat:
+        body.append(f'<text x="{PAD}" y="{y + 16}" class="h">caller latency per call</text>')
+        y += 28
+        for r in lat:
+            body.append(f'<text x="{PAD}" y="{y + 15}">{escape(r["name"])} ({r["threads"]} '
+                        f'thread(s)): p50 {float(r["p50_ns"]):,.0f} ns, p99 '
+                        f'{float(r["p99_ns"]):,.0f} ns, p99.9 {float(r["p999_ns"]):,.0f} ns</text>')
+            y += ROW_H
+        y += PAD
     part, y = bar_panel(micro, y, "disabled-level call, ns/call (log scale, shorter is faster)",
                         lambda r: float(r["ns_per_call"]),
                         lambda r: f'{float(r["ns_per_call"]):.2f} ns', log=True)
