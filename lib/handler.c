@@ -7,10 +7,25 @@
 
 #include "trail-private.h"
 
-void handler_init(trail_handler *h, const struct handler_ops *ops) {
+/* Serialises changes of handlers' formatters and filters. */
+static pthread_mutex_t handler_config_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int handler_init(trail_handler *h, const struct handler_ops *ops) {
         h->ops = ops;
         h->refcount = 1;
         h->level = TRAIL_DEBUG;
+        if (ops->default_format) {
+                trail_formatter *f = trail_formatter_new(ops->default_format);
+                if (!f)
+                        return -errno;
+                formatter_freeze(f);
+                h->formatter = f;
+        }
+        return 0;
+}
+
+static void formatter_unref_void(void *f) {
+        trail_formatter_unref(f);
 }
 
 _public_ trail_handler *trail_handler_ref(trail_handler *h) {
@@ -24,6 +39,9 @@ _public_ trail_handler *trail_handler_unref(trail_handler *h) {
                 PROTECT_ERRNO;
                 if (h->ops->flush)
                         (void) h->ops->flush(h);
+                trail_formatter_unref(h->formatter);
+                free(h->filters);
+                retired_free_all(&h->retired);
                 h->ops->free(h);
         }
         return NULL;
@@ -36,9 +54,98 @@ _public_ int trail_handler_set_level(trail_handler *h, int level) {
         return 0;
 }
 
+_public_ int trail_handler_set_formatter(trail_handler *h, trail_formatter *f) {
+        trail_formatter *old;
+        int r;
+
+        if (!h || !f)
+                return -EINVAL;
+        if (!h->ops->default_format)
+                return -EOPNOTSUPP;
+        pthread_mutex_lock(&handler_config_lock);
+        old = h->formatter;
+        r = retire(&h->retired, old, formatter_unref_void);
+        if (r >= 0) {
+                formatter_freeze(f);
+                __atomic_store_n(&h->formatter, trail_formatter_ref(f), __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&handler_config_lock);
+        return r;
+}
+
+int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf) {
+        const trail_formatter *f = __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE);
+
+        if (!f)
+                return -EOPNOTSUPP;
+        return f->ops->format(f, r, buf);
+}
+
+_public_ int trail_handler_add_filter(trail_handler *h, trail_filter_fn fn, void *userdata) {
+        int r;
+
+        if (!h || !fn)
+                return -EINVAL;
+        pthread_mutex_lock(&handler_config_lock);
+        r = filter_list_change(&h->filters, &h->retired, fn, userdata, true);
+        pthread_mutex_unlock(&handler_config_lock);
+        return r;
+}
+
+_public_ int trail_handler_remove_filter(trail_handler *h, trail_filter_fn fn, void *userdata) {
+        int r;
+
+        if (!h || !fn)
+                return -EINVAL;
+        pthread_mutex_lock(&handler_config_lock);
+        r = filter_list_change(&h->filters, &h->retired, fn, userdata, false);
+        pthread_mutex_unlock(&handler_config_lock);
+        return r;
+}
+
+_public_ int trail_handler_set(trail_handler *h, const char *key, const char *value) {
+        PROTECT_ERRNO;
+        int r;
+
+        if (!h || !key || !value)
+                return -EINVAL;
+        if (strcmp(key, "level") == 0) {
+                int level = trail_level_parse(value);
+                return level < 0 ? -EINVAL : trail_handler_set_level(h, level);
+        }
+        if (strcmp(key, "format") == 0) {
+                _cleanup_(trail_formatter_unrefp) trail_formatter *f = NULL;
+                if (!h->ops->default_format)
+                        return -EOPNOTSUPP;
+                f = trail_formatter_new(value);
+                if (!f)
+                        return -EINVAL;
+                return trail_handler_set_formatter(h, f);
+        }
+        r = h->ops->set ? h->ops->set(h, key, value) : -ENOENT;
+        if (r != -ENOENT)
+                return r;
+        /* A formatter option: the formatter in use is frozen, so set it on a
+         * copy of the same kind with the options given so far. */
+        pthread_mutex_lock(&handler_config_lock);
+        _cleanup_(trail_formatter_unrefp) trail_formatter *cur = trail_formatter_ref(h->formatter);
+        pthread_mutex_unlock(&handler_config_lock);
+        if (!cur)
+                return -ENOENT;
+        _cleanup_(trail_formatter_unrefp) trail_formatter *copy = formatter_clone(cur);
+        if (!copy)
+                return -errno;
+        r = trail_formatter_set(copy, key, value);
+        if (r < 0)
+                return r;
+        return trail_handler_set_formatter(h, copy);
+}
+
 void handler_emit(trail_handler *h, const struct trail_record *r) {
         bool fell_back = false;
 
+        if (!filter_list_pass(__atomic_load_n(&h->filters, __ATOMIC_ACQUIRE), r))
+                return;
         atomic_inc(&h->stats.records);
         if (h->ops->emit(h, r, &fell_back) >= 0)
                 atomic_inc(&h->stats.delivered);

@@ -274,6 +274,28 @@ _public_ int trail_logger_remove_handler(trail_logger *lg, trail_handler *h) {
         return r;
 }
 
+/* Replaced filter lists of loggers: freed at shutdown. */
+static struct retired *retired_filters;
+
+static int logger_filter_change(trail_logger *lg, trail_filter_fn fn, void *userdata, bool add) {
+        int r;
+
+        if (!lg || !fn)
+                return -EINVAL;
+        pthread_mutex_lock(&registry_lock);
+        r = filter_list_change(&lg->filters, &retired_filters, fn, userdata, add);
+        pthread_mutex_unlock(&registry_lock);
+        return r;
+}
+
+_public_ int trail_logger_add_filter(trail_logger *lg, trail_filter_fn fn, void *userdata) {
+        return logger_filter_change(lg, fn, userdata, true);
+}
+
+_public_ int trail_logger_remove_filter(trail_logger *lg, trail_filter_fn fn, void *userdata) {
+        return logger_filter_change(lg, fn, userdata, false);
+}
+
 static void handler_set_free(struct handler_set *set) {
         if (!set)
                 return;
@@ -312,6 +334,7 @@ void loggers_detach_all_handlers(void) {
 
 void handler_sets_free_retired(void) {
         pthread_mutex_lock(&registry_lock);
+        retired_free_all(&retired_filters);
         while (retired_sets) {
                 struct handler_set *s = retired_sets;
                 retired_sets = s->retired_next;

@@ -449,6 +449,11 @@ static int format_message(struct tls_state *t, int errnum, const char *fmt, va_l
 static void dispatch(const struct trail_record *r) {
         bool found = false;
 
+        /* Python: a logger's filters see what is logged to it, not what its
+         * children propagate. */
+        if (!filter_list_pass(__atomic_load_n(&r->logger->filters, __ATOMIC_ACQUIRE), r))
+                return;
+
         for (const trail_logger *lg = r->logger; lg; lg = lg->parent) {
                 const struct handler_set *set = __atomic_load_n(&lg->handlers, __ATOMIC_ACQUIRE);
 
@@ -556,4 +561,82 @@ _public_ int trail__log(const trail_logger *lg, int level, const trail_source *s
         buf_trim(&t->names, 256);
         t->depth--;
         return r;
+}
+
+/* ---- The record, as filters and custom handlers see it ------------------ */
+
+_public_ int trail_record_level(const trail_record *r) {
+        return r ? r->level : -EINVAL;
+}
+
+_public_ const char *trail_record_logger(const trail_record *r) {
+        return r ? r->logger->name : NULL;
+}
+
+_public_ const char *trail_record_message(const trail_record *r, size_t *ret_len) {
+        if (!r)
+                return NULL;
+        if (ret_len)
+                *ret_len = r->message_len;
+        return r->message;
+}
+
+_public_ size_t trail_record_n_fields(const trail_record *r) {
+        return r ? r->n_fields : 0;
+}
+
+static void field_view(const struct rfield *f, trail_field_view *ret) {
+        *ret = (trail_field_view) {
+                .name = f->name,
+                .name_len = f->name_len,
+                .type = f->type,
+                .len = f->len,
+        };
+        memcpy(&ret->value, &f->v, sizeof(f->v));
+}
+
+_public_ int trail_record_field(const trail_record *r, size_t i, trail_field_view *ret) {
+        if (!r || !ret)
+                return -EINVAL;
+        if (i >= r->n_fields)
+                return -ERANGE;
+        field_view(&r->fields[i], ret);
+        return 0;
+}
+
+_public_ int trail_record_find(const trail_record *r, const char *name, trail_field_view *ret) {
+        size_t n;
+
+        if (!r || !name || !ret)
+                return -EINVAL;
+        n = strlen(name);
+        for (size_t i = 0; i < r->n_fields; i++)
+                if (r->fields[i].name_len == n && memcmp(r->fields[i].name, name, n) == 0) {
+                        field_view(&r->fields[i], ret);
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+_public_ int trail_record_source(const trail_record *r, const char **ret_file, int *ret_line,
+                                 const char **ret_func) {
+        if (!r)
+                return -EINVAL;
+        if (ret_file)
+                *ret_file = r->src->file;
+        if (ret_line)
+                *ret_line = r->src->line;
+        if (ret_func)
+                *ret_func = r->src->func;
+        return 0;
+}
+
+_public_ int64_t trail_record_time_usec(const trail_record *r) {
+        if (!r)
+                return -EINVAL;
+        return (int64_t) r->time.tv_sec * 1000000 + r->time.tv_nsec / 1000;
+}
+
+_public_ int trail_record_tid(const trail_record *r) {
+        return r ? (int) r->tid : -EINVAL;
 }

@@ -53,10 +53,16 @@ struct trail_record {
 
 struct handler_ops {
         const char *type;
+        /* The formatter a new handler of this type renders with; NULL for
+         * handlers that do not render text (journald). */
+        const char *default_format;
         /* 0 when the record reached the sink; negative errno when it did not
          * (the handler has then already tried its fallback, see "fell_back"). */
         int (*emit)(trail_handler *h, const struct trail_record *r, bool *fell_back);
         int (*flush)(trail_handler *h);
+        /* Options of this type, for trail_handler_set(): -ENOENT for a key it
+         * does not know, -EINVAL for a bad value. */
+        int (*set)(trail_handler *h, const char *key, const char *value);
         void (*free)(trail_handler *h);
 };
 
@@ -69,12 +75,94 @@ struct trail_handler {
         unsigned refcount;
         int level;
         struct handler_counters stats;
+        trail_formatter *formatter;   /* atomic; NULL when the type renders no text */
+        struct filter_list *filters;  /* atomic; NULL when none */
+        struct retired *retired;      /* replaced formatters and filter lists */
 };
 
 /* handler.c */
-void handler_init(trail_handler *h, const struct handler_ops *ops);
+/* Sets the type's default formatter too; returns 0 or a negative errno. */
+int handler_init(trail_handler *h, const struct handler_ops *ops);
 void handler_emit(trail_handler *h, const struct trail_record *r);
 trail_handler *handler_last_resort(void);
+/* Renders r with the handler's formatter, appended to *buf. */
+int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf);
+
+/* ---- Formatters (format.c, format-*.c) ---------------------------------- */
+
+struct formatter_ops {
+        const char *name;
+        size_t size; /* of the object, which starts with struct trail_formatter */
+        int (*init)(trail_formatter *f); /* optional */
+        /* -ENOENT for a key it does not know, -EINVAL for a bad value. */
+        int (*set)(trail_formatter *f, const char *key, const char *value);
+        /* Appends the record, without a line terminator, to *buf. Must not
+         * allocate except to grow *buf; must not log. */
+        int (*format)(const trail_formatter *f, const struct trail_record *r, es_str_t **buf);
+        void (*done)(trail_formatter *f); /* optional: frees what init/set allocated */
+};
+
+struct trail_formatter {
+        const struct formatter_ops *ops;
+        unsigned refcount;
+        bool frozen; /* attached to a handler: options no longer change */
+        char **options; /* key, value, key, value, …: replayed by formatter_clone() */
+        size_t n_options;
+};
+
+extern const struct formatter_ops format_text_ops;
+trail_formatter *formatter_new(const struct formatter_ops *ops);
+/* The shared default text formatter (static, never freed). */
+trail_formatter *formatter_default_text(void);
+void formatter_freeze(trail_formatter *f);
+/* A new, unfrozen formatter of the same kind with the same options. */
+trail_formatter *formatter_clone(const trail_formatter *f);
+
+/* Formatting helpers shared by the formatters. */
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+size_t utf8_sequence_len(const unsigned char *s, size_t n);
+bool utf8_is_valid(const char *s, size_t n);
+/* RFC 3339 with microseconds: "2026-11-25T20:31:00.123456+01:00" (local
+ * offset) or "…Z" (utc). Returns the length; out has 40 bytes. */
+size_t format_rfc3339(char *out, const struct timespec *ts, bool utc);
+/* The logger's dotted name, without "LOGGER=". */
+static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len);
+
+/* ---- Filters (filter.c) -------------------------------------------------- */
+
+struct filter_entry {
+        trail_filter_fn fn;
+        void *userdata;
+};
+
+/* Immutable, replaced as a whole like handler sets. */
+struct filter_list {
+        size_t n;
+        struct filter_entry e[];
+};
+
+/* Replaced objects, freed when their owner is: a thread may still be using
+ * them until then. */
+struct retired {
+        struct retired *next;
+        void *object;
+        void (*free)(void *object);
+};
+int retire(struct retired **list, void *object, void (*free_fn)(void *object));
+void retired_free_all(struct retired **list);
+
+/* Adds (add) or removes a filter under the caller's lock. */
+int filter_list_change(struct filter_list **list, struct retired **retired, trail_filter_fn fn,
+                       void *userdata, bool add);
+static inline bool filter_list_pass(const struct filter_list *l, const struct trail_record *r) {
+        if (_likely_(!l))
+                return true;
+        for (size_t i = 0; i < l->n; i++)
+                if (!l->e[i].fn(r, l->e[i].userdata))
+                        return false;
+        return true;
+}
 
 /* An immutable handler list; replaced as a whole, never edited in place, so
  * that a logging thread can walk it without a lock. */
@@ -89,6 +177,7 @@ struct trail_logger {
         int level_set;       /* TRAIL_LEVEL_INHERIT or a level */
         bool propagate;
         struct handler_set *handlers; /* atomic pointer; NULL when none */
+        struct filter_list *filters;  /* atomic pointer; NULL when none */
         struct trail_logger *parent, *first_child, *next_sibling, *hash_next;
         const char *name;  /* points into logger_field */
         size_t field_len;  /* strlen(logger_field) */
@@ -183,6 +272,11 @@ struct ident {
 const struct ident *ident_get(void);
 int facility_get(void);
 void settings_free(void);
+
+static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len) {
+        *ret_len = r->logger->field_len - STRLEN("LOGGER=");
+        return r->logger->name;
+}
 
 /* handler-stream.c: the text line, used by the stream handler and as the
  * journald handler's fallback. */

@@ -264,6 +264,88 @@ typedef struct trail_stats {
 int trail_handler_get_stats(const trail_handler *h, trail_stats *ret);
 int trail_get_stats(trail_stats *ret);
 
+/* ---- Records, as filters, formatters and custom handlers see them -------- */
+
+/* Opaque; valid only during the call that received it. */
+typedef struct trail_record trail_record;
+
+/* One field of a record. Names and string values are NOT NUL-terminated:
+ * use name_len and len. */
+typedef struct trail_field_view {
+        const char *name;
+        size_t name_len;
+        int type; /* enum trail_field_type */
+        union {
+                const char *s;
+                int64_t i;
+                uint64_t u;
+                double d;
+                bool b;
+                const void *p;
+        } value;
+        size_t len; /* TRAIL_FIELD_STR and TRAIL_FIELD_BYTES */
+} trail_field_view;
+
+int trail_record_level(const trail_record *r);          /* or -EINVAL */
+const char *trail_record_logger(const trail_record *r); /* dotted name */
+/* The formatted message (NUL-terminated); its length in *ret_len if not NULL. */
+const char *trail_record_message(const trail_record *r, size_t *ret_len);
+/* Global, context and call fields, each name once (ERRNO and MESSAGE_ID
+ * among them when given). */
+size_t trail_record_n_fields(const trail_record *r);
+int trail_record_field(const trail_record *r, size_t i, trail_field_view *ret); /* -ERANGE */
+int trail_record_find(const trail_record *r, const char *name, trail_field_view *ret); /* -ENOENT */
+/* Where it was logged; any output pointer may be NULL. */
+int trail_record_source(const trail_record *r, const char **ret_file, int *ret_line,
+                        const char **ret_func);
+/* CLOCK_REALTIME at the call, in microseconds since the epoch. */
+int64_t trail_record_time_usec(const trail_record *r);
+int trail_record_tid(const trail_record *r); /* the thread that logged it */
+
+/* ---- Filters ------------------------------------------------------------ */
+
+/* Returns false to drop the record. Must not log, must not block. */
+typedef bool (*trail_filter_fn)(const trail_record *r, void *userdata);
+
+/* Python's semantics: a logger's filters see the records logged to that
+ * logger (not those propagated from its children); a handler's see every
+ * record it handles. Adding the same fn+userdata twice is -EEXIST;
+ * removing one not there is -ENOENT. */
+int trail_logger_add_filter(trail_logger *lg, trail_filter_fn fn, void *userdata);
+int trail_logger_remove_filter(trail_logger *lg, trail_filter_fn fn, void *userdata);
+int trail_handler_add_filter(trail_handler *h, trail_filter_fn fn, void *userdata);
+int trail_handler_remove_filter(trail_handler *h, trail_filter_fn fn, void *userdata);
+
+/* ---- Formatters --------------------------------------------------------- */
+
+/* Opaque, reference counted: renders a record as one line of text. */
+typedef struct trail_formatter trail_formatter;
+
+/* By name: "text", "json", "logfmt", "rfc5424", "rfc3164". NULL with
+ * errno = EINVAL for an unknown name. */
+trail_formatter *trail_formatter_new(const char *name);
+trail_formatter *trail_formatter_ref(trail_formatter *f);
+trail_formatter *trail_formatter_unref(trail_formatter *f); /* NULL-safe; returns NULL */
+static inline void trail_formatter_unrefp(trail_formatter **f) {
+        trail_formatter_unref(*f);
+}
+const char *trail_formatter_name(const trail_formatter *f);
+/* Options by name (see trail_formatter_new(3)): -ENOENT for an unknown key,
+ * -EINVAL for a bad value, -EBUSY once the formatter is set on a handler. */
+int trail_formatter_set(trail_formatter *f, const char *key, const char *value);
+/* Renders r like snprintf(): writes at most size bytes including the NUL and
+ * returns the full length, or a negative errno. */
+int trail_formatter_format(const trail_formatter *f, const trail_record *r, char *buf,
+                           size_t size);
+
+/* The handler takes a reference. -EOPNOTSUPP for a handler that renders no
+ * text (journald). */
+int trail_handler_set_formatter(trail_handler *h, trail_formatter *f);
+/* Handler options by name, as trail.conf(5) spells them: "level", "format",
+ * the type's own (see its man page), and the formatter's. -ENOENT for an
+ * unknown key, -EINVAL for a bad value. */
+int trail_handler_set(trail_handler *h, const char *key, const char *value);
+
 /* ---- trail's own records ------------------------------------------------ */
 
 /* MESSAGE_IDs of the records trail itself logs, explained by the catalog
