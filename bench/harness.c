@@ -282,21 +282,32 @@ static const struct result *find(const struct result *res, size_t n, const char 
         return NULL;
 }
 
-/* a's rate over b's: the median of the per-round ratios, since the two ran
- * within seconds of each other in each round, while the load on a shared
- * machine drifts between rounds. Falls back to the ratio of the medians. */
-static double ratio_of(const struct result *a, const struct result *b) {
+/* a's figure over b's (rate or CPU per record): the median of the per-round
+ * ratios, since the two ran within seconds of each other in each round,
+ * while the load on a shared machine drifts between rounds. Falls back to
+ * the ratio of the medians. */
+static double ratio_at(const struct result *a, const struct result *b, size_t off) {
         double v[64];
         unsigned n = 0;
 
+#define AT(r, s) (*(const double *) ((const char *) &(r)->s + off))
         if (a->n_runs == b->n_runs)
                 for (unsigned i = 0; i < a->n_runs; i++)
-                        if (b->runs[i].rate > 0)
-                                v[n++] = a->runs[i].rate / b->runs[i].rate;
+                        if (AT(b, runs[i]) > 0)
+                                v[n++] = AT(a, runs[i]) / AT(b, runs[i]);
         if (n == 0)
-                return b->med.rate > 0 ? a->med.rate / b->med.rate : 0;
+                return AT(b, med) > 0 ? AT(a, med) / AT(b, med) : 0;
+#undef AT
         qsort(v, n, sizeof(double), cmp_double);
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double ratio_of(const struct result *a, const struct result *b) {
+        return ratio_at(a, b, offsetof(struct sample, rate));
+}
+
+static double cpu_ratio_of(const struct result *a, const struct result *b) {
+        return ratio_at(a, b, offsetof(struct sample, cpu_ns));
 }
 
 static void verdict(const char *what, bool measured, bool met, const char *fmt, ...)
@@ -324,14 +335,14 @@ static void print_targets(const struct result *res, size_t n) {
         printf("\ntargets (ratios from this run):\n");
         x = raw && sync ? ratio_of(sync, raw) : 0;
         verdict("journald sync >= 0.95 x raw sd_journal_sendv", raw && sync, x >= 0.95,
-                "%.3f x (caller CPU %.3f x raw's)", x, raw && sync ? sync->med.cpu_ns / raw->med.cpu_ns : 0);
+                "%.3f x (caller CPU %.3f x raw's)", x, raw && sync ? cpu_ratio_of(sync, raw) : 0);
         x = glib && sync ? ratio_of(sync, glib) : 0;
         verdict("journald sync >= 1.3 x GLib", glib && sync, x >= 1.3, "%.3f x (caller CPU %.3f x GLib's)",
-                x, glib && sync ? sync->med.cpu_ns / glib->med.cpu_ns : 0);
+                x, glib && sync ? cpu_ratio_of(sync, glib) : 0);
         x = send && sync ? ratio_of(sync, send) : 0;
         verdict("journald sync >= 1.0 x sd_journal_send", send && sync, x >= 1.0,
                 "%.3f x (caller CPU %.3f x sd_journal_send's)", x,
-                send && sync ? sync->med.cpu_ns / send->med.cpu_ns : 0);
+                send && sync ? cpu_ratio_of(sync, send) : 0);
         verdict("disabled call <= 1 ns", off, off && off->med.rate <= 1.0, "%.2f ns",
                 off ? off->med.rate : 0);
         x = off && glib_off ? ratio_of(off, glib_off) : 0;
@@ -469,7 +480,7 @@ int main(int argc, char **argv) {
         printf("%-42s %4s %15s %8s %9s %8s %8s %8s  %s\n", "benchmark (median of runs)", "thr",
                "records/s", "x raw", "CPU ns/r", "CPU/raw", "allocs/r", "arrived", "note");
         printf("(x raw: records/s / raw sendv's, median of per-round ratios, higher is faster; on ns/call rows, \"g\": ns / GLib's "
-               "disabled g_debug. CPU/raw: caller CPU per record / raw sendv's, lower is cheaper.\n"
+               "disabled g_debug. CPU/raw: caller CPU per record / raw sendv's, likewise per round, lower is cheaper.\n"
                " arrived: share of the records sent found in journald, worst run. allocs/r: "
                "malloc+calloc+realloc per record, single-thread rows.)\n");
         for (size_t i = 0; i < n_rows; i++) {
@@ -500,7 +511,7 @@ int main(int argc, char **argv) {
                 snprintf(cpu, sizeof(cpu), "%.0f", r->med.cpu_ns);
                 /* The caller's CPU against raw sendv's: 1.05 = 5% more. */
                 if (raw && row->kind != BENCH_NS_PER_CALL && raw->med.cpu_ns > 0)
-                        snprintf(cpu_ratio, sizeof(cpu_ratio), "%.3f", r->med.cpu_ns / raw->med.cpu_ns);
+                        snprintf(cpu_ratio, sizeof(cpu_ratio), "%.3f", cpu_ratio_of(r, raw));
                 else
                         snprintf(cpu_ratio, sizeof(cpu_ratio), "-");
                 if (r->med.allocs < 0)
@@ -525,7 +536,7 @@ int main(int argc, char **argv) {
                                 row->kind == BENCH_NS_PER_CALL ? r->med.rate : 0, r->med.cpu_ns,
                                 r->med.allocs, r->med.arrived, vs_raw,
                                 raw && raw->med.cpu_ns > 0 && row->kind != BENCH_NS_PER_CALL
-                                        ? r->med.cpu_ns / raw->med.cpu_ns : -1,
+                                        ? cpu_ratio_of(r, raw) : -1,
                                 vs_glib, r->med.p50,
                                 r->med.p99, r->med.p999, row->note ? row->note : "");
         }
