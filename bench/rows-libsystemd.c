@@ -71,5 +71,10 @@ const struct bench_row bench_rows_libsystemd[] = {
           .note = "the floor: trail's fields, rendered once", .setup = raw_setup, .run = raw_run },
         { .name = "sd_journal_send (printf-style)", .peer = "libsystemd", .to_journal = true,
           .run = send_run },
+        /* The floor for the thread-scaling rows of trail journald sync. */
+        { .name = "sd_journal_sendv, 2 threads", .peer = "libsystemd", .threads = 2,
+          .to_journal = true, .setup = raw_setup, .run = raw_run },
+        { .name = "sd_journal_sendv, 4 threads", .peer = "libsystemd", .threads = 4,
+          .to_journal = true, .setup = raw_setup, .run = raw_run },
         {},
 };
