@@ -5,11 +5,16 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "trail-private.h"
 
 static const struct formatter_ops *const formatters[] = {
         &format_text_ops,
+        &format_rfc5424_ops,
+        &format_rfc3164_ops,
+        &format_json_ops,
+        &format_logfmt_ops,
 };
 
 trail_formatter *formatter_new(const struct formatter_ops *ops) {
@@ -243,4 +248,119 @@ size_t format_rfc3339(char *out, const struct timespec *ts, bool utc) {
                 p = put2(p, (unsigned) (off % 60));
         }
         return (size_t) (p - out);
+}
+
+/* gethostname(), which is the FQDN when the host is set up with one; no
+ * DNS query (it could block the logging thread for seconds). */
+void local_hostname(char *out, size_t size) {
+        if (gethostname(out, size) < 0 || out[0] == '\0')
+                snprintf(out, size, "%s", "localhost");
+        out[size - 1] = '\0';
+}
+
+/* getpid() is a system call since glibc 2.25; records need it often. */
+static pid_t pid_cached;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void pid_after_fork_in_child(void) {
+        __atomic_store_n(&pid_cached, getpid(), __ATOMIC_RELAXED);
+}
+
+static void pid_init(void) {
+        __atomic_store_n(&pid_cached, getpid(), __ATOMIC_RELAXED);
+        (void) pthread_atfork(NULL, NULL, pid_after_fork_in_child);
+}
+
+pid_t pid_get(void) {
+        pthread_once(&pid_once, pid_init);
+        return __atomic_load_n(&pid_cached, __ATOMIC_RELAXED);
+}
+
+/* ---- Option values ------------------------------------------------------ */
+
+int parse_bool(const char *s) {
+        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        }
+        return -EINVAL;
+}
+
+/* "65536", "64K", "64KiB", "1M": bytes (binary suffixes). */
+int parse_size(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+        uint64_t mul = 1;
+
+        if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s)
+                return -EINVAL;
+        if (*end) {
+                if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kib") == 0)
+                        mul = 1024;
+                else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mib") == 0)
+                        mul = 1024 * 1024;
+                else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gib") == 0)
+                        mul = 1024 * 1024 * 1024;
+                else
+                        return -EINVAL;
+        }
+        if (v > UINT64_MAX / mul)
+                return -ERANGE;
+        *ret = v * mul;
+        return 0;
+}
+
+/* "500ms", "1s", "2.5s", "100us", "1min"; a bare number is seconds. */
+int parse_duration_usec(const char *s, uint64_t *ret) {
+        char *end;
+        double v;
+
+        if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+                return -EINVAL;
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || !(v >= 0) || v > 1e12)
+                return -EINVAL;
+        if (*end == '\0' || strcmp(end, "s") == 0)
+                v *= 1e6;
+        else if (strcmp(end, "ms") == 0)
+                v *= 1e3;
+        else if (strcmp(end, "us") == 0)
+                ;
+        else if (strcmp(end, "min") == 0)
+                v *= 60e6;
+        else
+                return -EINVAL;
+        *ret = (uint64_t) v;
+        return 0;
+}
+
+/* Names of RFC 5424 §6.2.1 table 1, as syslog.conf spells them, or 0..23. */
+int syslog_facility_parse(const char *s) {
+        static const char *const names[] = {
+                "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+                "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "clock",
+                "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+        };
+        char *end;
+        long v;
+
+        if (!s || !*s)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strcasecmp(s, names[i]) == 0)
+                        return (int) i;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || *end || end == s || v < 0 || v > 23)
+                return -EINVAL;
+        return (int) v;
 }

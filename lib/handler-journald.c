@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <systemd/sd-journal.h>
 
 #include "trail-private.h"
@@ -23,12 +24,45 @@ struct journald_handler {
         trail_handler base;
         bool automatic;    /* trail_handler_auto(): stderr is a sink, not a failure */
         bool reported;     /* the once-only failure report was written */
-        int64_t seen_ns;   /* atomic: record time of the last check that found
-                              the socket; 0 when the next record must check */
+        int64_t seen_ns;   /* atomic: CLOCK_MONOTONIC_COARSE of the last check that
+                              found the socket; 0 when the next record must check */
+        trail_handler *local; /* automatic: the /dev/log step, made when first needed */
 };
 
-static int64_t record_ns(const struct trail_record *r) {
-        return (int64_t) r->time.tv_sec * 1000000000 + r->time.tv_nsec;
+#define LOCAL_SYSLOG "/dev/log"
+
+/* DESIGN.md's "journald → local syslog → stderr": without journald, a local
+ * syslog daemon on /dev/log gets the record as RFC 3164 (it falls back to
+ * stderr itself when it does not take it). */
+static int local_syslog_emit(struct journald_handler *j, const struct trail_record *r,
+                             bool *fell_back) {
+        struct stat st;
+        trail_handler *l;
+
+        if (stat(LOCAL_SYSLOG, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return stream_write_text(STDERR_FILENO, r);
+        l = __atomic_load_n(&j->local, __ATOMIC_ACQUIRE);
+        if (!l) {
+                trail_handler *n = trail_handler_syslog(NULL), *expected = NULL;
+                if (!n)
+                        return stream_write_text(STDERR_FILENO, r);
+                if (!__atomic_compare_exchange_n(&j->local, &expected, n, false, __ATOMIC_ACQ_REL,
+                                                 __ATOMIC_ACQUIRE)) {
+                        trail_handler_unref(n);
+                        n = expected;
+                }
+                l = n;
+        }
+        return l->ops->emit(l, r, fell_back);
+}
+
+/* A vDSO read of the tick counter: a few ns, no syscall, never steps back. */
+static int64_t coarse_now_ns(void) {
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) < 0)
+                return 0;
+        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* sd_journal_sendv() returns 0 when the socket does not exist ("fail
@@ -38,11 +72,13 @@ static int64_t record_ns(const struct trail_record *r) {
  * The look is a stat() at most once per JOURNALD_RECHECK_NS while journald
  * is there, on every record while it is not (so delivery resumes with the
  * first record after it returns), and again after any failed send. The cost
- * of that: when the socket vanishes, the records of the next 10 ms at most
- * (by their CLOCK_REALTIME stamp; a clock step backwards forces a check) are
- * handed to sd_journal_sendv(), dropped by it, and counted as delivered. */
-static bool journald_present(struct journald_handler *j, const struct trail_record *r) {
-        int64_t now = record_ns(r), seen = __atomic_load_n(&j->seen_ns, __ATOMIC_RELAXED);
+ * of that: when the socket vanishes, the records sent in the next 10 ms at
+ * most (plus the clock's tick, 4 ms at HZ=250) are handed to
+ * sd_journal_sendv(), dropped by it, and counted as delivered. The clock is
+ * the sender's, not the record's: an async worker sends records stamped
+ * long before. */
+static bool journald_present(struct journald_handler *j) {
+        int64_t now = coarse_now_ns(), seen = __atomic_load_n(&j->seen_ns, __ATOMIC_RELAXED);
         struct stat st;
         bool present;
 
@@ -75,7 +111,8 @@ static bool rfield_has_newline(const struct rfield *f) {
  * global first, then context, then the call's own, so those of lowest
  * precedence are the ones left out. */
 static size_t first_field_that_fits(const struct trail_record *r) {
-        size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) - SENDV_IOV_COST(true);
+        size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) - SENDV_IOV_COST(true) -
+                        (r->deferred ? SENDV_IOV_COST(false) : 0);
         size_t i = r->n_fields;
 
         /* The common case fits even at the worst cost: no scan of any value. */
@@ -98,11 +135,48 @@ static char *put(char *p, const char *s, size_t n) {
         return p + n;
 }
 
+static char *put_digits(char *p, long v, int width) {
+        for (int i = width - 1; i >= 0; i--, v /= 10)
+                p[i] = (char) ('0' + v % 10);
+        return p + width;
+}
+
+/* A deferred (async) record reaches journald after the call: journald stamps
+ * what it receives, so the call's time rides along as SYSLOG_TIMESTAMP=, in
+ * RFC 3339 (§5.6) with microseconds and the local offset. */
+#define SYSLOG_TIMESTAMP_MAX (STRLEN("SYSLOG_TIMESTAMP=") + 40)
+static char *put_rfc3339(char *p, const struct timespec *ts) {
+        struct tm tm;
+        long off;
+
+        if (!localtime_r(&ts->tv_sec, &tm))
+                return p;
+        off = tm.tm_gmtoff / 60;
+        p = put_digits(p, tm.tm_year + 1900L, 4);
+        *p++ = '-';
+        p = put_digits(p, tm.tm_mon + 1, 2);
+        *p++ = '-';
+        p = put_digits(p, tm.tm_mday, 2);
+        *p++ = 'T';
+        p = put_digits(p, tm.tm_hour, 2);
+        *p++ = ':';
+        p = put_digits(p, tm.tm_min, 2);
+        *p++ = ':';
+        p = put_digits(p, tm.tm_sec, 2);
+        *p++ = '.';
+        p = put_digits(p, ts->tv_nsec / 1000, 6);
+        *p++ = off < 0 ? '-' : '+';
+        off = off < 0 ? -off : off;
+        p = put_digits(p, off / 60, 2);
+        *p++ = ':';
+        return put_digits(p, off % 60, 2);
+}
+
 /* Renders the record into iovecs; returns their number or a negative errno. */
 static int journald_render(struct tls_state *t, const struct trail_record *r) {
         const trail_source *src = r->src;
         size_t first = first_field_that_fits(r);
-        size_t n_iov = TRAIL_OWN_FIELDS + r->n_fields - first, bound;
+        size_t n_iov = TRAIL_OWN_FIELDS + r->n_fields - first + r->deferred, bound;
         struct iovec *iov;
         char *p;
 
@@ -120,7 +194,7 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
 
         bound = STRLEN("SYSLOG_FACILITY=") + 4 + STRLEN("CODE_FILE=") + src->file_len +
                 STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len +
-                STRLEN("TID=") + 12;
+                STRLEN("TID=") + 12 + (r->deferred ? SYSLOG_TIMESTAMP_MAX : 0);
         for (size_t i = first; i < r->n_fields; i++)
                 bound += r->fields[i].name_len + 1 + rfield_value_bound(&r->fields[i]);
         es_emptyStr(t->render);
@@ -162,6 +236,12 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 p += rfield_render_value(f, p);
                 iov[TRAIL_OWN_FIELDS + i - first] = (struct iovec) { start, (size_t) (p - start) };
         }
+        if (r->deferred) {
+                char *start = p;
+                p = put(p, "SYSLOG_TIMESTAMP=", STRLEN("SYSLOG_TIMESTAMP="));
+                p = put_rfc3339(p, &r->time);
+                iov[n_iov - 1] = (struct iovec) { start, (size_t) (p - start) };
+        }
         return (int) n_iov;
 }
 
@@ -183,9 +263,9 @@ static int journald_emit(trail_handler *h, const struct trail_record *r, bool *f
         struct tls_state *t = tls_state_get();
         int n, k;
 
-        if (!journald_present(j, r)) {
+        if (!journald_present(j)) {
                 if (j->automatic)
-                        return stream_write_text(STDERR_FILENO, r);
+                        return local_syslog_emit(j, r, fell_back);
                 k = -ENOENT;
         } else {
                 n = journald_render(t, r);
@@ -202,6 +282,7 @@ static int journald_emit(trail_handler *h, const struct trail_record *r, bool *f
 }
 
 static void journald_free(trail_handler *h) {
+        trail_handler_unref(((struct journald_handler *) h)->local);
         free(h);
 }
 

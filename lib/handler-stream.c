@@ -3,6 +3,7 @@
  * the handler's formatter and written with one write() so lines from several
  * threads do not interleave. */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "trail-private.h"
@@ -10,6 +11,7 @@
 struct stream_handler {
         trail_handler base;
         int fd;
+        bool terminal; /* a terminal, and NO_COLOR unset: "auto" colours */
 };
 
 static int write_all(int fd, const char *p, size_t n) {
@@ -26,14 +28,17 @@ static int write_all(int fd, const char *p, size_t n) {
         return 0;
 }
 
-static int write_line(int fd, trail_formatter *f, const struct trail_record *r) {
+static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal) {
         struct tls_state *t = tls_state_get();
         int k;
 
         if (!t)
                 return -ENOMEM;
         es_emptyStr(t->render);
-        k = f->ops->format(f, r, &t->render);
+        if (terminal && f->ops->format_terminal)
+                k = f->ops->format_terminal(f, r, &t->render);
+        else
+                k = f->ops->format(f, r, &t->render);
         if (k < 0)
                 return k;
         if (buf_reserve(&t->render, 1) < 0)
@@ -43,13 +48,15 @@ static int write_line(int fd, trail_formatter *f, const struct trail_record *r) 
 }
 
 int stream_write_text(int fd, const struct trail_record *r) {
-        return write_line(fd, formatter_default_text(), r);
+        return write_line(fd, formatter_default_text(), r, false);
 }
 
 static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
         (void) fell_back;
-        return write_line(((struct stream_handler *) h)->fd,
-                          __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE), r);
+        struct stream_handler *s = (struct stream_handler *) h;
+
+        return write_line(s->fd, __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE), r,
+                          s->terminal);
 }
 
 static void stream_free(trail_handler *h) {
@@ -83,6 +90,11 @@ _public_ trail_handler *trail_handler_stream(int fd, const char *format) {
                 return NULL;
         }
         s->fd = fd;
+        /* https://no-color.org: set and not empty means no colour */
+        const char *no_color = secure_getenv("NO_COLOR");
+        int saved_errno = errno; /* isatty() sets ENOTTY */
+        s->terminal = isatty(fd) == 1 && !(no_color && *no_color);
+        errno = saved_errno;
         r = handler_init(&s->base, &stream_ops);
         if (r >= 0 && f)
                 r = trail_handler_set_formatter(&s->base, f);

@@ -141,13 +141,17 @@ _public_ int trail_handler_set(trail_handler *h, const char *key, const char *va
         return trail_handler_set_formatter(h, copy);
 }
 
-void handler_emit(trail_handler *h, const struct trail_record *r) {
+int handler_emit(trail_handler *h, const struct trail_record *r) {
         bool fell_back = false;
+        int k;
 
         if (!filter_list_pass(__atomic_load_n(&h->filters, __ATOMIC_ACQUIRE), r))
-                return;
+                return 0;
         atomic_inc(&h->stats.records);
-        if (h->ops->emit(h, r, &fell_back) >= 0)
+        k = h->ops->emit(h, r, &fell_back);
+        if (k == HANDLER_QUEUED)
+                ; /* the handler counts delivery itself, as it happens */
+        else if (k >= 0)
                 atomic_inc(&h->stats.delivered);
         else if (fell_back)
                 atomic_inc(&h->stats.failed);
@@ -155,6 +159,7 @@ void handler_emit(trail_handler *h, const struct trail_record *r) {
                 atomic_inc(&h->stats.failed);
                 atomic_inc(&h->stats.lost);
         }
+        return k;
 }
 
 /* ---- Last resort -------------------------------------------------------- */
@@ -181,6 +186,10 @@ static void counters_read(const struct handler_counters *c, trail_stats *s) {
         s->delivered += atomic_get(&c->delivered);
         s->failed += atomic_get(&c->failed);
         s->lost += atomic_get(&c->lost);
+        s->dropped += atomic_get(&c->dropped);
+        uint64_t hw = atomic_get(&c->queue_high_water);
+        if (hw > s->queue_high_water)
+                s->queue_high_water = hw;
 }
 
 _public_ int trail_handler_get_stats(const trail_handler *h, trail_stats *ret) {

@@ -33,5 +33,10 @@ static inline void errno_restore(const int *saved) {
 /* No trail call changes the caller's errno. */
 #define PROTECT_ERRNO _cleanup_(errno_restore) _unused_ const int protect_errno_ = errno
 
+static inline const char *startswith(const char *s, const char *prefix) {
+        size_t n = __builtin_strlen(prefix);
+        return __builtin_strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
 #define atomic_inc(p) __atomic_add_fetch((p), 1, __ATOMIC_RELAXED)
 #define atomic_get(p) __atomic_load_n((p), __ATOMIC_RELAXED)

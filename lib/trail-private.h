@@ -49,6 +49,7 @@ struct trail_record {
         size_t n_fields;
         pid_t tid;
         struct timespec time; /* CLOCK_REALTIME at the call */
+        bool deferred; /* delivered later than logged (async): sinks carry r->time */
 };
 
 struct handler_ops {
@@ -57,7 +58,9 @@ struct handler_ops {
          * handlers that do not render text (journald). */
         const char *default_format;
         /* 0 when the record reached the sink; negative errno when it did not
-         * (the handler has then already tried its fallback, see "fell_back"). */
+         * (the handler has then already tried its fallback, see "fell_back");
+         * 1 when the handler counts delivered and lost records itself (it
+         * holds records and delivers them later). */
         int (*emit)(trail_handler *h, const struct trail_record *r, bool *fell_back);
         int (*flush)(trail_handler *h);
         /* Options of this type, for trail_handler_set(): -ENOENT for a key it
@@ -68,6 +71,7 @@ struct handler_ops {
 
 struct handler_counters {
         uint64_t records, delivered, failed, lost;
+        uint64_t dropped, queue_high_water; /* async handlers */
 };
 
 struct trail_handler {
@@ -83,7 +87,10 @@ struct trail_handler {
 /* handler.c */
 /* Sets the type's default formatter too; returns 0 or a negative errno. */
 int handler_init(trail_handler *h, const struct handler_ops *ops);
-void handler_emit(trail_handler *h, const struct trail_record *r);
+/* Returns what ops->emit returned. */
+int handler_emit(trail_handler *h, const struct trail_record *r);
+/* An emit result: the record was queued, the handler accounts for it itself. */
+#define HANDLER_QUEUED 1
 trail_handler *handler_last_resort(void);
 /* Renders r with the handler's formatter, appended to *buf. */
 int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf);
@@ -99,6 +106,10 @@ struct formatter_ops {
         /* Appends the record, without a line terminator, to *buf. Must not
          * allocate except to grow *buf; must not log. */
         int (*format)(const trail_formatter *f, const struct trail_record *r, es_str_t **buf);
+        /* Optional: like format, for a handler writing to a terminal with
+         * NO_COLOR unset (a formatter that colours in its "auto" mode). */
+        int (*format_terminal)(const trail_formatter *f, const struct trail_record *r,
+                               es_str_t **buf);
         void (*done)(trail_formatter *f); /* optional: frees what init/set allocated */
 };
 
@@ -111,6 +122,8 @@ struct trail_formatter {
 };
 
 extern const struct formatter_ops format_text_ops;
+extern const struct formatter_ops format_json_ops;
+extern const struct formatter_ops format_logfmt_ops;
 trail_formatter *formatter_new(const struct formatter_ops *ops);
 /* The shared default text formatter (static, never freed). */
 trail_formatter *formatter_default_text(void);
@@ -126,6 +139,29 @@ bool utf8_is_valid(const char *s, size_t n);
 /* RFC 3339 with microseconds: "2026-11-25T20:31:00.123456+01:00" (local
  * offset) or "…Z" (utc). Returns the length; out has 40 bytes. */
 size_t format_rfc3339(char *out, const struct timespec *ts, bool utc);
+void local_hostname(char *out, size_t size);
+pid_t pid_get(void); /* getpid(), cached, refreshed in a child after fork() */
+int parse_bool(const char *s);
+int parse_size(const char *s, uint64_t *ret);
+int parse_duration_usec(const char *s, uint64_t *ret);
+int syslog_facility_parse(const char *s);
+extern const struct formatter_ops format_rfc5424_ops, format_rfc3164_ops;
+
+/* format-json.c: shared by the text, json and logfmt formatters. */
+/* Length of the valid UTF-8 sequence at s, or 0; *ret_skip is how many bytes
+ * to consume: the sequence, or the maximal invalid subpart (Unicode §3.9). */
+size_t utf8_scan(const unsigned char *s, size_t n, size_t *ret_skip);
+/* The inside of a JSON string: at most 6 bytes out per byte in. */
+char *json_escape(char *p, const char *s, size_t n);
+/* RFC 4648 §4 with padding: 4 bytes out per 3 in. */
+char *base64_encode(char *p, const unsigned char *s, size_t n);
+/* format_rfc3339(), cached per thread and second. At most 40 bytes. */
+char *format_time(char *p, const struct timespec *ts, bool utc);
+pid_t format_pid(void);
+/* The "time" option: "utc" or "local". */
+int format_time_option(bool *utc, const char *value);
+extern const char *const level_lower[8];
+extern const unsigned char level_lower_len[8];
 /* The logger's dotted name, without "LOGGER=". */
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len);
 
@@ -244,6 +280,7 @@ struct tls_state {
         size_t iov_cap;
         pid_t tid;
         int depth; /* > 0 while a record is being handled on this thread */
+        size_t format_max; /* the handler's maximum record length; 0: none */
 };
 
 /* record.c */

@@ -234,10 +234,41 @@ typedef struct trail_handler trail_handler;
 /* Native journald protocol; when journald is absent or a send fails the
  * record goes to stderr instead, and the handler's "failed" count rises. */
 trail_handler *trail_handler_journald(void);
-/* Writes one line per record to fd (not owned). Formats: "text". */
+/* Writes one line per record to fd (not owned). Formats: "text" (NULL),
+ * "json", "logfmt"; see trail_formatter_new(3). */
 trail_handler *trail_handler_stream(int fd, const char *format);
-/* journald when its socket is present, else stderr; decided per record. */
+/* Syslog: "unix:/path", "udp://host:port", "tcp://host:port",
+ * "tls://host:port" (IPv6 as "[addr]:port"); NULL is "unix:/dev/log".
+ * Network targets speak RFC 5424, unix ones RFC 3164 (set "format" to
+ * change it). Options by trail_handler_set(): "timeout", "buffer",
+ * "max_length", and for TLS "ca", "cert", "key", "verify", "server_name",
+ * "priority". See trail_handler_syslog(3). */
+trail_handler *trail_handler_syslog(const char *target);
+/* journald when its socket is present, else local syslog (/dev/log), else
+ * stderr; decided per record. */
 trail_handler *trail_handler_auto(void);
+
+/* ---- Async delivery (trail_handler_async(3)) ---- */
+
+/* What a full queue does with a new record. */
+enum trail_overflow {
+        TRAIL_OVERFLOW_BLOCK,    /* the caller waits for room, up to the timeout */
+        TRAIL_OVERFLOW_DROP_NEW, /* the new record is dropped (and counted) */
+        TRAIL_OVERFLOW_DROP_OLD, /* the oldest queued record is dropped (and counted) */
+};
+/* Records are copied into a bounded queue of `capacity` slots (0: 4096) and
+ * delivered to inner, in order, by one worker thread. Takes its own
+ * reference on inner. NULL with errno set on error. */
+trail_handler *trail_handler_async(trail_handler *inner, size_t capacity, int overflow);
+/* How long a caller may wait for room (default 1 s); then the record is dropped. */
+int trail_handler_async_set_timeout(trail_handler *h, uint64_t usec);
+/* Records at this level or more severe are never dropped by DROP_NEW or
+ * DROP_OLD: they wait up to the timeout instead (default TRAIL_ERROR;
+ * -1: none). */
+int trail_handler_async_set_keep_level(trail_handler *h, int level);
+/* How long trail_flush(), trail_shutdown() and exit wait for the queue to
+ * drain (default 5 s). */
+int trail_handler_async_set_flush_timeout(trail_handler *h, uint64_t usec);
 
 trail_handler *trail_handler_ref(trail_handler *h);   /* returns h */
 trail_handler *trail_handler_unref(trail_handler *h); /* NULL-safe; returns NULL */
@@ -259,7 +290,9 @@ typedef struct trail_stats {
         uint64_t lost;           /* not delivered anywhere */
         uint64_t fields_renamed; /* field names normalised (process only) */
         uint64_t fields_dropped; /* fields dropped: empty name, over the limit */
-        uint64_t reserved[10];
+        uint64_t dropped;          /* async: records dropped on overflow */
+        uint64_t queue_high_water; /* async: most queue slots ever in use */
+        uint64_t reserved[8];
 } trail_stats;
 int trail_handler_get_stats(const trail_handler *h, trail_stats *ret);
 int trail_get_stats(trail_stats *ret);

@@ -8,6 +8,8 @@ packages=(
         build-essential meson ninja-build pkg-config
         libsystemd-dev libestr-dev libcmocka-dev libinih-dev
         systemd procps scdoc mandoc valgrind
+        libgnutls28-dev rsyslog rsyslog-gnutls gnutls-bin libjson-c-dev
+        debhelper dpkg-dev lintian autopkgtest rpm rpmlint
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -123,10 +123,48 @@ static void auto_handler_uses_stderr_quietly_without_journald(void **state) {
         trail_handler_unref(h);
 }
 
+/* Without journald, the auto handler writes RFC 3164 to /dev/log when a
+ * local syslog daemon listens there. A tmpfs over /dev in this namespace
+ * holds the test's own socket. */
+static void auto_handler_uses_local_syslog_without_journald(void **state) {
+        (void) state;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+        char buf[2048], id[33];
+        int fd;
+
+        assert_int_equal(mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755"), 0);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+
+        trail_logger *lg = trail_get("fallback.local");
+        trail_handler *h = trail_handler_auto();
+        trail_logger_add_handler(lg, h);
+        trail_logger_set_propagate(lg, false);
+        test_run_id(id);
+        size_t before = strlen(stderr_text());
+        trail_warning_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "to syslog");
+
+        ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        char want[96];
+        snprintf(want, sizeof(want), "]: to syslog FB_ID=%s", id);
+        assert_true(strncmp(buf, "<28>", 4) == 0); /* daemon.warning */
+        assert_non_null(strstr(buf, want));
+        assert_int_equal(strlen(stderr_text()), before); /* nothing on stderr */
+
+        trail_logger_remove_handler(lg, h);
+        trail_handler_unref(h);
+        close(fd);
+        assert_int_equal(umount("/dev"), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(missing_socket_falls_back_to_stderr),
                 cmocka_unit_test(auto_handler_uses_stderr_quietly_without_journald),
+                cmocka_unit_test(auto_handler_uses_local_syslog_without_journald),
         };
 
         require_journald();

@@ -75,12 +75,12 @@ static void journald_records_allocate_nothing(void **state) {
         trail_handler_unref(h);
 }
 
-static void stream_records_allocate_nothing(void **state) {
-        (void) state;
+static void stream_allocates_nothing(const char *format, const char *logger) {
         int fd = memfd_create("noalloc", 0);
-        trail_logger *lg = trail_get("noalloc.stream");
-        trail_handler *h = trail_handler_stream(fd, "text");
+        trail_logger *lg = trail_get(logger);
+        trail_handler *h = trail_handler_stream(fd, format);
 
+        assert_non_null(h);
         trail_logger_add_handler(lg, h);
         trail_logger_set_propagate(lg, false);
         log_a_batch(lg, "x", 10);
@@ -94,10 +94,27 @@ static void stream_records_allocate_nothing(void **state) {
         close(fd);
 }
 
+static void stream_records_allocate_nothing(void **state) {
+        (void) state;
+        stream_allocates_nothing("text", "noalloc.stream");
+}
+
+static void json_records_allocate_nothing(void **state) {
+        (void) state;
+        stream_allocates_nothing("json", "noalloc.json");
+}
+
+static void logfmt_records_allocate_nothing(void **state) {
+        (void) state;
+        stream_allocates_nothing("logfmt", "noalloc.logfmt");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(journald_records_allocate_nothing),
                 cmocka_unit_test(stream_records_allocate_nothing),
+                cmocka_unit_test(json_records_allocate_nothing),
+                cmocka_unit_test(logfmt_records_allocate_nothing),
         };
         require_journald();
         int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The "json" formatter: one JSON object (RFC 8259) per record, for jq, Loki,
+ * Elasticsearch and Vector. Also the pieces the other formatters share: JSON
+ * string escaping (logfmt quotes the same way), base64, the cached time
+ * prefix and the cached pid. Everything is written straight into the output
+ * buffer after one buf_reserve() with an upper bound. */
+
+#include <math.h>
+#include <string.h>
+
+#include "trail-private.h"
+
+/* ---- Shared helpers ------------------------------------------------------ */
+
+/* 0: copied as is; 1: escaped; 2: the start of a multi-byte sequence. */
+static const unsigned char json_class[256] = {
+        [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1, [0x80 ... 0xff] = 2,
+};
+
+size_t utf8_scan(const unsigned char *s, size_t n, size_t *ret_skip) {
+        unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+        size_t len, k;
+
+        if (c >= 0xc2 && c <= 0xdf)
+                len = 2;
+        else if (c >= 0xe0 && c <= 0xef) {
+                len = 3;
+                if (c == 0xe0)
+                        lo = 0xa0; /* overlong */
+                else if (c == 0xed)
+                        hi = 0x9f; /* surrogates */
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                len = 4;
+                if (c == 0xf0)
+                        lo = 0x90; /* overlong */
+                else if (c == 0xf4)
+                        hi = 0x8f; /* above U+10FFFF */
+        } else {
+                *ret_skip = 1;
+                return 0;
+        }
+        for (k = 1; k < len; k++) {
+                if (k >= n || s[k] < lo || s[k] > hi) {
+                        *ret_skip = k;
+                        return 0;
+                }
+                lo = 0x80, hi = 0xbf;
+        }
+        *ret_skip = len;
+        return len;
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+char *json_escape(char *p, const char *s, size_t n) {
+        const unsigned char *u = (const unsigned char *) s;
+        size_t i = 0;
+
+        while (i < n) {
+                size_t run = i;
+                while (run < n && json_class[u[run]] == 0)
+                        run++;
+                if (run > i) {
+                        memcpy(p, u + i, run - i);
+                        p += run - i;
+                        i = run;
+                        if (i >= n)
+                                break;
+                }
+                unsigned char c = u[i];
+                if (json_class[c] == 1) {
+                        *p++ = '\\';
+                        switch (c) {
+                        case '"':
+                        case '\\':
+                                *p++ = (char) c;
+                                break;
+                        case '\n':
+                                *p++ = 'n';
+                                break;
+                        case '\r':
+                                *p++ = 'r';
+                                break;
+                        case '\t':
+                                *p++ = 't';
+                                break;
+                        case '\b':
+                                *p++ = 'b';
+                                break;
+                        case '\f':
+                                *p++ = 'f';
+                                break;
+                        default:
+                                *p++ = 'u', *p++ = '0', *p++ = '0';
+                                *p++ = hex_digits[c >> 4], *p++ = hex_digits[c & 15];
+                        }
+                        i++;
+                        continue;
+                }
+                size_t skip, len = utf8_scan(u + i, n - i, &skip);
+                if (len == 0) {
+                        /* Unicode §3.9 "maximal subparts": one U+FFFD for
+                         * each, as Python's and WHATWG's decoders do. */
+                        memcpy(p, "\xef\xbf\xbd", 3);
+                        p += 3;
+                } else if (len == 2 && c == 0xc2 && u[i + 1] < 0xa0) {
+                        /* C1 controls (U+0080..U+009F): a terminal may act on them. */
+                        memcpy(p, "\\u00", 4);
+                        p += 4;
+                        *p++ = hex_digits[u[i + 1] >> 4], *p++ = hex_digits[u[i + 1] & 15];
+                } else if (len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
+                           (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
+                        /* U+2028, U+2029: line breaks to some readers. */
+                        memcpy(p, u[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+                        p += 6;
+                } else {
+                        memcpy(p, u + i, len);
+                        p += len;
+                }
+                i += skip;
+        }
+        return p;
+}
+
+char *base64_encode(char *p, const unsigned char *s, size_t n) {
+        static const char b64[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        size_t i = 0;
+
+        for (; i + 3 <= n; i += 3) {
+                uint32_t v = (uint32_t) s[i] << 16 | (uint32_t) s[i + 1] << 8 | s[i + 2];
+                *p++ = b64[v >> 18], *p++ = b64[(v >> 12) & 63];
+                *p++ = b64[(v >> 6) & 63], *p++ = b64[v & 63];
+        }
+        if (n - i == 1) {
+                uint32_t v = (uint32_t) s[i] << 16;
+                *p++ = b64[v >> 18], *p++ = b64[(v >> 12) & 63], *p++ = '=', *p++ = '=';
+        } else if (n - i == 2) {
+                uint32_t v = (uint32_t) s[i] << 16 | (uint32_t) s[i + 1] << 8;
+                *p++ = b64[v >> 18], *p++ = b64[(v >> 12) & 63];
+                *p++ = b64[(v >> 6) & 63], *p++ = '=';
+        }
+        return p;
+}
+
+/* gmtime_r() and localtime_r() take glibc's time zone lock: format each
+ * second once per thread and reuse it for the records within it. */
+static __thread struct {
+        time_t sec;
+        bool valid, utc;
+        unsigned char head_len, tail_len;
+        char head[32], tail[8]; /* "2026-11-25T20:31:00", "+01:00" */
+} time_cache;
+
+char *format_time(char *p, const struct timespec *ts, bool utc) {
+        long usec = ts->tv_nsec / 1000;
+
+        if (!time_cache.valid || time_cache.sec != ts->tv_sec || time_cache.utc != utc) {
+                char full[40];
+                struct timespec whole = { ts->tv_sec, 0 };
+                size_t n = format_rfc3339(full, &whole, utc);
+                /* "YYYY-MM-DDTHH:MM:SS" ".000000" then "Z" or "+hh:mm" */
+                if (n < 27 || n - 26 >= sizeof(time_cache.tail)) {
+                        memcpy(p, full, n);
+                        return p + n;
+                }
+                memcpy(time_cache.head, full, 19);
+                time_cache.head_len = 19;
+                time_cache.tail_len = (unsigned char) (n - 26);
+                memcpy(time_cache.tail, full + 26, n - 26);
+                time_cache.sec = ts->tv_sec;
+                time_cache.utc = utc;
+                time_cache.valid = true;
+        }
+        memcpy(p, time_cache.head, time_cache.head_len);
+        p += time_cache.head_len;
+        *p++ = '.';
+        if (usec < 0 || usec > 999999)
+                usec = 0;
+        for (int k = 5; k >= 0; k--, usec /= 10)
+                p[k] = (char) ('0' + usec % 10);
+        p += 6;
+        memcpy(p, time_cache.tail, time_cache.tail_len);
+        return p + time_cache.tail_len;
+}
+
+/* getpid() is a system call since glibc 2.25; fork() gives a new one. */
+static pid_t cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void pid_forget(void) {
+        __atomic_store_n(&cached_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void pid_once_init(void) {
+        (void) pthread_atfork(NULL, NULL, pid_forget);
+}
+
+pid_t format_pid(void) {
+        pid_t pid = __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
+
+        if (_likely_(pid > 0))
+                return pid;
+        pthread_once(&pid_once, pid_once_init);
+        pid = getpid();
+        __atomic_store_n(&cached_pid, pid, __ATOMIC_RELAXED);
+        return pid;
+}
+
+int format_time_option(bool *utc, const char *value) {
+        if (strcmp(value, "utc") == 0)
+                *utc = true;
+        else if (strcmp(value, "local") == 0)
+                *utc = false;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+const char *const level_lower[8] = {
+        "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug",
+};
+const unsigned char level_lower_len[8] = { 9, 5, 8, 5, 7, 6, 4, 5 };
+
+/* ---- The formatter -------------------------------------------------------- */
+
+struct json_formatter {
+        trail_formatter base;
+        bool utc;
+};
+
+static int json_init(trail_formatter *f) {
+        ((struct json_formatter *) f)->utc = true;
+        return 0;
+}
+
+static int json_set(trail_formatter *f, const char *key, const char *value) {
+        if (strcmp(key, "time") == 0)
+                return format_time_option(&((struct json_formatter *) f)->utc, value);
+        return -ENOENT;
+}
+
+static inline char *put(char *p, const char *s, size_t n) {
+        memcpy(p, s, n);
+        return p + n;
+}
+#define PUT(p, lit) put((p), (lit), STRLEN(lit))
+
+static char *json_string(char *p, const char *s, size_t n) {
+        *p++ = '"';
+        p = json_escape(p, s, n);
+        *p++ = '"';
+        return p;
+}
+
+/* {"time":…,"level":"info","priority":6,"logger":…,"message":…,"ident":…,
+ *  "file":…,"line":…,"func":…,"pid":…,"tid":…,"FIELD":…}
+ * Built-in keys are lower-case and field names are upper-case journald names
+ * (record.c normalises them), so no key can appear twice. */
+static int json_format(const trail_formatter *f, const struct trail_record *r, es_str_t **buf) {
+        const struct json_formatter *jf = (const struct json_formatter *) f;
+        const struct ident *ident = ident_get();
+        size_t name_len, bound;
+        const char *name = record_logger_name(r, &name_len);
+        const char *id = "";
+        size_t id_len = 0;
+        char *p, *start;
+
+        if (ident) {
+                id = ident->field + STRLEN("SYSLOG_IDENTIFIER=");
+                id_len = ident->len - STRLEN("SYSLOG_IDENTIFIER=");
+        }
+        bound = 256 + 6 * (name_len + r->message_len + id_len + r->src->file_len +
+                           r->src->func_len);
+        for (size_t i = 0; i < r->n_fields; i++) {
+                const struct rfield *fl = &r->fields[i];
+                bound += fl->name_len + 4;
+                if (fl->type == TRAIL_FIELD_STR)
+                        bound += 6 * fl->len + 2;
+                else if (fl->type == TRAIL_FIELD_BYTES)
+                        bound += (fl->len + 2) / 3 * 4 + 2;
+                else
+                        bound += 34;
+        }
+        if (buf_reserve(buf, bound) < 0)
+                return -ENOMEM;
+        p = start = (char *) es_getBufAddr(*buf) + (*buf)->lenStr;
+
+        p = PUT(p, "{\"time\":\"");
+        p = format_time(p, &r->time, jf->utc);
+        p = PUT(p, "\",\"level\":\"");
+        p = put(p, level_lower[r->level], level_lower_len[r->level]);
+        p = PUT(p, "\",\"priority\":");
+        *p++ = (char) ('0' + r->level);
+        p = PUT(p, ",\"logger\":");
+        p = json_string(p, name, name_len);
+        p = PUT(p, ",\"message\":");
+        p = json_string(p, r->message, r->message_len);
+        p = PUT(p, ",\"ident\":");
+        p = json_string(p, id, id_len);
+        p = PUT(p, ",\"file\":");
+        p = json_string(p, r->src->file, r->src->file_len);
+        p = PUT(p, ",\"line\":");
+        p += format_int(p, r->src->line);
+        p = PUT(p, ",\"func\":");
+        p = json_string(p, r->src->func, r->src->func_len);
+        p = PUT(p, ",\"pid\":");
+        p += format_int(p, format_pid());
+        p = PUT(p, ",\"tid\":");
+        p += format_int(p, r->tid);
+
+        for (size_t i = 0; i < r->n_fields; i++) {
+                const struct rfield *fl = &r->fields[i];
+
+                *p++ = ',';
+                *p++ = '"';
+                p = put(p, fl->name, fl->name_len); /* A-Z, 0-9, _: nothing to escape */
+                *p++ = '"';
+                *p++ = ':';
+                switch (fl->type) {
+                case TRAIL_FIELD_STR:
+                        p = json_string(p, fl->v.s, fl->len);
+                        break;
+                case TRAIL_FIELD_BYTES:
+                        *p++ = '"';
+                        p = base64_encode(p, fl->v.p, fl->len);
+                        *p++ = '"';
+                        break;
+                case TRAIL_FIELD_DOUBLE:
+                        /* JSON has no NaN or infinities: "nan", "inf", "-inf"
+                         * as strings, as journald gets them. */
+                        if (!isfinite(fl->v.d)) {
+                                *p++ = '"';
+                                p += format_double(p, fl->v.d);
+                                *p++ = '"';
+                        } else {
+                                /* "3.0", not "3": a reader that types values
+                                 * by their first sight (Elasticsearch) must
+                                 * see a float. */
+                                size_t k = format_double(p, fl->v.d);
+                                if (!memchr(p, '.', k) && !memchr(p, 'e', k))
+                                        p[k++] = '.', p[k++] = '0';
+                                p += k;
+                        }
+                        break;
+                default:
+                        p += rfield_render_value(fl, p);
+                }
+        }
+        *p++ = '}';
+        (*buf)->lenStr += (es_size_t) (p - start);
+        return 0;
+}
+
+const struct formatter_ops format_json_ops = {
+        .name = "json",
+        .size = sizeof(struct json_formatter),
+        .init = json_init,
+        .set = json_set,
+        .format = json_format,
+};

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The RFC 5424 formatter: "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID
+ * [trail@32473 NAME="value" …] BOM MSG". Header fields are cut to their RFC
+ * lengths and kept to PRINTUSASCII; every field of the record is an
+ * SD-PARAM of one SD-ELEMENT; MSG is always valid UTF-8 behind a BOM. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "trail-private.h"
+
+#define SD_NAME_MAX 32
+#define HOSTNAME_MAX 255
+#define APP_NAME_MAX 48
+#define PROCID_MAX 128
+#define MSGID_MAX 32
+#define TRUNCATION_MARK "...[truncated]"
+#define MIN_MSG (4 + STRLEN(TRUNCATION_MARK) + 64) /* kept for MSG when fields are cut */
+
+struct rfc5424 {
+        trail_formatter base;
+        char sd_id[64];        /* "trail@32473" */
+        char hostname[HOSTNAME_MAX + 1];
+        char app_name[APP_NAME_MAX + 1]; /* empty: the ident */
+        int facility;          /* -1: trail_set_facility()'s */
+        size_t max_length;     /* 0: the handler's (tls_state.format_max) */
+        bool utc;
+};
+
+static int rfc5424_init(trail_formatter *f) {
+        struct rfc5424 *x = (struct rfc5424 *) f;
+
+        strcpy(x->sd_id, "trail@32473");
+        x->facility = -1;
+        local_hostname(x->hostname, sizeof(x->hostname));
+        return 0;
+}
+
+static bool is_printusascii(const char *s) {
+        for (; *s; s++)
+                if (*s < 33 || *s > 126)
+                        return false;
+        return true;
+}
+
+static int rfc5424_set(trail_formatter *f, const char *key, const char *value) {
+        struct rfc5424 *x = (struct rfc5424 *) f;
+
+        if (strcmp(key, "enterprise") == 0) {
+                /* RFC 5424 §7.2.2: a private enterprise number, digits and dots */
+                size_t n = strlen(value);
+                if (n == 0 || n > sizeof(x->sd_id) - STRLEN("trail@") - 1 ||
+                    strspn(value, "0123456789.") != n || value[0] == '.' || value[n - 1] == '.')
+                        return -EINVAL;
+                snprintf(x->sd_id, sizeof(x->sd_id), "trail@%s", value);
+        } else if (strcmp(key, "hostname") == 0) {
+                if (strlen(value) > HOSTNAME_MAX || !is_printusascii(value))
+                        return -EINVAL;
+                strcpy(x->hostname, value);
+        } else if (strcmp(key, "app_name") == 0) {
+                if (strlen(value) > APP_NAME_MAX || !is_printusascii(value))
+                        return -EINVAL;
+                strcpy(x->app_name, value);
+        } else if (strcmp(key, "facility") == 0) {
+                int k = syslog_facility_parse(value);
+                if (k < 0)
+                        return k;
+                x->facility = k;
+        } else if (strcmp(key, "max_length") == 0) {
+                uint64_t v;
+                if (parse_size(value, &v) < 0 || v < 480 || v > 16 * 1024 * 1024)
+                        return -EINVAL; /* RFC 5424 §6.1: receivers take at least 480 */
+                x->max_length = (size_t) v;
+        } else if (strcmp(key, "utc") == 0) {
+                int b = parse_bool(value);
+                if (b < 0)
+                        return b;
+                x->utc = b;
+        } else
+                return -ENOENT;
+        return 0;
+}
+
+/* A header field: PRINTUSASCII only (others become '_'), at most max, or
+ * the NILVALUE when empty. */
+static char *put_header(char *p, const char *s, size_t n, size_t max) {
+        if (n > max)
+                n = max;
+        if (n == 0) {
+                *p++ = '-';
+                return p;
+        }
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) s[i];
+                *p++ = c >= 33 && c <= 126 ? (char) c : '_';
+        }
+        return p;
+}
+
+/* U+FFFD for each byte that does not start a valid UTF-8 sequence: the
+ * repaired text is then valid UTF-8, as a PARAM-VALUE and a BOM-marked MSG
+ * must be. escape_sd also escapes '"', '\' and ']' (RFC 5424 §6.3.3). At
+ * most 3 bytes out per byte in. Stops before exceeding limit; *consumed
+ * tells how much input was written. */
+static char *put_utf8(char *p, const char *s, size_t n, bool escape_sd, size_t limit,
+                      size_t *consumed) {
+        const unsigned char *u = (const unsigned char *) s;
+        char *end = p + limit;
+        size_t i = 0;
+
+        while (i < n) {
+                unsigned char c = u[i];
+                size_t len;
+
+                if (c < 0x80) {
+                        bool esc = escape_sd && (c == '"' || c == '\\' || c == ']');
+                        if (p + 1 + esc > end)
+                                break;
+                        if (esc)
+                                *p++ = '\\';
+                        *p++ = (char) c;
+                        i++;
+                } else if ((len = utf8_sequence_len(u + i, n - i)) > 0) {
+                        if (p + len > end)
+                                break;
+                        memcpy(p, u + i, len);
+                        p += len;
+                        i += len;
+                } else {
+                        if (p + 3 > end)
+                                break;
+                        memcpy(p, "\xef\xbf\xbd", 3);
+                        p += 3;
+                        i++;
+                }
+        }
+        if (consumed)
+                *consumed = i;
+        return p;
+}
+
+static char *put_param(char *p, const char *name, size_t name_len, const char *v, size_t vn) {
+        *p++ = ' ';
+        if (name_len > SD_NAME_MAX)
+                name_len = SD_NAME_MAX;
+        memcpy(p, name, name_len);
+        p += name_len;
+        *p++ = '=';
+        *p++ = '"';
+        p = put_utf8(p, v, vn, true, SIZE_MAX / 4, NULL);
+        *p++ = '"';
+        return p;
+}
+
+/* The exact length put_param() writes. */
+static size_t param_len(size_t name_len, const char *v, size_t vn) {
+        const unsigned char *u = (const unsigned char *) v;
+        size_t n = 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3;
+
+        for (size_t i = 0; i < vn;) {
+                size_t len;
+                if (u[i] < 0x80) {
+                        n += 1 + (u[i] == '"' || u[i] == '\\' || u[i] == ']');
+                        i++;
+                } else if ((len = utf8_sequence_len(u + i, vn - i)) > 0) {
+                        n += len;
+                        i += len;
+                } else {
+                        n += 3;
+                        i++;
+                }
+        }
+        return n;
+}
+
+static const char *field_text(const struct rfield *fl, char *num, size_t *ret_len) {
+        if (fl->type == TRAIL_FIELD_STR || fl->type == TRAIL_FIELD_BYTES) {
+                *ret_len = fl->len;
+                return fl->v.s;
+        }
+        *ret_len = rfield_render_value(fl, num);
+        return num;
+}
+
+/* With a maximum length, the fields of lowest precedence (the first: global,
+ * then context) are left out until the rest fits with room for some of the
+ * message; returns how many to skip. */
+static size_t fields_to_skip(const struct trail_record *r, size_t room) {
+        size_t total = 0, skip = 0;
+        char num[32];
+
+        for (size_t i = 0; i < r->n_fields; i++) {
+                size_t vn;
+                const char *v = field_text(&r->fields[i], num, &vn);
+                total += param_len(r->fields[i].name_len, v, vn);
+        }
+        while (total > room && skip < r->n_fields) {
+                size_t vn;
+                const char *v = field_text(&r->fields[skip], num, &vn);
+                total -= param_len(r->fields[skip].name_len, v, vn);
+                skip++;
+        }
+        return skip;
+}
+
+static size_t param_bound(size_t name_len, size_t vn) {
+        return 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3 + 3 * vn;
+}
+
+static int rfc5424_format(const trail_formatter *f, const struct trail_record *r, es_str_t **buf) {
+        const struct rfc5424 *x = (const struct rfc5424 *) f;
+        struct tls_state *t = tls_state_peek();
+        const trail_source *src = r->src;
+        size_t logger_len, max = x->max_length ? x->max_length : t ? t->format_max : 0;
+        const char *logger = record_logger_name(r, &logger_len);
+        const char *msgid = NULL;
+        size_t msgid_len = 0, bound, start_len = (*buf)->lenStr;
+        char num[32], *p, *start;
+
+        bound = 8 + 40 + HOSTNAME_MAX + APP_NAME_MAX + PROCID_MAX + MSGID_MAX + 8 +
+                strlen(x->sd_id) + 2 + param_bound(6, logger_len) + param_bound(9, src->file_len) +
+                param_bound(9, 12) + param_bound(9, src->func_len) + param_bound(3, 12) + 3 +
+                3 * r->message_len + STRLEN(TRUNCATION_MARK);
+        for (size_t i = 0; i < r->n_fields; i++) {
+                const struct rfield *fl = &r->fields[i];
+                bound += param_bound(fl->name_len, rfield_value_bound(fl));
+                if (fl->name_len == STRLEN("MESSAGE_ID") && memcmp(fl->name, "MESSAGE_ID", 10) == 0 &&
+                    fl->type == TRAIL_FIELD_STR)
+                        msgid = fl->v.s, msgid_len = fl->len;
+        }
+        if (buf_reserve(buf, bound) < 0)
+                return -ENOMEM;
+        p = start = (char *) es_getBufAddr(*buf) + start_len;
+
+        /* HEADER (§6.2) */
+        int facility = x->facility >= 0 ? x->facility : facility_get();
+        *p++ = '<';
+        p += format_int(p, facility * 8 + r->level);
+        memcpy(p, ">1 ", 3);
+        p += 3;
+        p += format_rfc3339(p, &r->time, x->utc);
+        *p++ = ' ';
+        p = put_header(p, x->hostname, strlen(x->hostname), HOSTNAME_MAX);
+        *p++ = ' ';
+        if (x->app_name[0])
+                p = put_header(p, x->app_name, strlen(x->app_name), APP_NAME_MAX);
+        else {
+                const struct ident *id = ident_get();
+                if (!id)
+                        return -ENOMEM;
+                p = put_header(p, id->field + STRLEN("SYSLOG_IDENTIFIER="),
+                               id->len - STRLEN("SYSLOG_IDENTIFIER="), APP_NAME_MAX);
+        }
+        *p++ = ' ';
+        p += format_int(p, pid_get());
+        *p++ = ' ';
+        p = put_header(p, msgid, msgid_len, MSGID_MAX);
+        *p++ = ' ';
+
+        /* STRUCTURED-DATA (§6.3): one element with every field. */
+        *p++ = '[';
+        p = stpcpy(p, x->sd_id);
+        p = put_param(p, "LOGGER", 6, logger, logger_len);
+        p = put_param(p, "CODE_FILE", 9, src->file, src->file_len);
+        p = put_param(p, "CODE_LINE", 9, num, format_int(num, src->line));
+        p = put_param(p, "CODE_FUNC", 9, src->func, src->func_len);
+        p = put_param(p, "TID", 3, num, format_int(num, r->tid));
+        size_t skip = 0;
+        if (max > 0 && bound > max) {
+                size_t used = (size_t) (p - start) + 1 + 48 + MIN_MSG;
+                skip = used < max ? fields_to_skip(r, max - used) : r->n_fields;
+        }
+        for (size_t i = skip; i < r->n_fields; i++) {
+                size_t vn;
+                const char *v = field_text(&r->fields[i], num, &vn);
+                p = put_param(p, r->fields[i].name, r->fields[i].name_len, v, vn);
+        }
+        if (skip > 0) {
+                __atomic_add_fetch(&trail_stat_fields_dropped, skip, __ATOMIC_RELAXED);
+                p = put_param(p, "TRUNCATED_FIELDS", 16, num, format_uint(num, skip));
+        }
+        *p++ = ']';
+
+        /* MSG (§6.4): a BOM, then UTF-8, cut to the maximum length at a
+         * character boundary and marked, never split into a second record. */
+        if (r->message_len > 0) {
+                size_t used = (size_t) (p - start), room, consumed;
+                if (max > 0 && used + 4 + STRLEN(TRUNCATION_MARK) > max) {
+                        (*buf)->lenStr += (es_size_t) used; /* the header and SD alone: no MSG */
+                        return 0;
+                }
+                room = max > 0 ? max - used - 4 : SIZE_MAX / 4;
+                memcpy(p, " \xef\xbb\xbf", 4);
+                p += 4;
+                char *m = put_utf8(p, r->message, r->message_len, false, room, &consumed);
+                if (consumed < r->message_len) {
+                        m = put_utf8(p, r->message, r->message_len, false,
+                                     room - STRLEN(TRUNCATION_MARK), NULL);
+                        m = stpcpy(m, TRUNCATION_MARK);
+                }
+                p = m;
+        }
+        (*buf)->lenStr += (es_size_t) (p - start);
+        return 0;
+}
+
+const struct formatter_ops format_rfc5424_ops = {
+        .name = "rfc5424",
+        .size = sizeof(struct rfc5424),
+        .init = rfc5424_init,
+        .set = rfc5424_set,
+        .format = rfc5424_format,
+};

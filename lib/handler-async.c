@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The async handler: a caller copies its record into a bounded ring of
+ * fixed-size slots (D. Vyukov's bounded queue: one CAS to claim, a release
+ * store to publish; no lock, no allocation) and returns; one worker thread
+ * per handler rebuilds each record and hands it to the inner handler, in
+ * order. Overflow drops are counted per level and reported in one record. */
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "trail-private.h"
+
+/* A slot is one cache-line multiple; a typical record (a message and a few
+ * fields) fits in one, a larger one takes several consecutive slots. */
+#define SLOT_SIZE 512
+struct slot {
+        uint64_t seq;  /* Vyukov: == pos when free for pos, pos + 1 when published */
+        uint64_t meta; /* of a record's first slot: n_slots << 32 | level */
+        unsigned char data[SLOT_SIZE - 2 * sizeof(uint64_t)];
+};
+#define SLOT_DATA sizeof(((struct slot *) 0)->data)
+
+#define CAPACITY_DEFAULT 4096
+#define CAPACITY_MIN 16
+#define CAPACITY_MAX (1u << 20)
+#define RECORD_SLOTS_MAX 128 /* about 62 KiB: bigger records are cut (see the man page) */
+#define EVICT_TRIES 1000
+#define POS_IDLE UINT64_MAX
+
+/* A record in the ring: this header, "MESSAGE=" and the message, then per
+ * field a struct qfield, the name, and for strings and bytes the value. */
+struct qrecord {
+        const struct trail_logger *logger; /* loggers live for the process */
+        const trail_source *src;           /* static at the call site */
+        struct timespec time;
+        int32_t level, errnum, tid;
+        uint32_t message_len, n_fields;
+};
+
+struct qfield {
+        uint32_t name_len;
+        int32_t type;
+        uint64_t len;
+        union {
+                int64_t i;
+                uint64_t u;
+                double d;
+                bool b;
+        } v;
+};
+
+struct async_handler {
+        trail_handler base;
+        trail_handler *inner;
+        struct slot *ring;
+        uint64_t mask;
+        uint32_t record_slots_max;
+        int overflow;
+        int keep_level;
+        uint64_t timeout_usec, flush_timeout_usec;
+
+        uint64_t enqueue_pos __attribute__((aligned(64)));
+        uint64_t dequeue_pos __attribute__((aligned(64)));
+        uint64_t busy_pos; /* the first slot of the record being delivered, or POS_IDLE */
+        /* Event counts for futex waits: a waiter registers, reads the event,
+         * checks its condition, and sleeps only while the event is unchanged. */
+        uint32_t work_event, work_waiters;
+        uint32_t space_event, space_waiters;
+        uint32_t done_event, done_waiters;
+        uint64_t pending_dropped[TRAIL_DEBUG + 1]; /* since the last report */
+
+        pthread_mutex_t start_lock;
+        bool running, stop, handoff;
+        pthread_t worker;
+
+        /* The worker's own: the record copied out of the ring and rebuilt. */
+        unsigned char *copy;
+        struct rfield *fields;
+        /* The worker's per-thread buffers, also reachable from here: in the
+         * child of fork() the thread is gone but its buffers are not lost. */
+        struct tls_state *worker_tls, *parent_worker_tls;
+
+        struct async_handler *registry_next;
+};
+
+static const struct handler_ops async_ops;
+
+/* ---- futex ---------------------------------------------------------------- */
+
+static void futex_wait(uint32_t *addr, uint32_t val, const struct timespec *rel) {
+        (void) syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, rel, NULL, 0);
+}
+
+static void futex_wake_all(uint32_t *addr) {
+        (void) syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* The notifier's half: after its change (a seq_cst store, so that either
+ * the waiter sees the change or this sees the waiter: no thread fence, which
+ * TSan does not model), wake whoever registered. */
+static void event_signal(uint32_t *event, uint32_t *waiters) {
+        if (__atomic_load_n(waiters, __ATOMIC_SEQ_CST)) {
+                __atomic_add_fetch(event, 1, __ATOMIC_SEQ_CST);
+                futex_wake_all(event);
+        }
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static struct timespec usec_to_timespec(uint64_t usec) {
+        return (struct timespec) { (time_t) (usec / 1000000), (long) (usec % 1000000) * 1000 };
+}
+
+/* ---- The ring --------------------------------------------------------------- */
+
+static struct slot *slot_at(struct async_handler *a, uint64_t pos) {
+        return &a->ring[pos & a->mask];
+}
+
+/* Claims n consecutive slots; -EAGAIN when the ring has no room. */
+static int ring_reserve(struct async_handler *a, uint32_t n, uint64_t *ret_pos) {
+        uint64_t pos = __atomic_load_n(&a->enqueue_pos, __ATOMIC_RELAXED);
+
+        for (;;) {
+                bool stale = false, full = false;
+
+                for (uint32_t k = 0; k < n; k++) {
+                        uint64_t seq = __atomic_load_n(&slot_at(a, pos + k)->seq, __ATOMIC_SEQ_CST);
+                        int64_t diff = (int64_t) (seq - (pos + k));
+                        if (diff < 0) {
+                                full = true;
+                                break;
+                        }
+                        if (diff > 0) {
+                                stale = true;
+                                break;
+                        }
+                }
+                if (stale || full) {
+                        uint64_t now = __atomic_load_n(&a->enqueue_pos, __ATOMIC_RELAXED);
+                        if (now == pos && full)
+                                return -EAGAIN;
+                        pos = now;
+                        continue;
+                }
+                if (__atomic_compare_exchange_n(&a->enqueue_pos, &pos, pos + n, true,
+                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+                        *ret_pos = pos;
+                        return 0;
+                }
+        }
+}
+
+static bool ring_empty(struct async_handler *a) {
+        uint64_t pos = __atomic_load_n(&a->dequeue_pos, __ATOMIC_SEQ_CST);
+        return __atomic_load_n(&slot_at(a, pos)->seq, __ATOMIC_SEQ_CST) != pos + 1;
+}
+
+/* Claims the oldest record, for the worker or for an eviction. Returns its
+ * slot count (its level in *ret_level), 0 when the ring is empty, or -EBUSY
+ * when the oldest is of a level that must not be evicted. */
+static int ring_take(struct async_handler *a, bool worker, int keep_level, uint64_t *ret_pos,
+                     int *ret_level) {
+        uint64_t pos = __atomic_load_n(&a->dequeue_pos, __ATOMIC_RELAXED);
+
+        for (;;) {
+                struct slot *s = slot_at(a, pos);
+                uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+                int64_t diff = (int64_t) (seq - (pos + 1));
+
+                if (diff < 0)
+                        return 0;
+                if (diff > 0) {
+                        pos = __atomic_load_n(&a->dequeue_pos, __ATOMIC_RELAXED);
+                        continue;
+                }
+                uint64_t meta = __atomic_load_n(&s->meta, __ATOMIC_RELAXED);
+                uint32_t n = (uint32_t) (meta >> 32);
+                int level = (int) (meta & 0xff);
+                if (!worker && level <= keep_level)
+                        return -EBUSY;
+                /* Announced before the claim, so that a flush that sees the
+                 * claim also sees that this record is still under way. */
+                if (worker)
+                        __atomic_store_n(&a->busy_pos, pos, __ATOMIC_SEQ_CST);
+                if (__atomic_compare_exchange_n(&a->dequeue_pos, &pos, pos + n, false,
+                                                __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+                        *ret_pos = pos;
+                        *ret_level = level;
+                        return (int) n;
+                }
+        }
+}
+
+static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
+        for (uint32_t k = 0; k < n; k++)
+                __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + a->mask + 1, __ATOMIC_SEQ_CST);
+        event_signal(&a->space_event, &a->space_waiters);
+}
+
+/* Writes bytes across consecutive slots. */
+struct ring_writer {
+        struct async_handler *a;
+        uint64_t pos;
+        size_t off;
+};
+
+static void ring_put(struct ring_writer *w, const void *p, size_t n) {
+        const unsigned char *b = p;
+
+        while (n > 0) {
+                size_t k = SLOT_DATA - w->off < n ? SLOT_DATA - w->off : n;
+                memcpy(slot_at(w->a, w->pos)->data + w->off, b, k);
+                b += k;
+                n -= k;
+                w->off += k;
+                if (w->off == SLOT_DATA) {
+                        w->pos++;
+                        w->off = 0;
+                }
+        }
+}
+
+/* ---- Drops ------------------------------------------------------------------ */
+
+static void count_drop(struct async_handler *a, int level) {
+        atomic_inc(&a->base.stats.dropped);
+        atomic_inc(&a->pending_dropped[level]);
+}
+
+/* DROP_OLD: make room by dropping the oldest record, unless it is one that
+ * must be kept. */
+static bool evict_oldest(struct async_handler *a) {
+        uint64_t pos;
+        int level, n;
+
+        n = ring_take(a, false, atomic_get(&a->keep_level), &pos, &level);
+        if (n <= 0)
+                return false;
+        ring_release(a, pos, (uint32_t) n);
+        count_drop(a, level);
+        return true;
+}
+
+/* Waits for the worker to free slots: 1 with the slots claimed, 0 to try
+ * again, -ETIMEDOUT when the deadline passed. */
+static int wait_for_space(struct async_handler *a, uint32_t n, uint64_t deadline,
+                          uint64_t *ret_pos) {
+        uint64_t now = now_usec();
+        int r = 0;
+
+        if (now >= deadline)
+                return -ETIMEDOUT;
+        __atomic_add_fetch(&a->space_waiters, 1, __ATOMIC_SEQ_CST);
+        uint32_t e = __atomic_load_n(&a->space_event, __ATOMIC_SEQ_CST);
+        if (ring_reserve(a, n, ret_pos) == 0)
+                r = 1;
+        else {
+                struct timespec rel = usec_to_timespec(deadline - now);
+                futex_wait(&a->space_event, e, &rel);
+        }
+        __atomic_sub_fetch(&a->space_waiters, 1, __ATOMIC_SEQ_CST);
+        return r;
+}
+
+/* ---- The worker --------------------------------------------------------------- */
+
+static int worker_start(struct async_handler *a);
+
+/* Rebuilds the record from the copy; the fields point into the copy. */
+static void record_rebuild(struct async_handler *a, struct trail_record *r) {
+        const unsigned char *p = a->copy;
+        struct qrecord q;
+
+        memcpy(&q, p, sizeof(q));
+        p += sizeof(q);
+        *r = (struct trail_record) {
+                .level = q.level,
+                .logger = q.logger,
+                .src = q.src,
+                .errnum = q.errnum,
+                .message = (const char *) p + STRLEN("MESSAGE="),
+                .message_len = q.message_len,
+                .fields = a->fields,
+                .n_fields = q.n_fields,
+                .tid = q.tid,
+                .time = q.time,
+                .deferred = true,
+        };
+        p += STRLEN("MESSAGE=") + q.message_len;
+        for (uint32_t i = 0; i < q.n_fields; i++) {
+                struct rfield *f = &a->fields[i];
+                struct qfield qf;
+
+                memcpy(&qf, p, sizeof(qf));
+                p += sizeof(qf);
+                *f = (struct rfield) { .name = (const char *) p, .name_len = qf.name_len,
+                                       .type = qf.type, .len = (size_t) qf.len };
+                p += qf.name_len;
+                if (qf.type == TRAIL_FIELD_STR || qf.type == TRAIL_FIELD_BYTES) {
+                        f->v.p = p;
+                        p += qf.len;
+                } else
+                        memcpy(&f->v, &qf.v, sizeof(qf.v));
+        }
+}
+
+static void deliver(struct async_handler *a, const struct trail_record *r) {
+        int k = handler_emit(a->inner, r);
+
+        if (k >= 0)
+                atomic_inc(&a->base.stats.delivered);
+        else {
+                atomic_inc(&a->base.stats.failed);
+                /* the inner handler counted whether it fell back */
+        }
+}
+
+static const char *const level_upper[] = {
+        "DROPPED_EMERGENCY", "DROPPED_ALERT", "DROPPED_CRITICAL", "DROPPED_ERROR",
+        "DROPPED_WARNING",   "DROPPED_NOTICE", "DROPPED_INFO",    "DROPPED_DEBUG",
+};
+
+/* One record that says how many were dropped since the last one. */
+static void report_drops(struct async_handler *a) {
+        static const trail_source src = { __FILE__, "report_drops", __LINE__,
+                                          STRLEN(__FILE__), STRLEN("report_drops") };
+        char message[160];
+        struct rfield f[2 + TRAIL_DEBUG + 1];
+        uint64_t total = 0;
+        size_t n = 0;
+
+        f[n++] = (struct rfield) { .name = "MESSAGE_ID", .name_len = STRLEN("MESSAGE_ID"),
+                                   .type = TRAIL_FIELD_STR, .v.s = TRAIL_MESSAGE_ID_DROPPED,
+                                   .len = STRLEN(TRAIL_MESSAGE_ID_DROPPED) };
+        n++; /* DROPPED=, filled in below */
+        for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++) {
+                uint64_t c = __atomic_exchange_n(&a->pending_dropped[l], 0, __ATOMIC_RELAXED);
+                if (c == 0)
+                        continue;
+                total += c;
+                f[n++] = (struct rfield) { .name = level_upper[l],
+                                           .name_len = (uint32_t) strlen(level_upper[l]),
+                                           .type = TRAIL_FIELD_UINT, .v.u = c };
+        }
+        if (total == 0)
+                return;
+        f[1] = (struct rfield) { .name = "DROPPED", .name_len = STRLEN("DROPPED"),
+                                 .type = TRAIL_FIELD_UINT, .v.u = total };
+
+        int len = snprintf(message, sizeof(message),
+                           "MESSAGE=trail: %llu records dropped: the log queue was full",
+                           (unsigned long long) total);
+        if (len < 0 || (size_t) len >= sizeof(message))
+                return;
+        struct trail_record r = {
+                .level = TRAIL_WARNING,
+                .logger = logger_root(),
+                .src = &src,
+                .message = message + STRLEN("MESSAGE="),
+                .message_len = (size_t) len - STRLEN("MESSAGE="),
+                .fields = f,
+                .n_fields = n,
+                .tid = (pid_t) syscall(SYS_gettid),
+        };
+        clock_gettime(CLOCK_REALTIME, &r.time);
+        if (r.level <= atomic_get(&a->inner->level))
+                (void) handler_emit(a->inner, &r);
+}
+
+static bool pending_drops(struct async_handler *a) {
+        for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++)
+                if (atomic_get(&a->pending_dropped[l]))
+                        return true;
+        return false;
+}
+
+static void worker_idle(struct async_handler *a) {
+        __atomic_store_n(&a->busy_pos, POS_IDLE, __ATOMIC_SEQ_CST);
+        event_signal(&a->done_event, &a->done_waiters);
+}
+
+static void async_destroy(struct async_handler *a);
+
+static void *worker_main(void *userdata) {
+        struct async_handler *a = userdata;
+        struct tls_state *t = tls_state_get();
+
+        /* Anything the inner handler logs would recurse: trail__log() refuses. */
+        if (t)
+                t->depth++;
+        __atomic_store_n(&a->worker_tls, t, __ATOMIC_RELAXED);
+        (void) pthread_setname_np(pthread_self(), "trail-async");
+
+        for (;;) {
+                uint64_t pos;
+                int level, n = ring_take(a, true, 0, &pos, &level);
+
+                if (n > 0) {
+                        struct trail_record r;
+                        for (int k = 0; k < n; k++)
+                                memcpy(a->copy + (size_t) k * SLOT_DATA, slot_at(a, pos + k)->data,
+                                       SLOT_DATA);
+                        ring_release(a, pos, (uint32_t) n);
+                        record_rebuild(a, &r);
+                        deliver(a, &r);
+                        if (ring_empty(a) && pending_drops(a))
+                                report_drops(a);
+                        worker_idle(a);
+                        continue;
+                }
+                worker_idle(a);
+                if (pending_drops(a))
+                        report_drops(a);
+                if (__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE))
+                        break;
+
+                __atomic_store_n(&a->work_waiters, 1, __ATOMIC_SEQ_CST);
+                uint32_t e = __atomic_load_n(&a->work_event, __ATOMIC_SEQ_CST);
+                if (ring_empty(a) && !__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE))
+                        futex_wait(&a->work_event, e, NULL);
+                __atomic_store_n(&a->work_waiters, 0, __ATOMIC_RELAXED);
+        }
+
+        if (t)
+                t->depth--;
+        /* The handler was freed while this thread was still delivering. */
+        if (__atomic_exchange_n(&a->handoff, true, __ATOMIC_ACQ_REL))
+                async_destroy(a);
+        return NULL;
+}
+
+static int worker_start(struct async_handler *a) {
+        sigset_t all, saved;
+        int r = 0;
+
+        pthread_mutex_lock(&a->start_lock);
+        if (!__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)) {
+                /* The worker takes no signal meant for the program. */
+                sigfillset(&all);
+                pthread_sigmask(SIG_SETMASK, &all, &saved);
+                r = -pthread_create(&a->worker, NULL, worker_main, a);
+                pthread_sigmask(SIG_SETMASK, &saved, NULL);
+                if (r == 0)
+                        __atomic_store_n(&a->running, true, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&a->start_lock);
+        return r;
+}
+
+/* ---- Callers ------------------------------------------------------------------ */
+
+static size_t qfield_size(const struct rfield *f) {
+        size_t n = sizeof(struct qfield) + f->name_len;
+        if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
+                n += f->len;
+        return n;
+}
+
+static void high_water_update(struct async_handler *a, uint64_t end) {
+        uint64_t used = end - __atomic_load_n(&a->dequeue_pos, __ATOMIC_RELAXED);
+        uint64_t hw = __atomic_load_n(&a->base.stats.queue_high_water, __ATOMIC_RELAXED);
+
+        if (used > a->mask + 1)
+                used = a->mask + 1;
+        while (used > hw && !__atomic_compare_exchange_n(&a->base.stats.queue_high_water, &hw, used,
+                                                         true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                ;
+}
+
+static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
+        struct async_handler *a = (struct async_handler *) h;
+        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size, first = 0, message_len;
+        uint64_t pos, deadline = 0;
+        uint32_t n;
+        bool keep;
+
+        (void) fell_back;
+        if (r->level > atomic_get(&a->inner->level))
+                return 0;
+        if (_unlikely_(!__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)))
+                (void) worker_start(a);
+
+        /* Too big for the queue: the message is cut first (down to a quarter
+         * of the room), then the fields of lowest precedence (global, then
+         * outer context) are left out, then the message is cut further. */
+        message_len = r->message_len;
+        size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len;
+        for (size_t i = 0; i < r->n_fields; i++)
+                size += qfield_size(&r->fields[i]);
+        if (_unlikely_(size > max)) {
+                size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
+                size_t cut = size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
+                message_len -= cut;
+                size -= cut;
+                while (size > max && first < r->n_fields)
+                        size -= qfield_size(&r->fields[first++]);
+                if (first > 0)
+                        __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
+                if (size > max) {
+                        message_len -= size - max;
+                        size = max;
+                }
+                /* not inside a UTF-8 sequence */
+                while (message_len > 0 && ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
+                        message_len--;
+                        size--;
+                }
+        }
+        n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
+
+        keep = a->overflow == TRAIL_OVERFLOW_BLOCK || r->level <= atomic_get(&a->keep_level);
+        for (unsigned tries = 0;; tries++) {
+                if (ring_reserve(a, n, &pos) == 0)
+                        break;
+                if (a->overflow == TRAIL_OVERFLOW_DROP_OLD && tries < EVICT_TRIES && evict_oldest(a))
+                        continue;
+                if (!keep)
+                        goto drop;
+                if (deadline == 0)
+                        deadline = now_usec() + atomic_get(&a->timeout_usec);
+                int k = wait_for_space(a, n, deadline, &pos);
+                if (k < 0)
+                        goto drop;
+                if (k > 0)
+                        break;
+        }
+
+        struct ring_writer w = { a, pos, 0 };
+        struct qrecord q = {
+                .logger = r->logger,
+                .src = r->src,
+                .time = r->time,
+                .level = r->level,
+                .errnum = r->errnum,
+                .tid = r->tid,
+                .message_len = (uint32_t) message_len,
+                .n_fields = (uint32_t) (r->n_fields - first),
+        };
+        ring_put(&w, &q, sizeof(q));
+        ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
+        for (size_t i = first; i < r->n_fields; i++) {
+                const struct rfield *f = &r->fields[i];
+                struct qfield qf = { .name_len = f->name_len, .type = f->type, .len = f->len };
+                if (f->type != TRAIL_FIELD_STR && f->type != TRAIL_FIELD_BYTES)
+                        memcpy(&qf.v, &f->v, sizeof(qf.v));
+                ring_put(&w, &qf, sizeof(qf));
+                ring_put(&w, f->name, f->name_len);
+                if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
+                        ring_put(&w, f->v.p, f->len);
+        }
+
+        /* Publish: the first slot last, so that the worker sees the whole. */
+        __atomic_store_n(&slot_at(a, pos)->meta, (uint64_t) n << 32 | (uint32_t) r->level,
+                         __ATOMIC_RELAXED);
+        for (uint32_t k = n; k-- > 1;)
+                __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&slot_at(a, pos)->seq, pos + 1, __ATOMIC_SEQ_CST);
+        high_water_update(a, pos + n);
+        event_signal(&a->work_event, &a->work_waiters);
+        return HANDLER_QUEUED;
+
+drop:
+        count_drop(a, r->level);
+        return HANDLER_QUEUED;
+}
+
+/* Waits until every record queued before the call is delivered, up to the
+ * flush timeout; then flushes the inner handler. */
+static int async_flush(trail_handler *h) {
+        struct async_handler *a = (struct async_handler *) h;
+        uint64_t target = __atomic_load_n(&a->enqueue_pos, __ATOMIC_SEQ_CST);
+        uint64_t deadline = now_usec() + atomic_get(&a->flush_timeout_usec);
+        int r = 0;
+
+        /* The worker itself (an inner handler that flushes) must not wait for itself. */
+        if (__atomic_load_n(&a->running, __ATOMIC_ACQUIRE) && pthread_equal(pthread_self(), a->worker))
+                return 0;
+        for (;;) {
+                __atomic_add_fetch(&a->done_waiters, 1, __ATOMIC_SEQ_CST);
+                uint32_t e = __atomic_load_n(&a->done_event, __ATOMIC_SEQ_CST);
+                bool done = __atomic_load_n(&a->dequeue_pos, __ATOMIC_SEQ_CST) >= target &&
+                            __atomic_load_n(&a->busy_pos, __ATOMIC_SEQ_CST) >= target;
+                uint64_t now = now_usec();
+                if (!done && now < deadline) {
+                        struct timespec rel = usec_to_timespec(deadline - now);
+                        futex_wait(&a->done_event, e, &rel);
+                }
+                __atomic_sub_fetch(&a->done_waiters, 1, __ATOMIC_SEQ_CST);
+                if (done)
+                        break;
+                if (now >= deadline) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+        }
+        if (a->inner->ops->flush) {
+                int k = a->inner->ops->flush(a->inner);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
+}
+
+/* ---- Fork ---------------------------------------------------------------------- */
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct async_handler *registry;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_prepare(void) {
+        pthread_mutex_lock(&registry_lock);
+}
+
+static void atfork_parent(void) {
+        pthread_mutex_unlock(&registry_lock);
+}
+
+/* The child has no worker, and the parent's queued records are the
+ * parent's to deliver: every queue starts empty, and a worker is started by
+ * the child's first record. */
+static void atfork_child(void) {
+        for (struct async_handler *a = registry; a; a = a->registry_next) {
+                for (uint64_t i = 0; i <= a->mask; i++)
+                        a->ring[i].seq = i;
+                a->enqueue_pos = a->dequeue_pos = 0;
+                a->busy_pos = POS_IDLE;
+                a->work_waiters = a->space_waiters = a->done_waiters = 0;
+                memset(a->pending_dropped, 0, sizeof(a->pending_dropped));
+                pthread_mutex_init(&a->start_lock, NULL);
+                a->running = false;
+                a->parent_worker_tls = a->worker_tls;
+                a->worker_tls = NULL;
+        }
+        pthread_mutex_init(&registry_lock, NULL);
+}
+
+static void atfork_register(void) {
+        (void) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* ---- Lifetime ------------------------------------------------------------------- */
+
+static void async_destroy(struct async_handler *a) {
+        trail_handler_unref(a->inner);
+        pthread_mutex_destroy(&a->start_lock);
+        free(a->ring);
+        free(a->copy);
+        free(a->fields);
+        free(a);
+}
+
+static void async_free(trail_handler *h) {
+        struct async_handler *a = (struct async_handler *) h;
+
+        pthread_mutex_lock(&registry_lock);
+        for (struct async_handler **p = &registry; *p; p = &(*p)->registry_next)
+                if (*p == a) {
+                        *p = a->registry_next;
+                        break;
+                }
+        pthread_mutex_unlock(&registry_lock);
+
+        if (__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)) {
+                struct timespec until;
+                uint64_t usec = atomic_get(&a->flush_timeout_usec);
+
+                __atomic_store_n(&a->stop, true, __ATOMIC_RELEASE);
+                __atomic_add_fetch(&a->work_event, 1, __ATOMIC_SEQ_CST);
+                futex_wake_all(&a->work_event);
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_sec += (time_t) (usec / 1000000);
+                until.tv_nsec += (long) (usec % 1000000) * 1000;
+                if (until.tv_nsec >= 1000000000) {
+                        until.tv_sec++;
+                        until.tv_nsec -= 1000000000;
+                }
+                if (pthread_timedjoin_np(a->worker, NULL, &until) != 0) {
+                        /* Stuck in the inner handler: never hang the program;
+                         * the worker frees the handler when it gets out. */
+                        pthread_detach(a->worker);
+                        if (!__atomic_exchange_n(&a->handoff, true, __ATOMIC_ACQ_REL))
+                                return;
+                }
+        }
+        async_destroy(a);
+}
+
+static const struct handler_ops async_ops = {
+        .type = "async",
+        .emit = async_emit,
+        .flush = async_flush,
+        .free = async_free,
+};
+
+_public_ trail_handler *trail_handler_async(trail_handler *inner, size_t capacity, int overflow) {
+        struct async_handler *a;
+        size_t slots = 1;
+
+        if (!inner || overflow < TRAIL_OVERFLOW_BLOCK || overflow > TRAIL_OVERFLOW_DROP_OLD ||
+            capacity > CAPACITY_MAX) {
+                errno = EINVAL;
+                return NULL;
+        }
+        if (capacity == 0)
+                capacity = CAPACITY_DEFAULT;
+        if (capacity < CAPACITY_MIN)
+                capacity = CAPACITY_MIN;
+        while (slots < capacity)
+                slots <<= 1;
+
+        a = calloc(1, sizeof(*a));
+        if (!a) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        (void) handler_init(&a->base, &async_ops); /* renders no text: cannot fail */
+        a->mask = slots - 1;
+        /* A record may take at most a quarter of the ring. */
+        a->record_slots_max = slots / 4 < RECORD_SLOTS_MAX ? (uint32_t) (slots / 4) : RECORD_SLOTS_MAX;
+        a->overflow = overflow;
+        a->keep_level = TRAIL_ERROR;
+        a->timeout_usec = 1000000;
+        a->flush_timeout_usec = 5000000;
+        a->busy_pos = POS_IDLE;
+        a->ring = aligned_alloc(64, slots * sizeof(struct slot));
+        a->copy = malloc((size_t) a->record_slots_max * SLOT_DATA);
+        a->fields = calloc(RECORD_FIELDS_MAX, sizeof(struct rfield));
+        if (!a->ring || !a->copy || !a->fields) {
+                free(a->ring);
+                free(a->copy);
+                free(a->fields);
+                free(a);
+                errno = ENOMEM;
+                return NULL;
+        }
+        for (size_t i = 0; i < slots; i++)
+                a->ring[i].seq = i;
+        pthread_mutex_init(&a->start_lock, NULL);
+        a->inner = trail_handler_ref(inner);
+
+        pthread_once(&atfork_once, atfork_register);
+        pthread_mutex_lock(&registry_lock);
+        a->registry_next = registry;
+        registry = a;
+        pthread_mutex_unlock(&registry_lock);
+        return &a->base;
+}
+
+static struct async_handler *async_cast(trail_handler *h) {
+        return h && h->ops == &async_ops ? (struct async_handler *) h : NULL;
+}
+
+_public_ int trail_handler_async_set_timeout(trail_handler *h, uint64_t usec) {
+        struct async_handler *a = async_cast(h);
+
+        if (!a)
+                return h ? -EOPNOTSUPP : -EINVAL;
+        __atomic_store_n(&a->timeout_usec, usec, __ATOMIC_RELAXED);
+        return 0;
+}
+
+_public_ int trail_handler_async_set_flush_timeout(trail_handler *h, uint64_t usec) {
+        struct async_handler *a = async_cast(h);
+
+        if (!a)
+                return h ? -EOPNOTSUPP : -EINVAL;
+        __atomic_store_n(&a->flush_timeout_usec, usec, __ATOMIC_RELAXED);
+        return 0;
+}
+
+_public_ int trail_handler_async_set_keep_level(trail_handler *h, int level) {
+        struct async_handler *a = async_cast(h);
+
+        if (!a)
+                return h ? -EOPNOTSUPP : -EINVAL;
+        if (level < -1 || level > TRAIL_DEBUG)
+                return -EINVAL;
+        __atomic_store_n(&a->keep_level, level, __ATOMIC_RELAXED);
+        return 0;
+}

@@ -1,0 +1,920 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The syslog handler: records rendered by a formatter (RFC 5424 or 3164)
+ * and sent over a unix socket, UDP (RFC 5426), TCP with octet counting (RFC
+ * 6587 §3.4.1) or TLS (RFC 5425). Stream transports keep what they cannot
+ * send yet in a bounded buffer of whole frames, in order, dropping the
+ * oldest when it is full; a record then says how many were lost. No call
+ * waits longer than the handler's timeout. */
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+
+#if HAVE_GNUTLS
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#endif
+
+#include "trail-private.h"
+
+enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
+
+#define BACKOFF_MIN_USEC (100 * 1000ULL)
+#define BACKOFF_MAX_USEC (30 * 1000 * 1000ULL)
+#define DGRAM_MAX_DEFAULT (8 * 1024)
+#define STREAM_MAX_DEFAULT (64 * 1024)
+#define TRUNCATION_MARK "...[truncated]"
+
+/* Frames waiting to be sent: [uint32 length][bytes] … in data[start, end). */
+struct pending {
+        char *data;
+        size_t start, end, cap;
+        size_t head_sent; /* bytes of the first frame already on the wire */
+        size_t n_frames;
+};
+
+struct syslog_handler {
+        trail_handler base;
+        pthread_mutex_t lock; /* the connection, the buffer, the options */
+        enum transport transport;
+        char *target;         /* as given, for messages */
+        char *path;           /* T_UNIX */
+        char *host, *port;    /* T_UDP, T_TCP, T_TLS */
+        int fd;
+        bool unix_stream;     /* the unix socket turned out to be a stream one */
+        bool reported;
+        uint64_t timeout_usec;
+        size_t max_length;    /* 0: the transport's default */
+        struct pending q;
+        uint64_t lost_unreported; /* frames dropped since the last notice */
+        uint64_t next_retry_usec, backoff_usec;
+#if HAVE_GNUTLS
+        gnutls_session_t session;
+        gnutls_certificate_credentials_t cred;
+        bool tls_again;       /* a send returned EAGAIN: resume it with NULL, 0 */
+#endif
+        char *ca, *cert, *key, *server_name, *priority;
+        bool verify;
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int poll_until(int fd, short events, uint64_t deadline) {
+        for (;;) {
+                uint64_t now = now_usec();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd p = { .fd = fd, .events = events };
+                int ms = (int) ((deadline - now + 999) / 1000);
+                int k = poll(&p, 1, ms);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k > 0)
+                        return 0;
+        }
+}
+
+static void report_once(struct syslog_handler *s, const char *what, int error) {
+        char msg[512];
+
+        if (__atomic_exchange_n(&s->reported, true, __ATOMIC_RELAXED))
+                return;
+        int n = snprintf(msg, sizeof(msg), "trail: syslog %s: %s (%s) (reported once)\n", s->target,
+                         what, strerror(error < 0 ? -error : error));
+        if (n > 0)
+                (void) !write(STDERR_FILENO, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+}
+
+/* ---- TLS --------------------------------------------------------------- */
+
+#if HAVE_GNUTLS
+/* GnuTLS writes with send(fd, …, 0): a peer that went away would kill the
+ * host program with SIGPIPE. */
+static ssize_t tls_push(gnutls_transport_ptr_t p, const void *data, size_t n) {
+        return send((int) (intptr_t) p, data, n, MSG_NOSIGNAL);
+}
+
+static ssize_t tls_push_vec(gnutls_transport_ptr_t p, const giovec_t *iov, int n) {
+        struct msghdr m = { .msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) n };
+        return sendmsg((int) (intptr_t) p, &m, MSG_NOSIGNAL);
+}
+
+static int tls_credentials(struct syslog_handler *s) {
+        int k;
+
+        if (s->cred)
+                return 0;
+        if (gnutls_certificate_allocate_credentials(&s->cred) < 0)
+                return -ENOMEM;
+        if (s->ca)
+                k = gnutls_certificate_set_x509_trust_file(s->cred, s->ca, GNUTLS_X509_FMT_PEM);
+        else
+                k = gnutls_certificate_set_x509_system_trust(s->cred);
+        if (k <= 0 && s->verify)
+                goto fail; /* no CA at all: nothing could be verified */
+        if (s->cert && gnutls_certificate_set_x509_key_file(s->cred, s->cert, s->key ? s->key : s->cert,
+                                                           GNUTLS_X509_FMT_PEM) < 0)
+                goto fail;
+        return 0;
+fail:
+        gnutls_certificate_free_credentials(s->cred);
+        s->cred = NULL;
+        return -EBADMSG;
+}
+
+static int tls_start(struct syslog_handler *s, uint64_t deadline) {
+        const char *name = s->server_name ? s->server_name : s->host;
+        int k;
+
+        k = tls_credentials(s);
+        if (k < 0)
+                return k;
+        if (gnutls_init(&s->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0)
+                return -ENOMEM;
+        /* RFC 9662: TLS 1.2 or later, with the ECDHE AEAD suites */
+        if (gnutls_priority_set_direct(s->session,
+                                       s->priority ? s->priority
+                                                   : "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+                                       NULL) < 0 ||
+            gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, s->cred) < 0)
+                goto fail;
+        if (name && gnutls_server_name_set(s->session, GNUTLS_NAME_DNS, name, strlen(name)) < 0)
+                goto fail;
+        if (s->verify)
+                gnutls_session_set_verify_cert(s->session, name, 0);
+        gnutls_transport_set_int(s->session, s->fd);
+        gnutls_transport_set_ptr(s->session, (gnutls_transport_ptr_t) (intptr_t) s->fd);
+        gnutls_transport_set_push_function(s->session, tls_push);
+        gnutls_transport_set_vec_push_function(s->session, tls_push_vec);
+        gnutls_handshake_set_timeout(s->session, 0);
+
+        for (;;) {
+                k = gnutls_handshake(s->session);
+                if (k == GNUTLS_E_SUCCESS)
+                        return 0;
+                if (k != GNUTLS_E_AGAIN && k != GNUTLS_E_INTERRUPTED)
+                        break;
+                k = poll_until(s->fd, gnutls_record_get_direction(s->session) ? POLLOUT : POLLIN,
+                               deadline);
+                if (k < 0)
+                        goto fail_errno;
+        }
+        if (k == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR || k == GNUTLS_E_CERTIFICATE_ERROR)
+                report_once(s, "the server certificate did not verify", EBADMSG);
+        k = -ECONNREFUSED;
+fail_errno:
+        gnutls_deinit(s->session);
+        s->session = NULL;
+        return k;
+fail:
+        gnutls_deinit(s->session);
+        s->session = NULL;
+        return -EINVAL;
+}
+#endif
+
+/* ---- Connections --------------------------------------------------------- */
+
+static void disconnect(struct syslog_handler *s, uint64_t deadline) {
+#if HAVE_GNUTLS
+        if (s->session) {
+                /* RFC 5425 §4.4: close_notify before closing */
+                for (int k;;) {
+                        k = gnutls_bye(s->session, GNUTLS_SHUT_WR);
+                        if ((k != GNUTLS_E_AGAIN && k != GNUTLS_E_INTERRUPTED) ||
+                            poll_until(s->fd, POLLOUT, deadline) < 0)
+                                break;
+                }
+                gnutls_deinit(s->session);
+                s->session = NULL;
+        }
+        s->tls_again = false;
+#else
+        (void) deadline;
+#endif
+        if (s->fd >= 0)
+                close(s->fd);
+        s->fd = -1;
+        /* a frame cut off mid-way is sent whole on the next connection */
+        s->q.head_sent = 0;
+}
+
+static int connect_unix(struct syslog_handler *s) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t n = strlen(s->path);
+
+        if (n >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, s->path, n);
+        for (int type = s->unix_stream ? SOCK_STREAM : SOCK_DGRAM;;) {
+                int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (fd < 0)
+                        return -errno;
+                if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+                        s->fd = fd;
+                        s->unix_stream = type == SOCK_STREAM;
+                        return 0;
+                }
+                int k = -errno;
+                close(fd);
+                if (k == -EPROTOTYPE && type == SOCK_DGRAM) {
+                        type = SOCK_STREAM;
+                        continue;
+                }
+                return k;
+        }
+}
+
+static int connect_inet(struct syslog_handler *s, uint64_t deadline) {
+        struct addrinfo hints = {
+                .ai_family = AF_UNSPEC,
+                .ai_socktype = s->transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM,
+                .ai_flags = AI_ADDRCONFIG,
+        }, *res = NULL;
+        int k = getaddrinfo(s->host, s->port, &hints, &res);
+
+        if (k != 0)
+                return k == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+        k = -EHOSTUNREACH;
+        for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+                int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                                ai->ai_protocol);
+                if (fd < 0) {
+                        k = -errno;
+                        continue;
+                }
+                if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+                        k = -errno;
+                        if (k == -EINPROGRESS) {
+                                int err = 0;
+                                socklen_t len = sizeof(err);
+                                k = poll_until(fd, POLLOUT, deadline);
+                                if (k == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0)
+                                        k = -err;
+                        }
+                        if (k < 0) {
+                                close(fd);
+                                continue;
+                        }
+                }
+                if (ai->ai_socktype == SOCK_STREAM)
+                        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
+                s->fd = fd;
+                k = 0;
+                break;
+        }
+        freeaddrinfo(res);
+        return k;
+}
+
+static bool is_stream(const struct syslog_handler *s) {
+        return s->transport == T_TCP || s->transport == T_TLS ||
+               (s->transport == T_UNIX && s->unix_stream);
+}
+
+static void queue_lost_notice(struct syslog_handler *s, struct tls_state *t);
+
+/* Connects when it is time to try; a failure postpones the next attempt
+ * with a doubling backoff. */
+static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint64_t deadline,
+                            bool force) {
+        uint64_t now = now_usec();
+        int k;
+
+        if (s->fd >= 0)
+                return 0;
+        if (!force && now < s->next_retry_usec)
+                return -EAGAIN;
+        if (s->transport == T_UNIX)
+                k = connect_unix(s);
+        else
+                k = connect_inet(s, deadline);
+#if HAVE_GNUTLS
+        if (k >= 0 && s->transport == T_TLS) {
+                k = tls_start(s, deadline);
+                if (k < 0) {
+                        close(s->fd);
+                        s->fd = -1;
+                }
+        }
+#endif
+        if (k < 0) {
+                s->backoff_usec = s->backoff_usec ? s->backoff_usec * 2 : BACKOFF_MIN_USEC;
+                if (s->backoff_usec > BACKOFF_MAX_USEC)
+                        s->backoff_usec = BACKOFF_MAX_USEC;
+                s->next_retry_usec = now_usec() + s->backoff_usec;
+                report_once(s, "cannot connect; holding records until it can", k);
+                return k;
+        }
+        s->backoff_usec = 0;
+        if (s->lost_unreported > 0 && t)
+                queue_lost_notice(s, t);
+        return 0;
+}
+
+/* ---- The frame buffer ---------------------------------------------------- */
+
+/* The top bit of a frame's length marks trail's own notice: not a record
+ * the handler was given, so not counted as one delivered. */
+#define FRAME_NOTICE 0x80000000u
+
+static uint32_t frame_word_at(const struct pending *q, size_t off) {
+        uint32_t n;
+        memcpy(&n, q->data + off, sizeof(n));
+        return n;
+}
+
+static uint32_t frame_len_at(const struct pending *q, size_t off) {
+        return frame_word_at(q, off) & ~FRAME_NOTICE;
+}
+
+static void drop_head(struct syslog_handler *s) {
+        struct pending *q = &s->q;
+        q->start += sizeof(uint32_t) + frame_len_at(q, q->start);
+        q->head_sent = 0;
+        q->n_frames--;
+        if (q->n_frames == 0)
+                q->start = q->end = 0;
+}
+
+/* Drops the oldest whole frames, never one already partly on the wire,
+ * until n more bytes fit, leaving reserve bytes free. */
+static int make_room(struct syslog_handler *s, size_t n, size_t reserve) {
+        struct pending *q = &s->q;
+
+        if (n + reserve > q->cap)
+                return -EMSGSIZE;
+        while (q->cap - (q->end - q->start) < n + reserve && q->n_frames > 0) {
+                size_t off = q->start;
+                bool notice;
+                if (q->head_sent > 0) {
+                        if (q->n_frames == 1)
+                                return -ENOBUFS;
+                        /* keep the head, drop the one after it */
+                        size_t second = off + sizeof(uint32_t) + frame_len_at(q, off);
+                        size_t len = sizeof(uint32_t) + frame_len_at(q, second);
+                        notice = frame_word_at(q, second) & FRAME_NOTICE;
+                        memmove(q->data + second, q->data + second + len, q->end - second - len);
+                        q->end -= len;
+                        q->n_frames--;
+                } else {
+                        notice = frame_word_at(q, off) & FRAME_NOTICE;
+                        drop_head(s);
+                }
+                if (!notice) {
+                        s->lost_unreported++;
+                        atomic_inc(&s->base.stats.lost);
+                }
+        }
+        if (q->cap - q->end < n) {
+                memmove(q->data, q->data + q->start, q->end - q->start);
+                q->end -= q->start;
+                q->start = 0;
+        }
+        return 0;
+}
+
+/* Room kept for the record that tells how many were lost, so that saying
+ * so does not lose one more. */
+#define NOTICE_RESERVE 1024
+
+static int queue_frame(struct syslog_handler *s, const char *p, size_t n, bool notice) {
+        struct pending *q = &s->q;
+        int k = make_room(s, sizeof(uint32_t) + n, notice ? 0 : NOTICE_RESERVE);
+
+        if (k < 0)
+                return k;
+        uint32_t len = (uint32_t) n | (notice ? FRAME_NOTICE : 0);
+        memcpy(q->data + q->end, &len, sizeof(len));
+        memcpy(q->data + q->end + sizeof(len), p, n);
+        q->end += sizeof(len) + n;
+        q->n_frames++;
+        return 0;
+}
+
+/* Writes frames until the buffer is empty, the deadline passes, or the
+ * connection fails (then it is closed and the frames wait). */
+static int drain(struct syslog_handler *s, uint64_t deadline) {
+        struct pending *q = &s->q;
+
+        while (q->n_frames > 0 && s->fd >= 0) {
+                ssize_t k;
+#if HAVE_GNUTLS
+                if (s->session) {
+                        uint32_t len = frame_len_at(q, q->start);
+                        if (s->tls_again)
+                                k = gnutls_record_send(s->session, NULL, 0);
+                        else
+                                k = gnutls_record_send(s->session,
+                                                       q->data + q->start + sizeof(uint32_t) + q->head_sent,
+                                                       len - q->head_sent);
+                        s->tls_again = k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED;
+                        if (s->tls_again) {
+                                if (poll_until(s->fd, POLLOUT, deadline) < 0)
+                                        return -ETIMEDOUT;
+                                continue;
+                        }
+                        if (k < 0) {
+                                disconnect(s, now_usec());
+                                return -ECONNRESET;
+                        }
+                } else
+#endif
+                {
+                        struct iovec iov[64];
+                        size_t n_iov = 0, off = q->start;
+                        for (size_t i = 0; i < q->n_frames && n_iov < ELEMENTSOF(iov); i++) {
+                                uint32_t len = frame_len_at(q, off);
+                                size_t skip = i == 0 ? q->head_sent : 0;
+                                iov[n_iov++] = (struct iovec) { q->data + off + sizeof(uint32_t) + skip,
+                                                                len - skip };
+                                off += sizeof(uint32_t) + len;
+                        }
+                        struct msghdr m = { .msg_iov = iov, .msg_iovlen = n_iov };
+                        k = sendmsg(s->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (k < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                if (errno == EAGAIN) {
+                                        if (poll_until(s->fd, POLLOUT, deadline) < 0)
+                                                return -ETIMEDOUT;
+                                        continue;
+                                }
+                                int e = -errno;
+                                disconnect(s, now_usec());
+                                return e;
+                        }
+                }
+                /* account for what was written: whole frames are delivered */
+                size_t done = (size_t) k;
+                while (done > 0 && q->n_frames > 0) {
+                        size_t left = frame_len_at(q, q->start) - q->head_sent;
+                        if (done < left) {
+                                q->head_sent += done;
+                                break;
+                        }
+                        done -= left;
+                        bool notice = frame_word_at(q, q->start) & FRAME_NOTICE;
+                        drop_head(s);
+                        if (!notice)
+                                atomic_inc(&s->base.stats.delivered);
+                }
+        }
+        return 0;
+}
+
+/* A peer that closed its end (a receiver that stopped) is noticed before a
+ * frame is written into the void. */
+static void check_peer(struct syslog_handler *s) {
+        char c;
+
+        if (s->fd < 0 || !is_stream(s))
+                return;
+        ssize_t k = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+                disconnect(s, now_usec());
+}
+
+/* ---- Records ------------------------------------------------------------- */
+
+static size_t max_length(const struct syslog_handler *s) {
+        if (s->max_length)
+                return s->max_length;
+        return is_stream(s) ? STREAM_MAX_DEFAULT : DGRAM_MAX_DEFAULT;
+}
+
+/* Renders r into t->render, framed for the transport. Returns the frame's
+ * offset in t->render (room is left in front for the octet count). */
+static int render_frame(struct syslog_handler *s, struct tls_state *t, const struct trail_record *r,
+                        size_t *ret_off) {
+        const trail_formatter *f = __atomic_load_n(&s->base.formatter, __ATOMIC_ACQUIRE);
+        size_t max = max_length(s), n;
+        char *b;
+        int k;
+
+        es_emptyStr(t->render);
+        if (buf_reserve(&t->render, 16) < 0)
+                return -ENOMEM;
+        t->render->lenStr = 12; /* room for "LEN " */
+        t->format_max = max;
+        k = f->ops->format(f, r, &t->render);
+        t->format_max = 0;
+        if (k < 0)
+                return k;
+        b = (char *) es_getBufAddr(t->render);
+        n = t->render->lenStr - 12;
+        if (n > max) {
+                /* never split into a second record: cut at a UTF-8 boundary */
+                size_t cut = max - STRLEN(TRUNCATION_MARK);
+                while (cut > 0 && ((unsigned char) b[12 + cut] & 0xc0) == 0x80)
+                        cut--;
+                memcpy(b + 12 + cut, TRUNCATION_MARK, STRLEN(TRUNCATION_MARK));
+                n = cut + STRLEN(TRUNCATION_MARK);
+                t->render->lenStr = (es_size_t) (12 + n);
+        }
+        if (!is_stream(s)) {
+                *ret_off = 12;
+                return (int) n;
+        }
+        if (strcmp(f->ops->name, "rfc3164") == 0) {
+                /* legacy receivers: LF-terminated (RFC 6587 §3.4.2); the
+                 * formatter escapes every LF in the record */
+                if (buf_reserve(&t->render, 1) < 0)
+                        return -ENOMEM;
+                b = (char *) es_getBufAddr(t->render);
+                b[12 + n] = '\n';
+                t->render->lenStr++;
+                *ret_off = 12;
+                return (int) n + 1;
+        }
+        /* RFC 6587 §3.4.1: octet counting, "MSG-LEN SP SYSLOG-MSG" */
+        char num[12];
+        size_t d = format_uint(num, n);
+        num[d++] = ' ';
+        memcpy(b + 12 - d, num, d);
+        *ret_off = 12 - d;
+        return (int) (n + d);
+}
+
+static const trail_source lost_src = { __FILE__, "queue_lost_notice", __LINE__, STRLEN(__FILE__),
+                                       STRLEN("queue_lost_notice") };
+
+static void queue_lost_notice(struct syslog_handler *s, struct tls_state *t) {
+        char msg[160], num[24];
+        struct rfield fields[2] = {
+                { .name = "MESSAGE_ID", .name_len = 10, .type = TRAIL_FIELD_STR,
+                  .v.s = TRAIL_MESSAGE_ID_LINK_LOST, .len = 32 },
+                { .name = "LOST", .name_len = 4, .type = TRAIL_FIELD_UINT, .v.u = s->lost_unreported },
+        };
+        (void) num;
+        int n = snprintf(msg, sizeof(msg),
+                         "trail: %" PRIu64 " records to %s were lost while it was unreachable",
+                         s->lost_unreported, s->target);
+        struct trail_record r = {
+                .level = TRAIL_WARNING,
+                .logger = logger_root(),
+                .src = &lost_src,
+                .message = msg,
+                .message_len = n > 0 ? (size_t) n : 0,
+                .fields = fields,
+                .n_fields = ELEMENTSOF(fields),
+                .tid = t->tid,
+        };
+        size_t off;
+
+        clock_gettime(CLOCK_REALTIME, &r.time);
+        if (!r.logger)
+                return;
+        int len = render_frame(s, t, &r, &off);
+        if (len > 0 && queue_frame(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, true) >= 0)
+                s->lost_unreported = 0;
+}
+
+static int lock_until(struct syslog_handler *s, uint64_t timeout_usec) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t) (timeout_usec / 1000000);
+        ts.tv_nsec += (long) (timeout_usec % 1000000) * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+        }
+        return -pthread_mutex_timedlock(&s->lock, &ts);
+}
+
+static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_t deadline) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+                int k = ensure_connected(s, NULL, deadline, attempt > 0);
+                if (k < 0)
+                        return k;
+                for (;;) {
+                        if (send(s->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+                                return 0;
+                        k = -errno;
+                        if (k == -EINTR)
+                                continue;
+                        if (k == -EAGAIN && poll_until(s->fd, POLLOUT, deadline) == 0)
+                                continue;
+                        break;
+                }
+                if (k == -EAGAIN || k == -ETIMEDOUT || k == -EMSGSIZE)
+                        return k;
+                /* a receiver restarted (new socket) or an ICMP error from an
+                 * earlier datagram: reconnect and try once more */
+                disconnect(s, deadline);
+        }
+        return -ECONNREFUSED;
+}
+
+static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
+        struct syslog_handler *s = (struct syslog_handler *) h;
+        struct tls_state *t = tls_state_get();
+        uint64_t timeout = __atomic_load_n(&s->timeout_usec, __ATOMIC_RELAXED);
+        uint64_t deadline = now_usec() + timeout;
+        size_t off;
+        int k, len;
+
+        if (!t)
+                return -ENOMEM;
+        k = lock_until(s, timeout);
+        if (k < 0) {
+                /* another thread holds the link past our timeout */
+                atomic_inc(&h->stats.lost);
+                return HANDLER_QUEUED;
+        }
+
+        /* whether a unix socket is a datagram or a stream one shows at connect */
+        if (s->transport == T_UNIX && s->fd < 0)
+                (void) ensure_connected(s, t, deadline, false);
+        if (is_stream(s)) {
+                check_peer(s);
+                (void) ensure_connected(s, t, deadline, false);
+                len = render_frame(s, t, r, &off);
+                if (len < 0)
+                        k = len;
+                else
+                        k = queue_frame(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, false);
+                if (k < 0) {
+                        /* larger than the whole buffer: it can never be sent */
+                        atomic_inc(&h->stats.lost);
+                        pthread_mutex_unlock(&s->lock);
+                        return HANDLER_QUEUED;
+                }
+                if (s->fd >= 0)
+                        (void) drain(s, deadline);
+                pthread_mutex_unlock(&s->lock);
+                return HANDLER_QUEUED; /* delivered or lost frames are counted as they go */
+        }
+
+        len = render_frame(s, t, r, &off);
+        k = len < 0 ? len : send_dgram(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, deadline);
+        pthread_mutex_unlock(&s->lock);
+        if (k >= 0)
+                return 0;
+        report_once(s, "the receiver did not take a record; it went to stderr", k);
+        *fell_back = stream_write_text(STDERR_FILENO, r) >= 0;
+        return k;
+}
+
+static int syslog_flush(trail_handler *h) {
+        struct syslog_handler *s = (struct syslog_handler *) h;
+        uint64_t timeout = __atomic_load_n(&s->timeout_usec, __ATOMIC_RELAXED);
+        uint64_t deadline = now_usec() + timeout;
+        int k;
+
+        if (lock_until(s, timeout) < 0)
+                return -ETIMEDOUT;
+        k = 0;
+        if (s->q.n_frames > 0) {
+                check_peer(s);
+                k = ensure_connected(s, tls_state_get(), deadline, true);
+                if (k >= 0)
+                        k = drain(s, deadline);
+                if (k >= 0 && s->q.n_frames > 0)
+                        k = -ETIMEDOUT;
+        }
+        pthread_mutex_unlock(&s->lock);
+        return k;
+}
+
+static void syslog_free(trail_handler *h) {
+        struct syslog_handler *s = (struct syslog_handler *) h;
+
+        disconnect(s, now_usec() + s->timeout_usec);
+        /* what is still held is lost */
+        __atomic_add_fetch(&h->stats.lost, s->q.n_frames, __ATOMIC_RELAXED);
+#if HAVE_GNUTLS
+        if (s->cred)
+                gnutls_certificate_free_credentials(s->cred);
+#endif
+        pthread_mutex_destroy(&s->lock);
+        free(s->q.data);
+        free(s->target);
+        free(s->path);
+        free(s->host);
+        free(s->port);
+        free(s->ca);
+        free(s->cert);
+        free(s->key);
+        free(s->server_name);
+        free(s->priority);
+        free(s);
+}
+
+static int set_string(char **field, const char *value) {
+        char *c = *value ? strdup(value) : NULL;
+        if (*value && !c)
+                return -ENOMEM;
+        free(*field);
+        *field = c;
+        return 0;
+}
+
+static int syslog_set(trail_handler *h, const char *key, const char *value) {
+        struct syslog_handler *s = (struct syslog_handler *) h;
+        uint64_t v;
+        int k = 0;
+
+        pthread_mutex_lock(&s->lock);
+        if (strcmp(key, "timeout") == 0) {
+                k = parse_duration_usec(value, &v);
+                if (k >= 0 && (v == 0 || v > 3600ULL * 1000000))
+                        k = -EINVAL;
+                if (k >= 0)
+                        __atomic_store_n(&s->timeout_usec, v, __ATOMIC_RELAXED);
+        } else if (strcmp(key, "buffer") == 0) {
+                k = parse_size(value, &v);
+                if (k >= 0 && (v < 4096 || v > 1024ULL * 1024 * 1024))
+                        k = -EINVAL;
+                if (k >= 0 && v != s->q.cap) {
+                        size_t used = s->q.end - s->q.start;
+                        if (v < used + 4096)
+                                k = -EBUSY;
+                        else {
+                                char *d = malloc(v);
+                                if (!d)
+                                        k = -ENOMEM;
+                                else {
+                                        memcpy(d, s->q.data + s->q.start, used);
+                                        free(s->q.data);
+                                        s->q.data = d;
+                                        s->q.start = 0;
+                                        s->q.end = used;
+                                        s->q.cap = v;
+                                }
+                        }
+                }
+        } else if (strcmp(key, "max_length") == 0) {
+                k = parse_size(value, &v);
+                if (k >= 0 && (v < 480 || v > 16 * 1024 * 1024))
+                        k = -EINVAL;
+                if (k >= 0)
+                        s->max_length = v;
+        } else if (s->transport == T_TLS && strcmp(key, "verify") == 0) {
+                k = parse_bool(value);
+                if (k >= 0)
+                        s->verify = k, k = 0;
+        } else if (s->transport == T_TLS && (strcmp(key, "ca") == 0 || strcmp(key, "cert") == 0 ||
+                                             strcmp(key, "key") == 0)) {
+                if (*value && access(value, R_OK) < 0)
+                        k = -errno;
+                else
+                        k = set_string(strcmp(key, "ca") == 0     ? &s->ca
+                                       : strcmp(key, "cert") == 0 ? &s->cert
+                                                                  : &s->key,
+                                       value);
+#if HAVE_GNUTLS
+                if (k >= 0 && s->cred) {
+                        /* takes effect on the next connection */
+                        gnutls_certificate_free_credentials(s->cred);
+                        s->cred = NULL;
+                }
+#endif
+        } else if (s->transport == T_TLS && strcmp(key, "server_name") == 0)
+                k = set_string(&s->server_name, value);
+        else if (s->transport == T_TLS && strcmp(key, "priority") == 0)
+                k = set_string(&s->priority, value);
+        else
+                k = -ENOENT;
+        pthread_mutex_unlock(&s->lock);
+        return k;
+}
+
+static const struct handler_ops syslog_ops_network = {
+        .type = "syslog",
+        .default_format = "rfc5424",
+        .emit = syslog_emit,
+        .flush = syslog_flush,
+        .set = syslog_set,
+        .free = syslog_free,
+};
+
+static const struct handler_ops syslog_ops_local = {
+        .type = "syslog",
+        .default_format = "rfc3164",
+        .emit = syslog_emit,
+        .flush = syslog_flush,
+        .set = syslog_set,
+        .free = syslog_free,
+};
+
+/* "host:port", "[v6]:port", "host" (default port). */
+static int parse_host_port(const char *s, const char *default_port, char **ret_host, char **ret_port) {
+        const char *host = s, *port = default_port, *end;
+        size_t n;
+
+        if (*s == '[') {
+                end = strchr(s, ']');
+                if (!end)
+                        return -EINVAL;
+                host = s + 1;
+                n = (size_t) (end - host);
+                if (end[1] == ':')
+                        port = end + 2;
+                else if (end[1])
+                        return -EINVAL;
+        } else {
+                end = strrchr(s, ':');
+                if (end && strchr(s, ':') != end)
+                        return -EINVAL; /* a bare IPv6 address needs brackets */
+                n = end ? (size_t) (end - s) : strlen(s);
+                if (end)
+                        port = end + 1;
+        }
+        if (n == 0 || !*port || strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 ||
+            atoi(port) > 65535)
+                return -EINVAL;
+        *ret_host = strndup(host, n);
+        *ret_port = strdup(port);
+        if (!*ret_host || !*ret_port)
+                return -ENOMEM;
+        return 0;
+}
+
+_public_ trail_handler *trail_handler_syslog(const char *target) {
+        struct syslog_handler *s;
+        const char *rest;
+        int k;
+
+        if (!target)
+                target = "unix:/dev/log";
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        s->fd = -1;
+        s->verify = true;
+        s->timeout_usec = 1000000;
+        pthread_mutex_init(&s->lock, NULL);
+        s->target = strdup(target);
+        if (!s->target) {
+                k = -ENOMEM;
+                goto fail;
+        }
+
+        k = -EINVAL;
+        if ((rest = startswith(target, "unix:"))) {
+                s->transport = T_UNIX;
+                if (rest[0] != '/' || !(s->path = strdup(rest)))
+                        goto fail;
+        } else if ((rest = startswith(target, "udp://")))
+                s->transport = T_UDP;
+        else if ((rest = startswith(target, "tcp://")))
+                s->transport = T_TCP;
+        else if ((rest = startswith(target, "tls://"))) {
+#if HAVE_GNUTLS
+                s->transport = T_TLS;
+#else
+                k = -EPROTONOSUPPORT;
+                goto fail;
+#endif
+        } else
+                goto fail;
+        if (s->transport != T_UNIX) {
+                static const char *const default_port[] = { NULL, "514", "601", "6514" };
+                k = parse_host_port(rest, default_port[s->transport], &s->host, &s->port);
+                if (k < 0)
+                        goto fail;
+        }
+
+        s->q.cap = 1024 * 1024;
+        s->q.data = malloc(s->q.cap);
+        if (!s->q.data) {
+                k = -ENOMEM;
+                goto fail;
+        }
+        k = handler_init(&s->base, s->transport == T_UNIX ? &syslog_ops_local : &syslog_ops_network);
+        if (k < 0) {
+                s->base.ops = &syslog_ops_local;
+                trail_handler_unref(&s->base);
+                errno = -k;
+                return NULL;
+        }
+        /* the first record connects, so that creating a handler never waits */
+        return &s->base;
+
+fail:
+        s->base.ops = &syslog_ops_local;
+        s->base.refcount = 1;
+        trail_handler_unref(&s->base);
+        errno = -k;
+        return NULL;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A private rsyslogd for the syslog tests: its own config, pid file and work
+ * directory in a temp dir, loopback ports and a unix socket there, and every
+ * message it parses written as one JSON line (mmpstrucdata turns the
+ * structured data into JSON). */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct rsyslog {
+        char dir[64];
+        char sock[128];  /* imuxsock, parser chain RFC 5424 then 3164 */
+        char out[128];   /* one JSON object per message */
+        char ca[128];    /* the test CA, for tls */
+        char client_cert[128], client_key[128];
+        int udp_port, tcp_port, tls_port;
+        bool tls;
+        pid_t pid;
+};
+
+/* Exits 77 (skip) when rsyslogd is not installed. Returns 0 or -errno. */
+int rsyslog_start(struct rsyslog *rs, bool tls);
+int rsyslog_stop(struct rsyslog *rs);
+int rsyslog_restart(struct rsyslog *rs); /* same ports, same files */
+void rsyslog_cleanup(struct rsyslog *rs);
+
+/* The messages whose structured data has RUN=run, in the order rsyslog
+ * wrote them, waiting up to timeout_ms for expected of them. Returns the
+ * number found; *ret holds them (free with rsyslog_messages_free). */
+size_t rsyslog_collect(struct rsyslog *rs, const char *run, size_t expected, int timeout_ms,
+                       json_object ***ret);
+void rsyslog_messages_free(json_object **m, size_t n);
+
+/* Convenience accessors: a top-level string ("msg", "appname", …) and an
+ * SD-PARAM of trail@32473. NULL when absent. */
+const char *rs_get(json_object *m, const char *key);
+const char *rs_param(json_object *m, const char *name);
