@@ -31,6 +31,7 @@ enum bench_kind {
         BENCH_THROUGHPUT, /* records/s, CPU/record, allocations/record */
         BENCH_NS_PER_CALL, /* a micro-benchmark: ns per call */
         BENCH_LATENCY,     /* per-call latency percentiles */
+        BENCH_FORMAT,      /* records/s rendered into memory: no sink, no ratio to raw */
 };
 
 struct bench_ctx {
@@ -43,6 +44,9 @@ struct bench_ctx {
         /* BENCH_LATENCY rows: record the latency of each call, in ns. */
         uint64_t *lat;
         size_t n_lat;
+        /* Records logged this run, warm-up included: set before teardown(),
+         * for rows that count arrivals at their own sink. */
+        uint64_t expected;
 };
 
 struct bench_row {
@@ -56,7 +60,15 @@ struct bench_row {
         void (*run)(struct bench_ctx *ctx, uint64_t n); /* logs n records */
         void (*teardown)(struct bench_ctx *ctx);   /* may be NULL */
         uint64_t scale;     /* iterations = records × scale (micro rows) */
+        /* Rows with their own sink: the records it received this run, read
+         * after teardown() (which waits for them). May be NULL. */
+        uint64_t (*arrived)(struct bench_ctx *ctx);
 };
+
+/* BENCH_LATENCY rows split the run's records among their threads, and
+ * offer them at this total rate, below journald's ingest rate on a small
+ * machine, so that what is timed is the call, not a full queue. */
+#define BENCH_LATENCY_RATE 20000
 
 /* Monotonic nanoseconds, for latency rows. */
 uint64_t bench_now_ns(void);

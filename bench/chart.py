@@ -65,6 +65,12 @@ def main():
                                   + (f' ({float(r["cpu_vs_raw_sendv"]):.2f}x raw)'
                                      if float(r["cpu_vs_raw_sendv"]) >= 0 else ''))
     body += part
+    fmt = [r for r in rows if r["kind"] == "format"]
+    if fmt:
+        part, y = bar_panel(fmt, y, "formatting into memory, records/s (longer is faster)",
+                            lambda r: float(r["records_per_s"]),
+                            lambda r: f'{float(r["records_per_s"]) / 1e6:.2f} M/s')
+        body += part
     lat = [r for r in rows if r["kind"] == "latency"]
     if lat:
         body.append(f'<text x="{PAD}" y="{y + 16}" class="h">caller latency per call</text>')
