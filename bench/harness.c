@@ -179,7 +179,7 @@ static int run_row(const struct bench_row *row, unsigned row_idx, unsigned run, 
         for (unsigned i = 0; i < threads; i++) {
                 w[i].row = row;
                 w[i].ctx = ctx;
-                w[i].n = row->kind == BENCH_LATENCY ? iters / threads : iters;
+                w[i].n = row->kind == BENCH_LATENCY && iters >= threads ? iters / threads : iters;
                 if (row->kind == BENCH_LATENCY) {
                         w[i].ctx.lat = calloc(w[i].n, sizeof(uint64_t));
                         w[i].ctx.n_lat = 0;
