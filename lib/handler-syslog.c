@@ -317,11 +317,23 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
         }
 #endif
         if (k < 0) {
-                s->backoff_usec = s->backoff_usec ? s->backoff_usec * 2 : BACKOFF_MIN_USEC;
-                if (s->backoff_usec > BACKOFF_MAX_USEC)
-                        s->backoff_usec = BACKOFF_MAX_USEC;
-                s->next_retry_usec = now_usec() + s->backoff_usec;
-                report_once(s, "cannot connect; holding records until it can", k);
+                /* The backoff spares a receiver (and the resolver) that is
+                 * down; a local shortage (no descriptor, no memory) costs
+                 * nothing to retry, and should not keep records off the
+                 * link for up to 30 s after it has passed. */
+                if (k == -EMFILE || k == -ENFILE || k == -ENOBUFS || k == -ENOMEM)
+                        s->next_retry_usec = 0;
+                else {
+                        s->backoff_usec = s->backoff_usec ? s->backoff_usec * 2 : BACKOFF_MIN_USEC;
+                        if (s->backoff_usec > BACKOFF_MAX_USEC)
+                                s->backoff_usec = BACKOFF_MAX_USEC;
+                        s->next_retry_usec = now_usec() + s->backoff_usec;
+                }
+                report_once(s,
+                            s->transport == T_UDP || (s->transport == T_UNIX && !s->unix_stream)
+                                    ? "cannot connect; records go to stderr until it can"
+                                    : "cannot connect; holding records until it can",
+                            k);
                 return k;
         }
         s->backoff_usec = 0;
