@@ -506,7 +506,9 @@ static trail_handler *journald_new(bool automatic) {
         }
         (void) handler_init(&j->base, &journald_ops); /* renders no text: cannot fail */
         j->automatic = automatic;
-        j->timeout_usec = 1000000;
+        /* long enough for a busy journald whose short queue (10 datagrams
+         * on some hosts) starves one of many senders for a second */
+        j->timeout_usec = 5000000;
         return &j->base;
 }
 

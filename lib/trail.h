@@ -244,7 +244,7 @@ int trail_set_facility(int facility);
 typedef struct trail_handler trail_handler;
 
 /* Native journald protocol; when journald is absent, a send fails, or
- * journald has no room for the "timeout" option's time (default 1 s), the
+ * journald has no room for the "timeout" option's time (default 5 s), the
  * record goes to stderr instead, and the handler's "failed" count rises. */
 trail_handler *trail_handler_journald(void);
 /* Writes one line per record to fd (not owned). Formats: "text" (NULL),
