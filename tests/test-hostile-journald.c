@@ -147,7 +147,7 @@ static void every_hostile_value_is_one_exact_entry(void **state) {
         for (size_t i = 0; i < es.n; i++) {
                 const struct jentry *e = &es.e[i];
                 const struct hostile *h = &hostile_values[i];
-                char seq[16], *m;
+                char seq[24], *m;
                 size_t len;
                 const char *v;
 
@@ -227,7 +227,7 @@ static void a_mebibyte_value_arrives_whole(void **state) {
  * in fields_dropped. Returns K. */
 static size_t many_fields(trail_logger *lg, size_t n, bool nl) {
         trail_field *f = calloc(n + 1, sizeof(*f));
-        char(*names)[16] = calloc(n, sizeof(*names));
+        char(*names)[24] = calloc(n, sizeof(*names));
         char id[33];
         trail_stats before, after;
 

@@ -145,7 +145,7 @@ static void check_bytes_b64(const char *b64, size_t n, const struct expect *e, c
 static void check_json(const struct sink *s, const struct expect *e) {
         json_tokener *tok = json_tokener_new_ex(64);
         json_object *o = json_tokener_parse_ex(tok, s->text, (int) s->len - 1), *v;
-        char seq[16];
+        char seq[24];
 
         if (!o || json_tokener_get_error(tok) != json_tokener_success ||
             json_tokener_get_parse_end(tok) != s->len - 1)
@@ -197,7 +197,7 @@ static void check_json(const struct sink *s, const struct expect *e) {
 
 static void check_logfmt(const struct sink *s, const struct expect *e) {
         int n = kv_parse(s->text, s->len - 1, kvs, MAX_KV);
-        char seq[16];
+        char seq[24];
 
         if (n < 0)
                 fail_msg("logfmt: not a KEY=value list: %.300s", s->text);
@@ -222,7 +222,7 @@ static void check_logfmt(const struct sink *s, const struct expect *e) {
 static void check_tail(const struct sink *s, const char *from, const struct expect *e) {
         size_t rest = s->len - 1 - (size_t) (from - s->text);
         long off = after_message(from, rest);
-        char seq[16];
+        char seq[24];
 
         if (off < 0)
                 fail_msg("%s: the message does not end: %.300s", s->format, from);
@@ -457,7 +457,7 @@ static void ten_thousand_fields_are_cut_and_counted(void **state) {
         (void) state;
         const size_t n = 10000;
         trail_field *f = calloc(n + 2, sizeof(*f));
-        char(*names)[16] = calloc(n, sizeof(*names));
+        char(*names)[24] = calloc(n, sizeof(*names));
 
         assert_non_null(f);
         assert_non_null(names);
