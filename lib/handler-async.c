@@ -517,6 +517,8 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                         message_len -= size - max;
                         size = max;
                 }
+                if (message_len < r->message_len)
+                        atomic_inc(&trail_stat_truncated);
                 /* not inside a UTF-8 sequence */
                 while (message_len > 0 && ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
                         message_len--;

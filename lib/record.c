@@ -14,7 +14,8 @@
 
 #include "trail-private.h"
 
-uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records;
+uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records,
+        trail_stat_truncated;
 
 /* ---- Per-thread scratch ------------------------------------------------ */
 

@@ -343,7 +343,8 @@ static inline const char *record_logger_name(const struct trail_record *r, size_
 int stream_write_text(int fd, const struct trail_record *r);
 
 /* stats */
-extern uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records;
+extern uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records,
+        trail_stat_truncated; /* records whose message or frame was cut to fit a sink */
 
 /* Sampling, rate limits, redaction, backtraces: flow-private.h */
 #include "flow-private.h"
