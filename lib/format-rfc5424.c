@@ -211,25 +211,29 @@ static const char *field_text(const struct rfield *fl, char *num, size_t *ret_le
         return num;
 }
 
-/* With a maximum length, the fields of lowest precedence (the first: global,
- * then context) are left out until the n fields fit with room for some of
- * the message; returns how many to skip. */
-static size_t fields_to_skip(const struct trail_record *r, size_t n, size_t room) {
-        size_t total = 0, skip = 0;
+/* With a maximum length, the n fields are taken from the highest
+ * precedence (the last: the call's own) down, each kept when it fits in
+ * room: a field too big to fit is left out, and so are the fields of
+ * lowest precedence (global, then context) once room runs out, but one
+ * huge value does not push out the small fields before it (a request id,
+ * say). Marks the kept ones in keep; returns how many are left out. */
+#define KEEP_MAX RECORD_FIELDS_MAX
+static size_t fields_to_keep(const struct trail_record *r, size_t n, size_t room, uint64_t *keep) {
+        size_t left_out = 0;
         char num[32];
 
-        for (size_t i = 0; i < n; i++) {
+        memset(keep, 0, (KEEP_MAX + 63) / 64 * sizeof(uint64_t));
+        for (size_t i = n; i-- > 0;) {
                 size_t vn;
                 const char *v = field_text(&r->fields[i], num, &vn);
-                total += param_len(r->fields[i].name_len, v, vn);
+                size_t len = param_len(r->fields[i].name_len, v, vn);
+                if (i < KEEP_MAX && len <= room) {
+                        keep[i / 64] |= UINT64_C(1) << (i % 64);
+                        room -= len;
+                } else
+                        left_out++;
         }
-        while (total > room && skip < n) {
-                size_t vn;
-                const char *v = field_text(&r->fields[skip], num, &vn);
-                total -= param_len(r->fields[skip].name_len, v, vn);
-                skip++;
-        }
-        return skip;
+        return left_out;
 }
 
 static size_t param_bound(size_t name_len, size_t vn) {
@@ -298,13 +302,17 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
          * the fields left out here added */
         const struct rfield *tf = record_truncated(r);
         size_t n_fields = r->n_fields - (tf != NULL), skip = 0;
-        uint64_t truncated = tf ? tf->v.u : 0;
+        uint64_t truncated = tf ? tf->v.u : 0, keep[(KEEP_MAX + 63) / 64];
+        bool all = true;
         if (max > 0 && bound > max) {
                 size_t used = (size_t) (p - start) + 1 + PARAM_TRUNCATED_MAX + MIN_MSG;
-                skip = used < max ? fields_to_skip(r, n_fields, max - used) : n_fields;
+                skip = fields_to_keep(r, n_fields, used < max ? max - used : 0, keep);
+                all = false;
         }
-        for (size_t i = skip; i < n_fields; i++) {
+        for (size_t i = 0; i < n_fields; i++) {
                 size_t vn;
+                if (!all && (i >= KEEP_MAX || !(keep[i / 64] & (UINT64_C(1) << (i % 64)))))
+                        continue;
                 const char *v = field_text(&r->fields[i], num, &vn);
                 p = put_param(p, r->fields[i].name, r->fields[i].name_len, v, vn);
         }
@@ -320,6 +328,8 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
                 size_t used = (size_t) (p - start), room, consumed;
                 if (max > 0 && used + 4 + STRLEN(TRUNCATION_MARK) > max) {
                         (*buf)->lenStr += (es_size_t) used; /* the header and SD alone: no MSG */
+                        if (used <= max)                    /* else the handler cuts, and counts */
+                                atomic_inc(&trail_stat_truncated);
                         return 0;
                 }
                 room = max > 0 ? max - used - 4 : SIZE_MAX / 4;
@@ -330,6 +340,7 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
                         m = put_utf8(p, r->message, r->message_len, false,
                                      room - STRLEN(TRUNCATION_MARK), NULL);
                         m = stpcpy(m, TRUNCATION_MARK);
+                        atomic_inc(&trail_stat_truncated);
                 }
                 p = m;
         }
