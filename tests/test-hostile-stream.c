@@ -400,7 +400,7 @@ static void every_hostile_value_is_one_clean_record(void **state) {
                                                              h->len - k)
                                                        ?: (valid = false, 1));
                         struct expect e = {level,     (unsigned) i, h->v, h->len, valid ? m : NULL,
-                                           strlen(m), true};
+                                           strlen(m), true, false};
                         check(&s, &e);
                         free(m);
                 }
@@ -443,7 +443,7 @@ static void a_mebibyte_value_is_one_line(void **state) {
                 sink_take(&s);
                 assert_one_clean_line(&s);
                 assert_true(s.len > 2 * (1 << 20));
-                struct expect e = {TRAIL_INFO, 7, "v", 1, NULL, 0, true};
+                struct expect e = {TRAIL_INFO, 7, "v", 1, NULL, 0, true, false};
                 check(&s, &e);
                 sink_close(&s);
         }
