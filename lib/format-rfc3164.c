@@ -39,8 +39,8 @@ static int rfc3164_set(trail_formatter *f, const char *key, const char *value) {
         return 0;
 }
 
-/* Control characters and invalid UTF-8 as \n, \t, \xNN; in a quoted value
- * '"' and '\' too. At most 4 bytes out per byte in. */
+/* Control characters (C0, DEL, C1), U+2028/9 and invalid UTF-8 as \n, \t,
+ * \xNN; in a quoted value '"' and '\' too. At most 4 bytes out per byte in. */
 static char *escape(char *p, const char *s, size_t n, bool quoted) {
         static const char hex[] = "0123456789abcdef";
         const unsigned char *u = (const unsigned char *) s;
@@ -57,7 +57,10 @@ static char *escape(char *p, const char *s, size_t n, bool quoted) {
                         *p++ = '\\', *p++ = (char) c;
                 else if (c >= 0x20 && c < 0x7f)
                         *p++ = (char) c;
-                else if (c >= 0x80 && (len = utf8_sequence_len(u + i, n - i)) > 0) {
+                else if (c >= 0x80 && (len = utf8_sequence_len(u + i, n - i)) > 0 &&
+                         !(len == 2 && c == 0xc2 && u[i + 1] < 0xa0) &&
+                         !(len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
+                           (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))) {
                         memcpy(p, u + i, len);
                         p += len;
                         i += len;
@@ -97,7 +100,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
                 if (tag_len > TAG_MAX)
                         tag_len = TAG_MAX;
         }
-        bound = 8 + 16 + tag_len + 16 + 4 * r->message_len;
+        bound = 8 + 16 + tag_len + 16 + 2 + 4 * r->message_len;
         for (size_t i = 0; i < r->n_fields; i++)
                 bound += 1 + r->fields[i].name_len + 3 + 4 * rfield_value_bound(&r->fields[i]);
         if (buf_reserve(buf, bound) < 0)
@@ -130,7 +133,15 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
         p += format_int(p, pid_get());
         memcpy(p, "]: ", 3);
         p += 3;
-        p = escape(p, r->message, r->message_len, false);
+        /* quoted when it holds '=', so that it cannot pass for a field, or
+         * starts with '"', or is empty (as the text formatter does) */
+        bool quoted = r->message_len == 0 || r->message[0] == '"' ||
+                      memchr(r->message, '=', r->message_len);
+        if (quoted)
+                *p++ = '"';
+        p = escape(p, r->message, r->message_len, quoted);
+        if (quoted)
+                *p++ = '"';
 
         for (size_t i = 0; i < r->n_fields; i++) {
                 const struct rfield *fl = &r->fields[i];

@@ -16,6 +16,7 @@
 #define MSGID_MAX 32
 #define TRUNCATION_MARK "...[truncated]"
 #define MIN_MSG (4 + STRLEN(TRUNCATION_MARK) + 64) /* kept for MSG when fields are cut */
+#define PARAM_TRUNCATED_MAX (STRLEN(" TRUNCATED_FIELDS=\"\"") + 20)
 
 struct rfc5424 {
         trail_formatter base;
@@ -99,11 +100,15 @@ static char *put_header(char *p, const char *s, size_t n, size_t max) {
 
 /* U+FFFD for each byte that does not start a valid UTF-8 sequence: the
  * repaired text is then valid UTF-8, as a PARAM-VALUE and a BOM-marked MSG
- * must be. escape_sd also escapes '"', '\' and ']' (RFC 5424 §6.3.3). At
- * most 3 bytes out per byte in. Stops before exceeding limit; *consumed
- * tells how much input was written. */
+ * must be. escape_sd also escapes '"', '\' and ']' (RFC 5424 §6.3.3).
+ * Control characters (C0, DEL, C1) and U+2028/9 are written as \n, \r, \t
+ * or \xNN: RFC 5424 §6.4 allows them, but a receiver that writes lines or
+ * a terminal would act on them, and trail's formatters never write a line
+ * break (CWE-117). At most 4 bytes out per byte in. Stops before exceeding
+ * limit; *consumed tells how much input was written. */
 static char *put_utf8(char *p, const char *s, size_t n, bool escape_sd, size_t limit,
                       size_t *consumed) {
+        static const char hex[] = "0123456789abcdef";
         const unsigned char *u = (const unsigned char *) s;
         char *end = p + limit;
         size_t i = 0;
@@ -112,7 +117,7 @@ static char *put_utf8(char *p, const char *s, size_t n, bool escape_sd, size_t l
                 unsigned char c = u[i];
                 size_t len;
 
-                if (c < 0x80) {
+                if (c >= 0x20 && c < 0x7f) {
                         bool esc = escape_sd && (c == '"' || c == '\\' || c == ']');
                         if (p + 1 + esc > end)
                                 break;
@@ -120,17 +125,35 @@ static char *put_utf8(char *p, const char *s, size_t n, bool escape_sd, size_t l
                                 *p++ = '\\';
                         *p++ = (char) c;
                         i++;
-                } else if ((len = utf8_sequence_len(u + i, n - i)) > 0) {
-                        if (p + len > end)
+                } else if (c == '\n' || c == '\r' || c == '\t') {
+                        if (p + 2 > end)
                                 break;
-                        memcpy(p, u + i, len);
-                        p += len;
+                        *p++ = '\\';
+                        *p++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+                        i++;
+                } else if (c >= 0x80 && (len = utf8_sequence_len(u + i, n - i)) > 0) {
+                        bool control = (len == 2 && c == 0xc2 && u[i + 1] < 0xa0) ||
+                                       (len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
+                                        (u[i + 2] == 0xa8 || u[i + 2] == 0xa9));
+                        if (p + (control ? 4 * len : len) > end)
+                                break;
+                        for (size_t k = 0; k < len; k++)
+                                if (control)
+                                        *p++ = '\\', *p++ = 'x', *p++ = hex[u[i + k] >> 4],
+                                        *p++ = hex[u[i + k] & 15];
+                                else
+                                        *p++ = (char) u[i + k];
                         i += len;
-                } else {
+                } else if (c >= 0x80) {
                         if (p + 3 > end)
                                 break;
                         memcpy(p, "\xef\xbf\xbd", 3);
                         p += 3;
+                        i++;
+                } else {
+                        if (p + 4 > end)
+                                break;
+                        *p++ = '\\', *p++ = 'x', *p++ = hex[c >> 4], *p++ = hex[c & 15];
                         i++;
                 }
         }
@@ -159,14 +182,20 @@ static size_t param_len(size_t name_len, const char *v, size_t vn) {
 
         for (size_t i = 0; i < vn;) {
                 size_t len;
-                if (u[i] < 0x80) {
+                if (u[i] >= 0x20 && u[i] < 0x7f) {
                         n += 1 + (u[i] == '"' || u[i] == '\\' || u[i] == ']');
                         i++;
-                } else if ((len = utf8_sequence_len(u + i, vn - i)) > 0) {
-                        n += len;
+                } else if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t') {
+                        n += 2;
+                        i++;
+                } else if (u[i] >= 0x80 && (len = utf8_sequence_len(u + i, vn - i)) > 0) {
+                        bool control = (len == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0) ||
+                                       (len == 3 && u[i] == 0xe2 && u[i + 1] == 0x80 &&
+                                        (u[i + 2] == 0xa8 || u[i + 2] == 0xa9));
+                        n += control ? 4 * len : len;
                         i += len;
                 } else {
-                        n += 3;
+                        n += u[i] >= 0x80 ? 3 : 4;
                         i++;
                 }
         }
@@ -182,29 +211,33 @@ static const char *field_text(const struct rfield *fl, char *num, size_t *ret_le
         return num;
 }
 
-/* With a maximum length, the fields of lowest precedence (the first: global,
- * then context) are left out until the rest fits with room for some of the
- * message; returns how many to skip. */
-static size_t fields_to_skip(const struct trail_record *r, size_t room) {
-        size_t total = 0, skip = 0;
+/* With a maximum length, the n fields are taken from the highest
+ * precedence (the last: the call's own) down, each kept when it fits in
+ * room: a field too big to fit is left out, and so are the fields of
+ * lowest precedence (global, then context) once room runs out, but one
+ * huge value does not push out the small fields before it (a request id,
+ * say). Marks the kept ones in keep; returns how many are left out. */
+#define KEEP_MAX RECORD_FIELDS_MAX
+static size_t fields_to_keep(const struct trail_record *r, size_t n, size_t room, uint64_t *keep) {
+        size_t left_out = 0;
         char num[32];
 
-        for (size_t i = 0; i < r->n_fields; i++) {
+        memset(keep, 0, (KEEP_MAX + 63) / 64 * sizeof(uint64_t));
+        for (size_t i = n; i-- > 0;) {
                 size_t vn;
                 const char *v = field_text(&r->fields[i], num, &vn);
-                total += param_len(r->fields[i].name_len, v, vn);
+                size_t len = param_len(r->fields[i].name_len, v, vn);
+                if (i < KEEP_MAX && len <= room) {
+                        keep[i / 64] |= UINT64_C(1) << (i % 64);
+                        room -= len;
+                } else
+                        left_out++;
         }
-        while (total > room && skip < r->n_fields) {
-                size_t vn;
-                const char *v = field_text(&r->fields[skip], num, &vn);
-                total -= param_len(r->fields[skip].name_len, v, vn);
-                skip++;
-        }
-        return skip;
+        return left_out;
 }
 
 static size_t param_bound(size_t name_len, size_t vn) {
-        return 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3 + 3 * vn;
+        return 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3 + 4 * vn;
 }
 
 static int rfc5424_format(const trail_formatter *f, const struct trail_record *r, es_str_t **buf) {
@@ -220,7 +253,7 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
         bound = 8 + 40 + HOSTNAME_MAX + APP_NAME_MAX + PROCID_MAX + MSGID_MAX + 8 +
                 strlen(x->sd_id) + 2 + param_bound(6, logger_len) + param_bound(9, src->file_len) +
                 param_bound(9, 12) + param_bound(9, src->func_len) + param_bound(3, 12) + 3 +
-                3 * r->message_len + STRLEN(TRUNCATION_MARK);
+                4 * r->message_len + STRLEN(TRUNCATION_MARK) + PARAM_TRUNCATED_MAX;
         for (size_t i = 0; i < r->n_fields; i++) {
                 const struct rfield *fl = &r->fields[i];
                 bound += param_bound(fl->name_len, rfield_value_bound(fl));
@@ -265,20 +298,28 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
         p = put_param(p, "CODE_LINE", 9, num, format_int(num, src->line));
         p = put_param(p, "CODE_FUNC", 9, src->func, src->func_len);
         p = put_param(p, "TID", 3, num, format_int(num, r->tid));
-        size_t skip = 0;
+        /* TRUNCATED_FIELDS, when the record has it, is rendered last with
+         * the fields left out here added */
+        const struct rfield *tf = record_truncated(r);
+        size_t n_fields = r->n_fields - (tf != NULL), skip = 0;
+        uint64_t truncated = tf ? tf->v.u : 0, keep[(KEEP_MAX + 63) / 64];
+        bool all = true;
         if (max > 0 && bound > max) {
-                size_t used = (size_t) (p - start) + 1 + 48 + MIN_MSG;
-                skip = used < max ? fields_to_skip(r, max - used) : r->n_fields;
+                size_t used = (size_t) (p - start) + 1 + PARAM_TRUNCATED_MAX + MIN_MSG;
+                skip = fields_to_keep(r, n_fields, used < max ? max - used : 0, keep);
+                all = false;
         }
-        for (size_t i = skip; i < r->n_fields; i++) {
+        for (size_t i = 0; i < n_fields; i++) {
                 size_t vn;
+                if (!all && (i >= KEEP_MAX || !(keep[i / 64] & (UINT64_C(1) << (i % 64)))))
+                        continue;
                 const char *v = field_text(&r->fields[i], num, &vn);
                 p = put_param(p, r->fields[i].name, r->fields[i].name_len, v, vn);
         }
-        if (skip > 0) {
+        if (skip > 0)
                 __atomic_add_fetch(&trail_stat_fields_dropped, skip, __ATOMIC_RELAXED);
-                p = put_param(p, "TRUNCATED_FIELDS", 16, num, format_uint(num, skip));
-        }
+        if (truncated + skip > 0)
+                p = put_param(p, "TRUNCATED_FIELDS", 16, num, format_uint(num, truncated + skip));
         *p++ = ']';
 
         /* MSG (§6.4): a BOM, then UTF-8, cut to the maximum length at a
@@ -287,6 +328,8 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
                 size_t used = (size_t) (p - start), room, consumed;
                 if (max > 0 && used + 4 + STRLEN(TRUNCATION_MARK) > max) {
                         (*buf)->lenStr += (es_size_t) used; /* the header and SD alone: no MSG */
+                        if (used <= max)                    /* else the handler cuts, and counts */
+                                atomic_inc(&trail_stat_truncated);
                         return 0;
                 }
                 room = max > 0 ? max - used - 4 : SIZE_MAX / 4;
@@ -297,6 +340,7 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
                         m = put_utf8(p, r->message, r->message_len, false,
                                      room - STRLEN(TRUNCATION_MARK), NULL);
                         m = stpcpy(m, TRUNCATION_MARK);
+                        atomic_inc(&trail_stat_truncated);
                 }
                 p = m;
         }

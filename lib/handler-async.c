@@ -492,16 +492,24 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
         /* Too big for the queue: the message is cut first (down to a quarter
          * of the room), then the fields of lowest precedence (global, then
          * outer context) are left out, then the message is cut further. */
+        /* TRUNCATED_FIELDS (record_truncated()) is never left out: the
+         * fields cut here are added to it, or it is added. */
+        const struct rfield *tf = record_truncated(r);
+        size_t n_fields = r->n_fields - (tf != NULL);
+        struct rfield tf_new = { .name = "TRUNCATED_FIELDS",
+                                 .name_len = STRLEN("TRUNCATED_FIELDS"),
+                                 .type = TRAIL_FIELD_UINT,
+                                 .v.u = tf ? tf->v.u : 0 };
         message_len = r->message_len;
-        size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len;
-        for (size_t i = 0; i < r->n_fields; i++)
+        size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len + qfield_size(&tf_new);
+        for (size_t i = 0; i < n_fields; i++)
                 size += qfield_size(&r->fields[i]);
         if (_unlikely_(size > max)) {
                 size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
                 size_t cut = size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
                 message_len -= cut;
                 size -= cut;
-                while (size > max && first < r->n_fields)
+                while (size > max && first < n_fields)
                         size -= qfield_size(&r->fields[first++]);
                 if (first > 0)
                         __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
@@ -509,6 +517,8 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                         message_len -= size - max;
                         size = max;
                 }
+                if (message_len < r->message_len)
+                        atomic_inc(&trail_stat_truncated);
                 /* not inside a UTF-8 sequence */
                 while (message_len > 0 && ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
                         message_len--;
@@ -543,12 +553,13 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                 .errnum = r->errnum,
                 .tid = r->tid,
                 .message_len = (uint32_t) message_len,
-                .n_fields = (uint32_t) (r->n_fields - first),
+                .n_fields = (uint32_t) (n_fields - first + (tf_new.v.u + first > 0)),
         };
+        tf_new.v.u += first;
         ring_put(&w, &q, sizeof(q));
         ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
-        for (size_t i = first; i < r->n_fields; i++) {
-                const struct rfield *f = &r->fields[i];
+        for (size_t i = first; i < n_fields + (tf_new.v.u > 0); i++) {
+                const struct rfield *f = i < n_fields ? &r->fields[i] : &tf_new;
                 struct qfield qf = { .name_len = f->name_len, .type = f->type, .len = f->len };
                 if (f->type != TRAIL_FIELD_STR && f->type != TRAIL_FIELD_BYTES)
                         memcpy(&qf.v, &f->v, sizeof(qf.v));

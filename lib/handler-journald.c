@@ -266,16 +266,18 @@ static bool rfield_has_newline(const struct rfield *f) {
                memchr(f->v.p, '\n', f->len);
 }
 
-/* The index of the first field that fits the iovec budget: fields are merged
- * global first, then context, then the call's own, so those of lowest
- * precedence are the ones left out. */
-static size_t first_field_that_fits(const struct trail_record *r) {
+/* The index of the first of the record's n fields that fits the iovec
+ * budget: fields are merged global first, then context, then the call's
+ * own, so those of lowest precedence are the ones left out. trail's own
+ * fields always fit, and so does TRUNCATED_FIELDS. */
+static size_t first_field_that_fits(const struct trail_record *r, size_t n) {
         size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) - SENDV_IOV_COST(true) -
+                        SENDV_IOV_COST(false) /* TRUNCATED_FIELDS */ -
                         (r->deferred ? SENDV_IOV_COST(false) : 0);
-        size_t i = r->n_fields;
+        size_t i = n;
 
         /* The common case fits even at the worst cost: no scan of any value. */
-        if (r->n_fields * SENDV_IOV_COST(true) <= budget)
+        if (n * SENDV_IOV_COST(true) <= budget)
                 return 0;
         if (!memchr(r->message, '\n', r->message_len))
                 budget += SENDV_IOV_COST(true) - SENDV_IOV_COST(false);
@@ -334,8 +336,13 @@ static char *put_rfc3339(char *p, const struct timespec *ts) {
 /* Renders the record into iovecs; returns their number or a negative errno. */
 static int journald_render(struct tls_state *t, const struct trail_record *r) {
         const trail_source *src = r->src;
-        size_t first = first_field_that_fits(r);
-        size_t n_iov = TRAIL_OWN_FIELDS + r->n_fields - first + r->deferred, bound;
+        /* TRUNCATED_FIELDS (fields the record left out) is sent last, with
+         * the fields left out here added */
+        const struct rfield *tf = record_truncated(r);
+        size_t n_fields = r->n_fields - (tf != NULL);
+        size_t first = first_field_that_fits(r, n_fields);
+        uint64_t truncated = (tf ? tf->v.u : 0) + first;
+        size_t n_iov = TRAIL_OWN_FIELDS + n_fields - first + (truncated > 0) + r->deferred, bound;
         struct iovec *iov;
         char *p;
 
@@ -354,8 +361,9 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
 
         bound = STRLEN("SYSLOG_FACILITY=") + 4 + STRLEN("CODE_FILE=") + src->file_len +
                 STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len +
-                STRLEN("TID=") + 12 + (r->deferred ? SYSLOG_TIMESTAMP_MAX : 0);
-        for (size_t i = first; i < r->n_fields; i++)
+                STRLEN("TID=") + 12 + (r->deferred ? SYSLOG_TIMESTAMP_MAX : 0) +
+                STRLEN("TRUNCATED_FIELDS=") + 20;
+        for (size_t i = first; i < n_fields; i++)
                 bound += r->fields[i].name_len + 1 + rfield_value_bound(&r->fields[i]);
         es_emptyStr(t->render);
         if (buf_reserve(&t->render, bound) < 0)
@@ -387,7 +395,7 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         FIELD(8, "TID=", p += format_int(p, r->tid));
 #undef FIELD
 
-        for (size_t i = first; i < r->n_fields; i++) {
+        for (size_t i = first; i < n_fields; i++) {
                 const struct rfield *f = &r->fields[i];
                 char *start = p;
 
@@ -395,6 +403,12 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 *p++ = '=';
                 p += rfield_render_value(f, p);
                 iov[TRAIL_OWN_FIELDS + i - first] = (struct iovec) { start, (size_t) (p - start) };
+        }
+        if (_unlikely_(truncated > 0)) {
+                char *start = p;
+                p = put(p, "TRUNCATED_FIELDS=", STRLEN("TRUNCATED_FIELDS="));
+                p += format_uint(p, truncated);
+                iov[TRAIL_OWN_FIELDS + n_fields - first] = (struct iovec) { start, (size_t) (p - start) };
         }
         if (r->deferred) {
                 char *start = p;

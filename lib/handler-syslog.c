@@ -536,6 +536,7 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
         if (n > max) {
                 /* never split into a second record: cut at a UTF-8 boundary */
                 size_t cut = max - STRLEN(TRUNCATION_MARK);
+                atomic_inc(&trail_stat_truncated);
                 while (cut > 0 && ((unsigned char) b[12 + cut] & 0xc0) == 0x80)
                         cut--;
                 memcpy(b + 12 + cut, TRUNCATION_MARK, STRLEN(TRUNCATION_MARK));

@@ -236,6 +236,7 @@ _public_ int trail_get_stats(trail_stats *ret) {
                 counters_read(&lr->stats, &w.s);
         w.s.fields_renamed = atomic_get(&trail_stat_fields_renamed);
         w.s.fields_dropped = atomic_get(&trail_stat_fields_dropped);
+        w.s.truncated = atomic_get(&trail_stat_truncated);
         *ret = w.s;
         return 0;
 }

@@ -14,7 +14,8 @@
 
 #include "trail-private.h"
 
-uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records;
+uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records,
+        trail_stat_truncated;
 
 /* ---- Per-thread scratch ------------------------------------------------ */
 
@@ -209,6 +210,7 @@ static bool field_name_is_reserved(const char *name, size_t n) {
                 R("MESSAGE"),         R("PRIORITY"),  R("SYSLOG_IDENTIFIER"),
                 R("SYSLOG_FACILITY"), R("LOGGER"),    R("CODE_FILE"),
                 R("CODE_LINE"),       R("CODE_FUNC"), R("TID"),
+                R("TRUNCATED_FIELDS"),
 #undef R
         };
 
@@ -487,14 +489,15 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
                   const void *caller, const char *fmt, va_list ap) {
         struct merge m = { .t = t };
         int field_errnum = 0, r;
-        size_t total;
+        size_t total, skip = 0;
 
         globals_refresh(t);
         /* Past the cap, the fields of lowest precedence (global, then the
-         * outermost context) are the ones left out. */
+         * outermost context) are the ones left out; room is kept for the
+         * fields trail adds after the user's (RECORD_EXTRA_FIELDS). */
         total = t->globals.n + t->context.n + fields.n + (errnum != 0);
-        if (_unlikely_(total > RECORD_FIELDS_MAX))
-                m.skip = total - RECORD_FIELDS_MAX;
+        if (_unlikely_(total > RECORD_FIELDS_MAX - RECORD_EXTRA_FIELDS))
+                m.skip = skip = total - (RECORD_FIELDS_MAX - RECORD_EXTRA_FIELDS);
         r = merge_store(&m, &t->globals);
         if (r < 0)
                 return r;
@@ -516,6 +519,10 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
                         return r;
         } else
                 errnum = field_errnum;
+        /* total counted the call's instructions (TRAIL_SAMPLE, …), which
+         * are not fields: what is left of skip is no field to leave out */
+        skip -= m.skip;
+        m.skip = 0;
         if (fv && fv->sample_rate > 1) {
                 struct rfield f = {
                         .name = "SAMPLE_RATE",
@@ -541,6 +548,19 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
                         if (r < 0)
                                 return r;
                 }
+        }
+        /* Fields were left out: the record says how many, last, under a
+         * name no user field can take (see record_truncated()). */
+        if (_unlikely_(skip > 0)) {
+                struct rfield f = {
+                        .name = "TRUNCATED_FIELDS",
+                        .name_len = STRLEN("TRUNCATED_FIELDS"),
+                        .type = TRAIL_FIELD_UINT,
+                        .v.u = skip,
+                };
+                r = merge_add(&m, &f);
+                if (r < 0)
+                        return r;
         }
         /* Before dispatch, so that no handler ever sees a secret. */
         redact_fields(t, t->merged, m.n);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -19,6 +20,9 @@
  * in systemd 252); trail keeps room for its own nine. */
 #define JOURNALD_FIELDS_MAX 1024
 #define RECORD_FIELDS_MAX (JOURNALD_FIELDS_MAX - 16)
+/* Fields trail may add after the user's, within RECORD_FIELDS_MAX:
+ * SAMPLE_RATE, BACKTRACE and TRUNCATED_FIELDS. */
+#define RECORD_EXTRA_FIELDS 3
 #define FIELD_NAME_MAX 64
 
 /* A field as a record carries it: name normalised, value typed, string and
@@ -389,6 +393,21 @@ int globals_prepare(trail_fields fields, struct field_store *ret);
 void globals_publish(struct field_store *s); /* takes over *s */
 void settings_free(void);
 
+/* TRUNCATED_FIELDS=N, the number of fields left out while the record was
+ * built; when present it is the last field, and no user field has the name
+ * (it is reserved). Sinks that leave out more fields add theirs to N. */
+static inline const struct rfield *record_truncated(const struct trail_record *r) {
+        const struct rfield *f;
+
+        if (_likely_(r->n_fields == 0))
+                return NULL;
+        f = &r->fields[r->n_fields - 1];
+        if (_likely_(f->name_len != STRLEN("TRUNCATED_FIELDS")) || f->type != TRAIL_FIELD_UINT ||
+            memcmp(f->name, "TRUNCATED_FIELDS", STRLEN("TRUNCATED_FIELDS")) != 0)
+                return NULL;
+        return f;
+}
+
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len) {
         *ret_len = r->logger->field_len - STRLEN("LOGGER=");
         return r->logger->name;
@@ -399,7 +418,8 @@ static inline const char *record_logger_name(const struct trail_record *r, size_
 int stream_write_text(int fd, const struct trail_record *r);
 
 /* stats */
-extern uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records;
+extern uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records,
+        trail_stat_truncated; /* records whose message or frame was cut to fit a sink */
 
 /* Sampling, rate limits, redaction, backtraces: flow-private.h */
 #include "flow-private.h"

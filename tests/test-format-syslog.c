@@ -177,7 +177,8 @@ static void sd_values_escape_quote_backslash_and_bracket(void **state) {
         assert_non_null(strstr(out, " V=\"a\\\"b\\\\c\\]d[e=f g\""));
         assert_string_equal(param("V"), "a\"b\\c]d[e=f g");
         assert_string_equal(param("A_VERY_LONG_FIELD_NAME_OF_FORTY_"), "x");
-        assert_string_equal(param("NL"), "one\ntwo");
+        /* control characters escaped: no line break (CWE-117) */
+        assert_string_equal(param("NL"), "one\\ntwo");
         assert_string_equal(param("LOGGER"), "fmt.syslog");
         assert_string_equal(param("CODE_FUNC"), "sd_values_escape_quote_backslash_and_bracket");
         assert_non_null(param("CODE_LINE"));
