@@ -873,8 +873,13 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
         k = -EINVAL;
         if ((rest = startswith(target, "unix:"))) {
                 s->transport = T_UNIX;
-                if (rest[0] != '/' || !(s->path = strdup(rest)))
+                if (rest[0] != '/')
                         goto fail;
+                s->path = strdup(rest);
+                if (!s->path) {
+                        k = -ENOMEM;
+                        goto fail;
+                }
         } else if ((rest = startswith(target, "udp://")))
                 s->transport = T_UDP;
         else if ((rest = startswith(target, "tcp://")))
