@@ -250,7 +250,7 @@ static int connect_inet(struct syslog_handler *s, uint64_t deadline) {
         int k = getaddrinfo(s->host, s->port, &hints, &res);
 
         if (k != 0)
-                return k == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+                return k == EAI_SYSTEM ? -errno : k == EAI_MEMORY ? -ENOMEM : -EHOSTUNREACH;
         k = -EHOSTUNREACH;
         for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
                 int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -314,6 +314,12 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
                 }
         }
 #endif
+        /* Out of memory here says nothing about the peer: try again with the
+         * next record rather than send records elsewhere for a backoff. */
+        if (k == -ENOMEM) {
+                report_once(s, "cannot connect; holding records until it can", k);
+                return k;
+        }
         if (k < 0) {
                 s->backoff_usec = s->backoff_usec ? s->backoff_usec * 2 : BACKOFF_MIN_USEC;
                 if (s->backoff_usec > BACKOFF_MAX_USEC)
