@@ -645,6 +645,7 @@ struct op_path {
 static trail_handler *cap;
 static trail_logger *cap_lg;
 static int fd_out = -1;
+static trail_logger *probe_lg, *first_lg;
 static trail_context *saved_context;
 
 static const trail_record *cap_last(void) {
@@ -891,6 +892,58 @@ static void check_handler_new(struct op_job *j) {
                 assert_int_equal(j->r_check, 0);
 }
 
+/* A new handler's first record, all under the failure: attaching, the
+ * connection, the async worker's start. */
+static void op_handler_first(struct op_job *j) {
+        trail_logger *lg = first_lg;
+        trail_handler *h = make_handler(handler_kind);
+
+        j->obj = h;
+        if (!h) {
+                j->r = -errno;
+                return;
+        }
+        j->token = trail_logger_add_handler(lg, h);
+        j->r = j->token < 0 ? j->token : trail_info(lg, "first through a new %s", handler_kind);
+        (void) trail_flush();
+}
+/* Then it delivers (or, without a receiver, holds) the next one. */
+static void after_handler_first(struct op_job *j) {
+        trail_logger *lg = first_lg;
+        trail_handler *h = j->obj;
+        trail_stats st0, st1;
+
+        j->r_check = 0;
+        if (!h)
+                return;
+        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
+        assert_int_equal(trail_handler_get_stats(h, &st0), 0);
+        if (j->token < 0)
+                assert_int_equal(trail_logger_add_handler(lg, h), 0);
+        j->r_check = trail_info(lg, "then another through a new %s", handler_kind);
+        (void) trail_flush();
+        assert_int_equal(trail_handler_get_stats(h, &st1), 0);
+        if (strcmp(handler_kind, "syslog-tls") != 0 && strcmp(handler_kind, "syslog-default") != 0) {
+                /* the first record: delivered, or counted lost or failed */
+                if (j->r == 0 && st0.delivered + st0.lost + st0.failed + st0.dropped == 0)
+                        print_error("%s: attempt %lu: the first record is neither delivered nor "
+                                    "counted\n",
+                                    handler_kind, j->n);
+                if (j->r == 0 && st0.delivered + st0.lost + st0.failed + st0.dropped == 0)
+                        j->r_check = -EBADMSG;
+                if (st1.delivered != st0.delivered + 1) {
+                        print_error("%s: attempt %lu: the next record was not delivered\n",
+                                    handler_kind, j->n);
+                        j->r_check = -EIO;
+                }
+        }
+        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
+        trail_handler_unref(h);
+}
+static void check_handler_first(struct op_job *j) {
+        assert_int_equal(j->r_check, 0);
+}
+
 static const char *formatter_name;
 
 static void op_formatter_new(struct op_job *j) {
@@ -925,6 +978,9 @@ static void handler_creation(void **state) {
                 handler_kind = kinds[i];
                 op_path_run(&(struct op_path){name, NULL, op_handler_new, after_handler_new,
                                               check_handler_new});
+                snprintf(name, sizeof(name), "first record, new %s", kinds[i]);
+                op_path_run(&(struct op_path){name, NULL, op_handler_first, after_handler_first,
+                                              check_handler_first});
         }
         for (size_t i = 0; i < sizeof(formatters) / sizeof(formatters[0]); i++) {
                 snprintf(name, sizeof(name), "trail_formatter_new(%s)", formatters[i]);
@@ -944,7 +1000,6 @@ static void handler_creation(void **state) {
 /* -- configuration calls -- */
 
 static const char *set_format, *set_key, *set_value, *set_expect;
-static trail_logger *probe_lg;
 
 /* The text a probe record through h renders to fd_out. */
 static char *render_probe(trail_handler *h) {
@@ -1239,7 +1294,8 @@ static int setup(void **state) {
         cap = trail_handler_capture();
         cap_lg = trail_get("af.cap");
         probe_lg = trail_get("af.probe");
-        if (fd_out < 0 || !cap || !cap_lg || !probe_lg)
+        first_lg = trail_get("af.handler.first");
+        if (fd_out < 0 || !cap || !cap_lg || !probe_lg || !first_lg)
                 return -1;
         trail_logger_add_handler(cap_lg, cap);
         trail_logger_set_propagate(cap_lg, false);
