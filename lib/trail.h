@@ -243,7 +243,8 @@ int trail_set_facility(int facility);
 /* Opaque, reference counted: a constructor returns one reference. */
 typedef struct trail_handler trail_handler;
 
-/* Native journald protocol; when journald is absent or a send fails the
+/* Native journald protocol; when journald is absent, a send fails, or
+ * journald has no room for the "timeout" option's time (default 5 s), the
  * record goes to stderr instead, and the handler's "failed" count rises. */
 trail_handler *trail_handler_journald(void);
 /* Writes one line per record to fd (not owned). Formats: "text" (NULL),
@@ -256,8 +257,8 @@ trail_handler *trail_handler_stream(int fd, const char *format);
  * "max_length", and for TLS "ca", "cert", "key", "verify", "server_name",
  * "priority". See trail_handler_syslog(3). */
 trail_handler *trail_handler_syslog(const char *target);
-/* journald when its socket is present, else local syslog (/dev/log), else
- * stderr; decided per record. */
+/* journald when its socket is present and it takes the record, else local
+ * syslog (/dev/log), else stderr; decided per record. */
 trail_handler *trail_handler_auto(void);
 
 /* ---- Async delivery (trail_handler_async(3)) ---- */
@@ -487,6 +488,25 @@ static inline void trail_context_freep(trail_context **c) {
 #define TRAIL_MESSAGE_ID_FALLBACK      "e3784ed4064b4a8aa83797ca26a763bb" /* sink gone, fell back */
 #define TRAIL_MESSAGE_ID_CONFIG_LOADED "7352e71ced0d4e289dcd5b46da44d964" /* configuration applied */
 #define TRAIL_MESSAGE_ID_CONFIG_ERROR  "73dec577b83e4e4cb2ad8c27996e9692" /* configuration refused */
+
+/* ---- Configuration ------------------------------------------------------ */
+
+/* Reads an INI file (trail.conf(5)) and applies it as a whole: levels,
+ * handlers, propagation, ident, facility, global fields, then $TRAIL_LEVEL.
+ * NULL means $TRAIL_CONFIG (when that is unset too: the built-in default).
+ * All or nothing: on any error nothing changes; each error is written to
+ * stderr as "FILE:LINE: key: why" and the first one's -errno returned. May be
+ * called again at any time (a reload) while other threads log. */
+int trail_configure(const char *path);
+
+/* One error of a configuration: line is 0 and key NULL when the error
+ * concerns the whole file. */
+typedef void (*trail_config_error_fn)(const char *file, unsigned line, const char *key,
+                                      const char *message, void *userdata);
+#define TRAIL_CONFIGURE_CHECK 0x1u /* validate only: apply nothing, log nothing */
+/* trail_configure() with flags, errors passed to on_error (NULL: stderr). */
+int trail_configure_full(const char *path, unsigned flags, trail_config_error_fn on_error,
+                         void *userdata);
 
 /* ---- Lifetime ----------------------------------------------------------- */
 
