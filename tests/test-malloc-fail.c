@@ -923,7 +923,8 @@ static void after_handler_first(struct op_job *j) {
         j->r_check = trail_info(lg, "then another through a new %s", handler_kind);
         (void) trail_flush();
         assert_int_equal(trail_handler_get_stats(h, &st1), 0);
-        if (strcmp(handler_kind, "syslog-tls") != 0 && strcmp(handler_kind, "syslog-default") != 0) {
+        if (strcmp(handler_kind, "syslog-tls") != 0 &&
+            strcmp(handler_kind, "syslog-default") != 0) {
                 /* the first record: delivered, or counted lost or failed */
                 if (j->r == 0 && st0.delivered + st0.lost + st0.failed + st0.dropped == 0)
                         print_error("%s: attempt %lu: the first record is neither delivered nor "
@@ -1259,6 +1260,194 @@ static void configuration_calls(void **state) {
                 op_path_run(&paths[i]);
 }
 
+/* ---- Configuration load: the new one in force, or the old one ---------- */
+
+static char conf_dir[64], conf_old[96], conf_new[96];
+static int fd_old = -1, fd_new = -1, fd_new_async = -1, udp_new = -1;
+static trail_logger *cfg_lg;
+static char config_errors[4096];
+static size_t config_errors_len;
+
+/* Called while allocations fail: copies into a static buffer. */
+static void config_error(const char *file, unsigned line, const char *key, const char *message,
+                         void *userdata) {
+        (void) file, (void) userdata;
+        int k = snprintf(config_errors + config_errors_len,
+                         sizeof(config_errors) - config_errors_len, "%u: %s: %s\n", line,
+                         key ? key : "", message);
+        if (k > 0 && config_errors_len + (size_t) k < sizeof(config_errors))
+                config_errors_len += (size_t) k;
+}
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        assert_true(fputs(text, f) >= 0);
+        assert_int_equal(fclose(f), 0);
+}
+
+static char *fd_take(int fd) {
+        off_t n = lseek(fd, 0, SEEK_END);
+        char *text = calloc(1, (size_t) n + 1);
+
+        assert_non_null(text);
+        if (n > 0)
+                assert_int_equal(pread(fd, text, (size_t) n, 0), n);
+        assert_int_equal(ftruncate(fd, 0), 0);
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        return text;
+}
+
+static void config_files_write(void) {
+        char text[4096];
+        int port;
+
+        strcpy(conf_dir, "/tmp/trail-af-conf-XXXXXX");
+        assert_non_null(mkdtemp(conf_dir));
+        snprintf(conf_old, sizeof(conf_old), "%s/old.conf", conf_dir);
+        snprintf(conf_new, sizeof(conf_new), "%s/new.conf", conf_dir);
+        fd_old = memfd_create("af-old", MFD_CLOEXEC);
+        fd_new = memfd_create("af-new", MFD_CLOEXEC);
+        fd_new_async = memfd_create("af-new-async", MFD_CLOEXEC);
+        udp_new = bind_inet(SOCK_DGRAM, &port);
+        snprintf(text, sizeof(text),
+                 "[trail]\n"
+                 "level = warning\n"
+                 "ident = af-old\n"
+                 "fields = CFG=old\n"
+                 "[logger af.cfg]\n"
+                 "level = info\n"
+                 "handlers = old\n"
+                 "propagate = no\n"
+                 "[handler old]\n"
+                 "type = stream\n"
+                 "fd = %d\n"
+                 "format = text\n"
+                 "pattern = OLD %%(levelname)s %%(message)s %%(CFG)s\n",
+                 fd_old);
+        write_file(conf_old, text);
+        snprintf(text, sizeof(text),
+                 "[trail]\n"
+                 "level = notice\n"
+                 "ident = af-new\n"
+                 "facility = local3\n"
+                 "fields = CFG=new SERVICE=\"billing and more\" VERSION=2\n"
+                 "backtrace = critical\n"
+                 "[logger af.cfg]\n"
+                 "level = debug\n"
+                 "handlers = new, newasync, newudp\n"
+                 "propagate = no\n"
+                 "rate_limit = 1000/1s\n"
+                 "[logger af.cfg.child.grandchild]\n"
+                 "level = error\n"
+                 "sample = 2\n"
+                 "[handler new]\n"
+                 "type = stream\n"
+                 "fd = %d\n"
+                 "format = json\n"
+                 "[handler newasync]\n"
+                 "type = stream\n"
+                 "fd = %d\n"
+                 "format = logfmt\n"
+                 "async = yes\n"
+                 "queue = 64\n"
+                 "overflow = drop-new\n"
+                 "[handler newudp]\n"
+                 "type = syslog\n"
+                 "target = udp://127.0.0.1:%d\n"
+                 "format = rfc5424\n"
+                 "app_name = af-udp\n"
+                 "[filter]\n"
+                 "redact = MY_PIN PASSWORD\n",
+                 fd_new, fd_new_async, port);
+        write_file(conf_new, text);
+}
+
+static void config_files_remove(void) {
+        unlink(conf_old);
+        unlink(conf_new);
+        rmdir(conf_dir);
+        close(fd_old);
+        close(fd_new);
+        close(fd_new_async);
+        close(udp_new);
+}
+
+static void before_configure(struct op_job *j) {
+        (void) j;
+        config_errors_len = 0;
+        assert_int_equal(trail_configure_full(conf_old, 0, config_error, NULL), 0);
+        free(fd_take(fd_old));
+        free(fd_take(fd_new));
+        free(fd_take(fd_new_async));
+}
+static void op_configure(struct op_job *j) {
+        j->r = trail_configure_full(conf_new, 0, config_error, NULL);
+}
+/* What a record at notice (enabled by both) and one at debug (by the new
+ * only) find: mask bit 0: the old handler got it; 1: the new stream; 2: the
+ * new async one; 3: the new syslog one; 4: the global fields of the new;
+ * 5: debug was enabled; 6: MY_PIN was redacted; 7: the grandchild's level. */
+static void after_configure(struct op_job *j) {
+        char buf[65536];
+        char *old, *new, *async;
+        ssize_t k;
+
+        assert_int_equal(
+                trail_notice_with(cfg_lg, TRAIL_FIELDS(TRAIL_STR("MY_PIN", "1234")), "cfgprobe"),
+                0);
+        (void) trail_debug(cfg_lg, "cfgdebug");
+        (void) trail_flush();
+        old = fd_take(fd_old);
+        new = fd_take(fd_new);
+        async = fd_take(fd_new_async);
+        k = recv(udp_new, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+        buf[k > 0 ? k : 0] = '\0';
+        while (recv(udp_new, buf + 1, sizeof(buf) - 2, MSG_DONTWAIT) > 0)
+                ;
+        j->mask = (strstr(old, "OLD NOTICE cfgprobe old") != NULL) << 0 |
+                  (strstr(new, "cfgprobe") != NULL) << 1 |
+                  (strstr(async, "cfgprobe") != NULL) << 2 |
+                  (strstr(buf, "cfgprobe") != NULL && strstr(buf, " af-udp ")) << 3 |
+                  (strstr(new, "\"CFG\":\"new\"") && strstr(new, "\"VERSION\":\"2\"")) << 4 |
+                  (strstr(new, "cfgdebug") != NULL) << 5 |
+                  (strstr(new, "\"MY_PIN\":\"****\"") != NULL) << 6 |
+                  (trail_logger_level(trail_get("af.cfg.child.grandchild")) == TRAIL_ERROR) << 7;
+        free(old);
+        free(new);
+        free(async);
+        /* the old configuration again, for the next attempt */
+        assert_int_equal(trail_configure_full(conf_old, 0, config_error, NULL), 0);
+}
+static void check_configure(struct op_job *j) {
+        if (j->r >= 0) {
+                if (j->mask != 0xfe)
+                        print_error("attempt %lu applied but left 0x%lx:\n%.*s", j->n,
+                                    (unsigned long) j->mask, (int) config_errors_len,
+                                    config_errors);
+                assert_int_equal(j->mask, 0xfe);
+        } else {
+                if (j->mask != 0x01)
+                        print_error("attempt %lu refused (%s) but left 0x%lx:\n%.*s", j->n,
+                                    strerror(-j->r), (unsigned long) j->mask,
+                                    (int) config_errors_len, config_errors);
+                assert_int_equal(j->mask, 0x01); /* nothing of the new one, all of the old */
+        }
+}
+
+static void configuration_load(void **state) {
+        (void) state;
+        config_files_write();
+        cfg_lg = trail_get("af.cfg");
+        assert_non_null(cfg_lg);
+        op_path_run(&(struct op_path){"trail_configure_full", before_configure, op_configure,
+                                      after_configure, check_configure});
+        /* leave the built-in configuration for the next tests */
+        assert_int_equal(unsetenv("TRAIL_CONFIG"), 0);
+        assert_int_equal(trail_configure_full(NULL, 0, config_error, NULL), 0);
+        config_files_remove();
+}
+
 /* ---- After it all: logging works, into the real journald ------------------ */
 
 static void logging_works_afterwards(void **state) {
@@ -1327,6 +1516,7 @@ int main(void) {
                 cmocka_unit_test(context_paths),
                 cmocka_unit_test(handler_creation),
                 cmocka_unit_test(configuration_calls),
+                cmocka_unit_test(configuration_load),
                 cmocka_unit_test(logging_works_afterwards),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
