@@ -29,6 +29,7 @@ static bool af_armed;
 static unsigned long af_seq;     /* allocations seen while armed */
 static unsigned long af_fail_at; /* the one that fails; 0: none */
 static unsigned long af_injected;
+static bool af_persist; /* every allocation from fail_at on fails, not just that one */
 
 /* The allocator underneath: glibc's, valgrind's replacement of it, or
  * ASan's, whichever comes next in the lookup order. */
@@ -75,15 +76,21 @@ AF_NOASAN static bool af_resolve(void) {
 AF_NOASAN static inline bool af_fail_now(void) {
         if (!__atomic_load_n(&af_armed, __ATOMIC_ACQUIRE))
                 return false;
-        if (__atomic_add_fetch(&af_seq, 1, __ATOMIC_RELAXED) !=
-            __atomic_load_n(&af_fail_at, __ATOMIC_RELAXED))
+        unsigned long n = __atomic_add_fetch(&af_seq, 1, __ATOMIC_RELAXED);
+        unsigned long at = __atomic_load_n(&af_fail_at, __ATOMIC_RELAXED);
+        if (n != at && !(n > at && __atomic_load_n(&af_persist, __ATOMIC_RELAXED)))
                 return false;
         __atomic_add_fetch(&af_injected, 1, __ATOMIC_RELAXED);
         errno = ENOMEM;
         return true;
 }
 
-/* Allocation number n (from 1) fails, once. */
+/* Allocation number n (from 1) fails: only that one, or (af_set_persist)
+ * that one and every later one until af_disarm(). */
+static inline void af_set_persist(bool persist) {
+        __atomic_store_n(&af_persist, persist, __ATOMIC_RELAXED);
+}
+
 static inline void af_arm(unsigned long n) {
         __atomic_store_n(&af_seq, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&af_injected, 0, __ATOMIC_RELAXED);

@@ -1442,6 +1442,12 @@ static void configuration_load(void **state) {
         assert_non_null(cfg_lg);
         op_path_run(&(struct op_path){"trail_configure_full", before_configure, op_configure,
                                       after_configure, check_configure});
+        /* Out of memory for good from the Nth allocation on: even the
+         * errors that say so cannot be kept. */
+        af_set_persist(true);
+        op_path_run(&(struct op_path){"trail_configure_full, persistent", before_configure,
+                                      op_configure, after_configure, check_configure});
+        af_set_persist(false);
         /* leave the built-in configuration for the next tests */
         assert_int_equal(unsetenv("TRAIL_CONFIG"), 0);
         assert_int_equal(trail_configure_full(NULL, 0, config_error, NULL), 0);
