@@ -177,8 +177,14 @@ static char *read_line(char *str, int num, void *stream) {
         struct parse *p = stream;
         ssize_t n = getline(&p->buf, &p->buf_cap, p->f);
 
-        if (n < 0)
+        if (n < 0) {
+                /* Neither the end nor a read error: getline() could not
+                 * grow its buffer. The rest of the file must not be taken
+                 * for an end, or a configuration cut short would apply. */
+                if (!feof(p->f) && !ferror(p->f))
+                        p->oom = true;
                 return NULL;
+        }
         p->line++;
         p->indented = n > 0 && (p->buf[0] == ' ' || p->buf[0] == '\t');
         for (ssize_t i = 0; i < n; i++) {

@@ -226,11 +226,14 @@ void globals_refresh(struct tls_state *t) {
         if (_likely_(gen == t->globals_gen))
                 return;
         pthread_mutex_lock(&globals_lock);
-        /* On ENOMEM this thread logs without global fields until a copy succeeds. */
+        /* On ENOMEM this thread logs without global fields until a copy
+         * succeeds; the fields left out are counted, like any dropped field. */
         if (field_store_copy(&t->globals, &globals) >= 0)
                 t->globals_gen = __atomic_load_n(&globals_gen, __ATOMIC_RELAXED);
-        else
+        else {
                 t->globals.n = 0;
+                __atomic_add_fetch(&trail_stat_fields_dropped, globals.n, __ATOMIC_RELAXED);
+        }
         pthread_mutex_unlock(&globals_lock);
 }
 

@@ -486,8 +486,13 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
         (void) fell_back;
         if (r->level > atomic_get(&a->inner->level))
                 return 0;
-        if (_unlikely_(!__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)))
-                (void) worker_start(a);
+        /* No worker (pthread_create() failed: EAGAIN, ENOMEM): a queued record
+         * would wait for nobody, and every flush for it. Deliver it now, as a
+         * synchronous handler would; the next record tries to start one again. */
+        if (_unlikely_(!__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)) && worker_start(a) < 0) {
+                deliver(a, r);
+                return HANDLER_QUEUED; /* counted by deliver() */
+        }
 
         /* Too big for the queue: the message is cut first (down to a quarter
          * of the room), then the fields of lowest precedence (global, then

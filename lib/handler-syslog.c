@@ -252,7 +252,7 @@ static int connect_inet(struct syslog_handler *s, uint64_t deadline) {
         int k = getaddrinfo(s->host, s->port, &hints, &res);
 
         if (k != 0)
-                return k == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+                return k == EAI_SYSTEM ? -errno : k == EAI_MEMORY ? -ENOMEM : -EHOSTUNREACH;
         k = -EHOSTUNREACH;
         for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
                 int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -316,6 +316,12 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
                 }
         }
 #endif
+        /* Out of memory here says nothing about the peer: try again with the
+         * next record rather than send records elsewhere for a backoff. */
+        if (k == -ENOMEM) {
+                report_once(s, "cannot connect; holding records until it can", k);
+                return k;
+        }
         if (k < 0) {
                 /* The backoff spares a receiver (and the resolver) that is
                  * down; a local shortage (no descriptor, no memory) costs
@@ -904,8 +910,13 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
         k = -EINVAL;
         if ((rest = startswith(target, "unix:"))) {
                 s->transport = T_UNIX;
-                if (rest[0] != '/' || !(s->path = strdup(rest)))
+                if (rest[0] != '/')
                         goto fail;
+                s->path = strdup(rest);
+                if (!s->path) {
+                        k = -ENOMEM;
+                        goto fail;
+                }
         } else if ((rest = startswith(target, "udp://")))
                 s->transport = T_UDP;
         else if ((rest = startswith(target, "tcp://")))

@@ -119,7 +119,7 @@ _public_ int trail_handler_set(trail_handler *h, const char *key, const char *va
                         return -EOPNOTSUPP;
                 f = trail_formatter_new(value);
                 if (!f)
-                        return -EINVAL;
+                        return -errno; /* EINVAL for an unknown name, or ENOMEM */
                 return trail_handler_set_formatter(h, f);
         }
         r = h->ops->set ? h->ops->set(h, key, value) : -ENOENT;
