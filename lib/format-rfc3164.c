@@ -39,8 +39,10 @@ static int rfc3164_set(trail_formatter *f, const char *key, const char *value) {
         return 0;
 }
 
-/* Control characters and invalid UTF-8 as \n, \t, \xNN; in a quoted value
- * '"' and '\' too. At most 4 bytes out per byte in. */
+/* Control characters (C0, DEL, the C1 controls U+0080..U+009F, and the
+ * line separators U+2028/U+2029, as the text formatter counts them) and
+ * invalid UTF-8 as \n, \t, \xNN; in a quoted value '"' and '\' too. At
+ * most 4 bytes out per byte in. */
 static char *escape(char *p, const char *s, size_t n, bool quoted) {
         static const char hex[] = "0123456789abcdef";
         const unsigned char *u = (const unsigned char *) s;
@@ -58,8 +60,15 @@ static char *escape(char *p, const char *s, size_t n, bool quoted) {
                 else if (c >= 0x20 && c < 0x7f)
                         *p++ = (char) c;
                 else if (c >= 0x80 && (len = utf8_sequence_len(u + i, n - i)) > 0) {
-                        memcpy(p, u + i, len);
-                        p += len;
+                        bool control = (len == 2 && c == 0xc2 && u[i + 1] < 0xa0) ||
+                                       (len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
+                                        (u[i + 2] == 0xa8 || u[i + 2] == 0xa9));
+                        for (size_t k = 0; k < len; k++)
+                                if (control)
+                                        *p++ = '\\', *p++ = 'x', *p++ = hex[u[i + k] >> 4],
+                                        *p++ = hex[u[i + k] & 15];
+                                else
+                                        *p++ = (char) u[i + k];
                         i += len;
                         continue;
                 } else
