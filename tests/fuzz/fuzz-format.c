@@ -302,6 +302,7 @@ static void check_logfmt(const trail_record *r, const char *out, size_t n) {
 static const char *text_unescape(const char *s, const char *end, bool quoted, struct fuzz_buf *b) {
         static const char hexd[] = "0123456789abcdef";
 
+        b->n = 0;
         fuzz_buf_put(b, "", 0);
         while (s < end) {
                 if (quoted && *s == '"')

@@ -7,6 +7,7 @@
  * message bytes given, and exactly the fields the model predicts (names
  * normalised, empty names dropped and counted, a call field over a context
  * one over a global one, in the place of the first), each value intact. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,11 @@ static void check_value(const trail_field_view *v, const struct fuzz_field *f) {
                 FUZZ_CHECK(v->value.b == in->value.b, "%.*s: bool", (int) v->name_len, v->name);
                 break;
         case TRAIL_FIELD_ERRNO: {
-                /* the magnitude: TRAIL_ERRNO(-e) and TRAIL_ERRNO(e) are one errno */
+                /* the magnitude: TRAIL_ERRNO(-e) and TRAIL_ERRNO(e) are one
+                 * errno; an errno is an int, so beyond that INT_MAX */
                 uint64_t mag = in->value.i < 0 ? 0 - (uint64_t) in->value.i : (uint64_t) in->value.i;
+                if (mag > INT_MAX)
+                        mag = INT_MAX;
                 FUZZ_CHECK(v->value.i >= 0 && (uint64_t) v->value.i == mag,
                            "%.*s: errno %lld from %lld", (int) v->name_len, v->name,
                            (long long) v->value.i, (long long) in->value.i);
