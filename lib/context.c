@@ -186,8 +186,7 @@ static pthread_mutex_t globals_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct field_store globals;
 static uint64_t globals_gen; /* changes with every trail_set_global_fields() */
 
-_public_ int trail_set_global_fields(trail_fields fields) {
-        PROTECT_ERRNO;
+int globals_prepare(trail_fields fields, struct field_store *ret) {
         struct field_store next = {};
         int r;
 
@@ -196,12 +195,28 @@ _public_ int trail_set_global_fields(trail_fields fields) {
                 field_store_free(&next);
                 return r;
         }
+        *ret = next;
+        return 0;
+}
 
+void globals_publish(struct field_store *s) {
         pthread_mutex_lock(&globals_lock);
         field_store_free(&globals);
-        globals = next;
+        globals = *s;
+        *s = (struct field_store) {};
         __atomic_add_fetch(&globals_gen, 1, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&globals_lock);
+}
+
+_public_ int trail_set_global_fields(trail_fields fields) {
+        PROTECT_ERRNO;
+        struct field_store next;
+        int r;
+
+        r = globals_prepare(fields, &next);
+        if (r < 0)
+                return r;
+        globals_publish(&next);
         return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "trail.h"
+
 struct tls_state;
 struct rfield;
 
@@ -23,6 +25,8 @@ uint64_t flow_now_usec(void);
 void flow_set_clock_for_test(uint64_t usec); /* 0: the real clock again */
 
 /* redact.c */
+/* The built-in redaction list, NULL-terminated (trail.conf's "default"). */
+extern const char *const redact_default_names[];
 /* Replaces the values of fields named in the redaction list by "****", and
  * scrubs string values; may point values into t->scrub. */
 void redact_fields(struct tls_state *t, struct rfield *f, size_t n);

@@ -337,6 +337,8 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
                 ;
         else if (strcmp(end, "min") == 0)
                 v *= 60e6;
+        else if (strcmp(end, "h") == 0)
+                v *= 3600e6;
         else
                 return -EINVAL;
         *ret = (uint64_t) v;
@@ -344,19 +346,26 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
 }
 
 /* Names of RFC 5424 §6.2.1 table 1, as syslog.conf spells them, or 0..23. */
+static const char *const facility_names[] = {
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+        "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "clock",
+        "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+};
+
+const char *syslog_facility_name(int facility) {
+        return facility >= 0 && facility < (int) ELEMENTSOF(facility_names)
+                       ? facility_names[facility]
+                       : "?";
+}
+
 int syslog_facility_parse(const char *s) {
-        static const char *const names[] = {
-                "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-                "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "clock",
-                "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
-        };
         char *end;
         long v;
 
         if (!s || !*s)
                 return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (strcasecmp(s, names[i]) == 0)
+        for (size_t i = 0; i < ELEMENTSOF(facility_names); i++)
+                if (strcasecmp(s, facility_names[i]) == 0)
                         return (int) i;
         errno = 0;
         v = strtol(s, &end, 10);

@@ -272,6 +272,7 @@ _public_ void trail_shutdown(void) {
         PROTECT_ERRNO;
 
         (void) trail_flush();
+        config_free();
         loggers_detach_all_handlers();
         handler_sets_free_retired();
         globals_free();

@@ -65,7 +65,7 @@ static size_t name_hash(const char *s, size_t n) {
 }
 
 /* No empty segment, no leading or trailing dot, printable ASCII, no space. */
-static bool logger_name_is_valid(const char *name, size_t n) {
+bool logger_name_is_valid(const char *name, size_t n) {
         if (n == 0 || name[0] == '.' || name[n - 1] == '.')
                 return false;
         for (size_t i = 0; i < n; i++) {
@@ -158,6 +158,7 @@ _public_ trail_logger *trail_get(const char *name) {
         size_t n = name ? strlen(name) : 0;
         trail_logger *lg;
 
+        config_autoload_once();
         if (n == 0 || strcmp(name, "root") == 0)
                 return logger_root() ?: (errno = ENOMEM, NULL);
         if (!logger_name_is_valid(name, n)) {
@@ -341,4 +342,37 @@ void handler_sets_free_retired(void) {
                 handler_set_free(s);
         }
         pthread_mutex_unlock(&registry_lock);
+}
+
+void handler_set_release(struct handler_set *set) {
+        handler_set_free(set);
+}
+
+struct handler_set *loggers_apply(const struct logger_change *c, size_t n) {
+        struct handler_set *replaced = NULL;
+
+        pthread_mutex_lock(&registry_lock);
+        for (size_t i = 0; i < n; i++) {
+                trail_logger *lg = c[i].lg;
+                struct handler_set *old = lg->handlers;
+                int level = c[i].level;
+
+                if (level == TRAIL_LEVEL_INHERIT && !lg->parent)
+                        level = TRAIL_INFO;
+                if (c[i].replace_handlers) {
+                        __atomic_store_n(&lg->handlers, c[i].set, __ATOMIC_RELEASE);
+                        if (old) {
+                                old->retired_next = replaced;
+                                replaced = old;
+                        }
+                }
+                if (c[i].set_propagate)
+                        __atomic_store_n(&lg->propagate, c[i].propagate, __ATOMIC_RELAXED);
+                lg->level_set = level;
+                propagate_level_locked(lg, level == TRAIL_LEVEL_INHERIT
+                                                   ? lg->parent->level_effective
+                                                   : level);
+        }
+        pthread_mutex_unlock(&registry_lock);
+        return replaced;
 }

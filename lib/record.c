@@ -29,6 +29,7 @@ static void tls_state_free(void *p) {
 
         if (!t)
                 return;
+        dispatch_slot_unregister(&t->slot);
         es_deleteStr(t->message);
         es_deleteStr(t->render);
         es_deleteStr(t->names);
@@ -71,6 +72,7 @@ struct tls_state *tls_state_get(void) {
                 return NULL;
         }
         t->tid = (pid_t) syscall(SYS_gettid);
+        dispatch_slot_register(&t->slot);
         (void) pthread_setspecific(tls_key, t);
         tls = t;
         return t;
@@ -562,7 +564,9 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
         };
         clock_gettime(CLOCK_REALTIME, &rec.time);
 
+        dispatch_enter(&t->slot);
         dispatch(&rec);
+        dispatch_exit(&t->slot);
         return 0;
 }
 

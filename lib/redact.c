@@ -26,13 +26,15 @@ struct redact_list {
         struct redact_entry *e;
 };
 
-static const char *const default_names[] = {
+const char *const redact_default_names[] = {
         "PASSWORD",      "PASSWD",        "SECRET", "TOKEN",      "ACCESS_TOKEN",
         "REFRESH_TOKEN", "AUTHORIZATION", "COOKIE", "SET_COOKIE", "API_KEY",
-        "PRIVATE_KEY",   "CREDIT_CARD",   "CVV",    "SSN",
+        "PRIVATE_KEY",   "CREDIT_CARD",   "CVV",    "SSN",   NULL,
 };
 
-static struct redact_entry default_entries[ELEMENTSOF(default_names)];
+#define N_DEFAULT (ELEMENTSOF(redact_default_names) - 1)
+
+static struct redact_entry default_entries[N_DEFAULT];
 static struct redact_list default_list = {.e = default_entries};
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
@@ -69,9 +71,9 @@ static int entry_set(struct redact_entry *e, const char *name) {
 }
 
 static void default_list_build(void) {
-        for (size_t i = 0; i < ELEMENTSOF(default_names); i++)
-                (void) entry_set(&default_entries[i], default_names[i]);
-        default_list.n = ELEMENTSOF(default_names);
+        for (size_t i = 0; i < N_DEFAULT; i++)
+                (void) entry_set(&default_entries[i], redact_default_names[i]);
+        default_list.n = N_DEFAULT;
         list_index(&default_list);
 }
 

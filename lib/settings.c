@@ -49,10 +49,15 @@ const struct ident *ident_get(void) {
         return id;
 }
 
-_public_ int trail_set_ident(const char *name) {
-        PROTECT_ERRNO;
-        struct ident_retired *r;
+struct ident_prepared {
         struct ident *id;
+        struct ident_retired *node;
+};
+
+/* Everything that can fail, aside: the new identifier and its place on the
+ * retired list. */
+int ident_prepare(const char *name, struct ident_prepared **ret) {
+        struct ident_prepared *p;
 
         if (name) {
                 size_t n = strlen(name);
@@ -63,20 +68,48 @@ _public_ int trail_set_ident(const char *name) {
                         if (name[i] <= ' ' || name[i] >= 0x7f)
                                 return -EINVAL;
         }
-        id = ident_new(name ? name : default_ident());
-        r = malloc(sizeof(*r));
-        if (!id || !r) {
-                free(id);
-                free(r);
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->id = ident_new(name ? name : default_ident());
+        p->node = malloc(sizeof(*p->node));
+        if (!p->id || !p->node) {
+                ident_prepared_free(p);
                 return -ENOMEM;
         }
+        *ret = p;
+        return 0;
+}
+
+void ident_prepared_free(struct ident_prepared *p) {
+        if (!p)
+                return;
+        free(p->id);
+        free(p->node);
+        free(p);
+}
+
+void ident_publish(struct ident_prepared *p) {
+        struct ident_retired *r = p->node;
 
         pthread_mutex_lock(&settings_lock);
         r->ident = ident_current;
         r->next = ident_retired;
         ident_retired = r;
-        __atomic_store_n(&ident_current, id, __ATOMIC_RELEASE);
+        __atomic_store_n(&ident_current, p->id, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&settings_lock);
+        free(p);
+}
+
+_public_ int trail_set_ident(const char *name) {
+        PROTECT_ERRNO;
+        struct ident_prepared *p;
+        int r;
+
+        r = ident_prepare(name, &p);
+        if (r < 0)
+                return r;
+        ident_publish(p);
         return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <libestr.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -146,6 +147,7 @@ int parse_bool(const char *s);
 int parse_size(const char *s, uint64_t *ret);
 int parse_duration_usec(const char *s, uint64_t *ret);
 int syslog_facility_parse(const char *s);
+const char *syslog_facility_name(int facility);
 extern const struct formatter_ops format_rfc5424_ops, format_rfc3164_ops;
 
 /* format-json.c: shared by the text, json and logfmt formatters. */
@@ -229,6 +231,32 @@ void loggers_for_each_handler_set(void (*fn)(struct handler_set *set, void *user
                                   void *userdata);
 void loggers_detach_all_handlers(void);
 void handler_sets_free_retired(void);
+bool logger_name_is_valid(const char *name, size_t n);
+void handler_set_release(struct handler_set *set); /* unrefs its handlers; NULL-safe */
+
+/* config.c: one logger's part of a configuration, applied with the others
+ * under the registry lock by loggers_apply(), which cannot fail. */
+struct logger_change {
+        trail_logger *lg;
+        int level;              /* TRAIL_LEVEL_INHERIT or a level */
+        bool propagate, set_propagate;
+        struct handler_set *set; /* taken over; NULL: no handlers */
+        bool replace_handlers;
+};
+/* Returns the replaced handler sets, chained through retired_next. */
+struct handler_set *loggers_apply(const struct logger_change *c, size_t n);
+
+/* config.c: $TRAIL_CONFIG and $TRAIL_LEVEL, read when the first logger is
+ * asked for. */
+extern int config_autoload_done;
+void config_autoload(void);
+static inline void config_autoload_once(void) {
+        if (_unlikely_(!__atomic_load_n(&config_autoload_done, __ATOMIC_ACQUIRE)))
+                config_autoload();
+}
+void config_free(void);
+/* trail check: validates path and describes what it would set up on out. */
+int config_check(const char *path, trail_config_error_fn on_error, void *userdata, FILE *out);
 
 /* A field store: fields whose names and values are copied into one arena.
  * Context (per thread) and global fields both live in one. Values are stored
@@ -262,6 +290,43 @@ void field_store_free(struct field_store *s);
 size_t field_name_normalise(const char *name, char *out, bool *renamed);
 bool field_name_is_valid(const char *name, size_t *ret_len);
 
+/* grace.c: each thread that logs has a dispatch slot, so that a swap of the
+ * whole configuration (config.c) can hold new records at the door, wait for
+ * those already walking handler sets, and then free what it replaced. */
+struct dispatch_slot {
+        struct dispatch_slot *prev, *next; /* the registry, under its lock */
+        uint64_t seq;  /* odd while this thread dispatches; written by it only */
+        uint64_t snap; /* the swapper's: seq when it started waiting */
+        bool wait;     /* the swapper's: still waiting for this slot */
+};
+
+extern int dispatch_swap_pending;
+void dispatch_slot_register(struct dispatch_slot *s);
+void dispatch_slot_unregister(struct dispatch_slot *s);
+void dispatch_wait_swap(struct dispatch_slot *s);
+
+/* One seq_cst store and one load of a flag that is almost never set: against
+ * the swapper's store of the flag and load of seq, either this thread sees
+ * the swap coming or the swapper sees this thread in dispatch. */
+static inline void dispatch_enter(struct dispatch_slot *s) {
+        __atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_SEQ_CST);
+        if (_unlikely_(__atomic_load_n(&dispatch_swap_pending, __ATOMIC_SEQ_CST)))
+                dispatch_wait_swap(s);
+}
+
+static inline void dispatch_exit(struct dispatch_slot *s) {
+        __atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELEASE);
+}
+
+/* The swapper's side: holds new records back (swap_begin) and waits up to
+ * timeout_ms for those in dispatch to finish; true when they all did. */
+bool dispatch_swap_begin(int timeout_ms);
+void dispatch_swap_end(void);
+/* Waits up to timeout_ms for every record in dispatch now to finish. */
+bool dispatch_grace_wait(int timeout_ms);
+
 /* Per-thread scratch: every buffer a record needs, kept between records so
  * the enabled path does not allocate. */
 struct context_frame {
@@ -286,6 +351,7 @@ struct tls_state {
         size_t format_max; /* the handler's maximum record length; 0: none */
         es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
         es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
+        struct dispatch_slot slot; /* grace.c */
 };
 
 /* record.c */
@@ -321,6 +387,15 @@ struct ident {
 };
 const struct ident *ident_get(void);
 int facility_get(void);
+/* Two halves of trail_set_ident(), so that a configuration can prepare the
+ * new identifier aside and publish it with the rest without failing. */
+struct ident_prepared;
+int ident_prepare(const char *name, struct ident_prepared **ret);
+void ident_publish(struct ident_prepared *p);
+void ident_prepared_free(struct ident_prepared *p); /* NULL-safe; not after publish */
+/* The same for global fields (context.c). */
+int globals_prepare(trail_fields fields, struct field_store *ret);
+void globals_publish(struct field_store *s); /* takes over *s */
 void settings_free(void);
 
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len) {

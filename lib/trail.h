@@ -488,6 +488,25 @@ static inline void trail_context_freep(trail_context **c) {
 #define TRAIL_MESSAGE_ID_CONFIG_LOADED "7352e71ced0d4e289dcd5b46da44d964" /* configuration applied */
 #define TRAIL_MESSAGE_ID_CONFIG_ERROR  "73dec577b83e4e4cb2ad8c27996e9692" /* configuration refused */
 
+/* ---- Configuration ------------------------------------------------------ */
+
+/* Reads an INI file (trail.conf(5)) and applies it as a whole: levels,
+ * handlers, propagation, ident, facility, global fields, then $TRAIL_LEVEL.
+ * NULL means $TRAIL_CONFIG (when that is unset too: the built-in default).
+ * All or nothing: on any error nothing changes; each error is written to
+ * stderr as "FILE:LINE: key: why" and the first one's -errno returned. May be
+ * called again at any time (a reload) while other threads log. */
+int trail_configure(const char *path);
+
+/* One error of a configuration: line is 0 and key NULL when the error
+ * concerns the whole file. */
+typedef void (*trail_config_error_fn)(const char *file, unsigned line, const char *key,
+                                      const char *message, void *userdata);
+#define TRAIL_CONFIGURE_CHECK 0x1u /* validate only: apply nothing, log nothing */
+/* trail_configure() with flags, errors passed to on_error (NULL: stderr). */
+int trail_configure_full(const char *path, unsigned flags, trail_config_error_fn on_error,
+                         void *userdata);
+
 /* ---- Lifetime ----------------------------------------------------------- */
 
 /* Every handler has delivered what it holds. */

@@ -77,6 +77,6 @@ for id in $ids_h; do
                 echo "journalctl -x did not explain MESSAGE_ID=$id with: $want"
                 exit 1
         fi
-        echo "$out" | head -2
+        head -2 <<<"$out"
 done
 echo "journalctl -x explains each of trail's MESSAGE_IDs from the scratch catalog"

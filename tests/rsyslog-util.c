@@ -290,3 +290,22 @@ void rsyslog_messages_free(json_object **m, size_t n) {
                 json_object_put(m[i]);
         free(m);
 }
+
+json_object *rsyslog_find_text(struct rsyslog *rs, const char *needle, int timeout_ms) {
+        json_object *o = NULL;
+
+        for (int waited = 0; !o && waited <= timeout_ms; waited += 20) {
+                FILE *f = fopen(rs->out, "re");
+                char *line = NULL;
+                size_t len = 0;
+                while (f && getline(&line, &len, f) > 0 && !o)
+                        if (strstr(line, needle))
+                                o = json_tokener_parse(line);
+                free(line);
+                if (f)
+                        fclose(f);
+                if (!o)
+                        usleep(20 * 1000);
+        }
+        return o;
+}

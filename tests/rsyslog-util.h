@@ -34,6 +34,10 @@ size_t rsyslog_collect(struct rsyslog *rs, const char *run, size_t expected, int
                        json_object ***ret);
 void rsyslog_messages_free(json_object **m, size_t n);
 
+/* The first message whose JSON line contains needle (for RFC 3164, which
+ * has no structured data to match on), or NULL after timeout_ms. */
+json_object *rsyslog_find_text(struct rsyslog *rs, const char *needle, int timeout_ms);
+
 /* Convenience accessors: a top-level string ("msg", "appname", …) and an
  * SD-PARAM of trail@32473. NULL when absent. */
 const char *rs_get(json_object *m, const char *key);

@@ -99,7 +99,9 @@ static void named_fields_are_masked_on_every_sink(void **state) {
         /* Any type: a number named CVV is masked too. */
         trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_INT("CVV", 737)), "card check");
         assert_string_equal(last_value("CVV"), "****");
-        assert_null(strstr(capture_take(&out), "737"));
+        const char *line = capture_take(&out); /* "737" alone could be in the time */
+        assert_null(strstr(line, "=737"));
+        assert_non_null(strstr(line, "CVV=****"));
 }
 
 static void context_and_global_fields_are_masked(void **state) {

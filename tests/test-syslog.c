@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -158,19 +159,7 @@ static void unix_rfc3164_is_parsed_as_legacy_syslog(void **state) {
         trail_error_with(lg, TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_STR("V", "two\nlines")),
                          "old style");
         /* no structured data: find the line by the run id in the message */
-        for (int tries = 0; tries < 500 && !o; tries++) {
-                FILE *f = fopen(rs.out, "re");
-                char *line = NULL;
-                size_t len = 0;
-                while (f && getline(&line, &len, f) > 0 && !o)
-                        if (strstr(line, run))
-                                o = json_tokener_parse(line);
-                free(line);
-                if (f)
-                        fclose(f);
-                if (!o)
-                        usleep(20 * 1000);
-        }
+        o = rsyslog_find_text(&rs, run, 10000);
         assert_non_null(o);
         assert_string_equal(rs_get(o, "severity"), "3");
         assert_string_equal(rs_get(o, "facility"), "3");
@@ -386,6 +375,78 @@ static void bad_targets_are_refused(void **state) {
         trail_handler_unref(h);
 }
 
+/* trail.conf sets up the collector (TLS, RFC 5424, through an async queue)
+ * and local syslog (RFC 3164 on a unix socket); what rsyslog parsed holds
+ * no secret: redaction by name ([filter] redact = default SESSION_ID) and
+ * the scrubber on the message, on both wire formats. */
+static void a_configured_collector_gets_redacted_records(void **state) {
+        (void) state;
+        char path[] = "/tmp/trail-syslog-conf-XXXXXX", run[33];
+        json_object **m = NULL;
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
+        assert_non_null(f);
+        fprintf(f,
+                "[trail]\nhandlers = collector, local\nident = trail-conf\nfacility = local1\n"
+                "[handler collector]\ntype = syslog\ntarget = tls://127.0.0.1:%d\n"
+                "format = rfc5424\nca = %s\nserver_name = localhost\n"
+                "async = yes\nqueue = 1024\noverflow = drop-old\n"
+                "[handler local]\ntype = syslog\ntarget = unix:%s\nformat = rfc3164\n"
+                "[filter]\nredact = default SESSION_ID\n",
+                rs.tls_port, rs.ca, rs.sock);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(trail_configure(path), 0);
+
+        test_run_id(run);
+        trail_warning_with(trail_get("conf.pay"),
+                           TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_STR("SESSION_ID", "s-3cr3t"),
+                                        TRAIL_STR("DB_PASSWORD", "pw-3cr3t"),
+                                        TRAIL_STR("NOTE", "Bearer tok3n.abc")),
+                           "paid with 4111 1111 1111 1111, password=hunter2");
+        assert_int_equal(trail_flush(), 0);
+
+        size_t n = rsyslog_collect(&rs, run, 1, 10000, &m); /* RFC 5424 */
+        assert_int_equal(n, 1);
+        char needle[64];
+        snprintf(needle, sizeof(needle), "RUN=%s", run);
+        json_object *legacy = rsyslog_find_text(&rs, needle, 10000); /* RFC 3164 */
+        assert_non_null(legacy);
+        json_object **grown = realloc(m, 2 * sizeof(*m));
+        assert_non_null(grown);
+        m = grown;
+        m[n++] = legacy;
+        for (size_t i = 0; i < n; i++) {
+                const char *raw = json_object_to_json_string(m[i]);
+                static const char *const secrets[] = { "s-3cr3t", "pw-3cr3t", "tok3n",
+                                                       "1111 1111", "hunter2" };
+                for (size_t k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++)
+                        if (strstr(raw, secrets[k]))
+                                fail_msg("%s leaked: %s", secrets[k], raw);
+                assert_string_equal(rs_get(m[i], "facility"), "17");
+                assert_string_equal(rs_get(m[i], "severity"), "4");
+                assert_non_null(strstr(msg_without_bom(m[i]), "paid with "));
+                if (rs_param(m[i], "SESSION_ID")) { /* RFC 5424: structured data */
+                        assert_string_equal(rs_get(m[i], "appname"), "trail-conf");
+                        assert_string_equal(rs_param(m[i], "SESSION_ID"), "****");
+                        assert_string_equal(rs_param(m[i], "DB_PASSWORD"), "****");
+                } else { /* RFC 3164: fields after the message */
+                        assert_non_null(strstr(rs_get(m[i], "msg"), "SESSION_ID=****"));
+                        assert_non_null(strstr(rs_get(m[i], "msg"), "DB_PASSWORD=****"));
+                }
+        }
+        rsyslog_messages_free(m, n);
+
+        /* A file without handlers or [filter]: back to the defaults. */
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("[trail]\nlevel = info\n", f);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(trail_configure(path), 0);
+        unlink(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(bad_targets_are_refused),
@@ -399,6 +460,7 @@ int main(void) {
                 cmocka_unit_test(tcp_receiver_restart_loses_nothing),
                 cmocka_unit_test(tls_receiver_restart_loses_nothing),
                 cmocka_unit_test(full_buffer_drops_oldest_and_reports_the_loss),
+                cmocka_unit_test(a_configured_collector_gets_redacted_records),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

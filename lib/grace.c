@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The grace period of a configuration swap. Logging threads walk handler
+ * sets without a lock; each has a dispatch slot whose counter is odd while it
+ * does. The swapper raises a flag that holds new records at the door, waits
+ * (bounded) for the slots that were odd to move on, swaps, and lowers the
+ * flag: no record sees half of the old configuration and half of the new,
+ * and what was replaced can be freed at once. */
+
+#include <sched.h>
+#include <time.h>
+
+#include "trail-private.h"
+
+int dispatch_swap_pending;
+
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dispatch_slot *slots;
+static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+
+/* A record held at the door waits at most this long: a swapper that is
+ * itself interrupted (a signal handler that logs) must not hang the thread. */
+#define DOOR_WAIT_MAX_NSEC (2LL * 1000 * 1000 * 1000)
+
+static int64_t now_nsec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void nap(unsigned round) {
+        if (round < 64) {
+                sched_yield();
+                return;
+        }
+        struct timespec ts = { 0, 100 * 1000 }; /* 100 µs */
+        nanosleep(&ts, NULL);
+}
+
+/* fork() copies the registry with the other threads' slots, which will
+ * never move again in the child, and maybe the lock held. */
+static void slots_prepare_fork(void) {
+        pthread_mutex_lock(&slots_lock);
+}
+
+static void slots_parent_fork(void) {
+        pthread_mutex_unlock(&slots_lock);
+}
+
+static void slots_child_fork(void) {
+        struct tls_state *t = tls_state_peek();
+
+        slots = NULL;
+        if (t) {
+                t->slot.prev = t->slot.next = NULL;
+                t->slot.wait = false;
+                slots = &t->slot;
+        }
+        dispatch_swap_pending = 0;
+        pthread_mutex_unlock(&slots_lock);
+}
+
+static void slots_atfork(void) {
+        (void) pthread_atfork(slots_prepare_fork, slots_parent_fork, slots_child_fork);
+}
+
+void dispatch_slot_register(struct dispatch_slot *s) {
+        pthread_once(&slots_once, slots_atfork);
+        pthread_mutex_lock(&slots_lock);
+        s->prev = NULL;
+        s->wait = false;
+        s->next = slots;
+        if (slots)
+                slots->prev = s;
+        slots = s;
+        pthread_mutex_unlock(&slots_lock);
+}
+
+void dispatch_slot_unregister(struct dispatch_slot *s) {
+        pthread_mutex_lock(&slots_lock);
+        if (s->prev)
+                s->prev->next = s->next;
+        else if (slots == s)
+                slots = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        s->prev = s->next = NULL;
+        pthread_mutex_unlock(&slots_lock);
+}
+
+/* Called by dispatch_enter() when a swap is coming: step out (so that the
+ * swapper does not wait for this thread), wait for the swap, step in again. */
+void dispatch_wait_swap(struct dispatch_slot *s) {
+        int64_t deadline = now_nsec() + DOOR_WAIT_MAX_NSEC;
+        unsigned round = 0;
+
+        while (__atomic_load_n(&dispatch_swap_pending, __ATOMIC_SEQ_CST)) {
+                dispatch_exit(s);
+                while (__atomic_load_n(&dispatch_swap_pending, __ATOMIC_ACQUIRE)) {
+                        if (now_nsec() > deadline) {
+                                /* Go on: the swapper keeps what it replaced
+                                 * until a later grace period proves it unused. */
+                                __atomic_store_n(&s->seq,
+                                                 __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
+                                                 __ATOMIC_SEQ_CST);
+                                return;
+                        }
+                        nap(round++);
+                }
+                __atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
+                                 __ATOMIC_SEQ_CST);
+        }
+}
+
+bool dispatch_grace_wait(int timeout_ms) {
+        int64_t deadline = now_nsec() + (int64_t) timeout_ms * 1000000;
+        struct tls_state *self = tls_state_peek();
+        unsigned round = 0;
+
+        pthread_mutex_lock(&slots_lock);
+        for (struct dispatch_slot *s = slots; s; s = s->next) {
+                s->snap = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
+                /* The caller's own slot: it is not dispatching (config.c
+                 * refuses to swap from inside a handler). */
+                s->wait = (s->snap & 1) && !(self && s == &self->slot);
+        }
+        pthread_mutex_unlock(&slots_lock);
+
+        for (;;) {
+                bool busy = false;
+
+                pthread_mutex_lock(&slots_lock);
+                for (struct dispatch_slot *s = slots; s; s = s->next)
+                        if (s->wait) {
+                                if (__atomic_load_n(&s->seq, __ATOMIC_SEQ_CST) != s->snap)
+                                        s->wait = false;
+                                else
+                                        busy = true;
+                        }
+                pthread_mutex_unlock(&slots_lock);
+                if (!busy)
+                        return true;
+                if (now_nsec() > deadline)
+                        return false;
+                nap(round++);
+        }
+}
+
+bool dispatch_swap_begin(int timeout_ms) {
+        __atomic_store_n(&dispatch_swap_pending, 1, __ATOMIC_SEQ_CST);
+        return dispatch_grace_wait(timeout_ms);
+}
+
+void dispatch_swap_end(void) {
+        __atomic_store_n(&dispatch_swap_pending, 0, __ATOMIC_SEQ_CST);
+}

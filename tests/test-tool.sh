@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# trail(1) through its real binary: "check" on good and broken files, exit
+# status and FILE:LINE messages; "send" into the real journald, read back.
+set -uo pipefail
+trail=$1 conf=$2
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+out=$("$trail" check "$conf/good.conf" 2>&1) && ok "check good" || bad "check good: $out"
+grep -q "handler console: type stream fd=2" <<<"$out" || bad "check good describes: $out"
+grep -q "logger myapp.db: level debug, propagate no, handlers: console" <<<"$out" ||
+        bad "check good describes loggers: $out"
+
+out=$("$trail" check "$conf/bad-level.conf" 2>&1)
+[ $? = 1 ] && ok "check bad exits 1" || bad "check bad exit status"
+grep -qx "$conf/bad-level.conf:2: level: unknown level 'loud'.*" <<<"$out" || bad "bad-level: $out"
+
+out=$("$trail" check "$conf/bad-many.conf" 2>&1)
+[ $? = 1 ] || bad "bad-many exit status"
+for want in ":2: handlers: no \[handler nosuch\]" ":3: colour: unknown key" \
+        ":7: propagate: 'maybe'" ":12: duplicate section" ":17: target: 'sctp://logs.example.com:6514' is not a syslog target" \
+        ":19: unknown section \[bogus\]"; do
+        grep -q "bad-many.conf$want" <<<"$out" || bad "bad-many lacks $want: $out"
+done
+
+out=$("$trail" check "$conf/binary.conf" 2>&1)
+[ $? = 1 ] && grep -q "binary.conf:3: binary data" <<<"$out" || bad "binary: $out"
+out=$("$trail" check /nonexistent.conf 2>&1)
+[ $? = 1 ] && grep -q "/nonexistent.conf: cannot open" <<<"$out" || bad "missing file: $out"
+"$trail" check >/dev/null 2>&1; [ $? = 2 ] || bad "check without a file: usage, exit 2"
+"$trail" frobnicate >/dev/null 2>&1; [ $? = 2 ] || bad "unknown command: exit 2"
+
+[ "$("$trail" levels | head -1)" = "0 emergency emerg" ] || bad "levels"
+"$trail" version | grep -q "^trail [0-9]" || bad "version"
+
+# send, into the real journald
+if ! [ -S /run/systemd/journal/socket ]; then
+        echo "no journald"
+        [ $fail = 0 ] && exit 77 || exit 1
+fi
+id=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+"$trail" send -c "$conf/good.conf" -p warning -l myapp.tool -F "TOOL_RUN=$id" \
+        WHO=shell "hello from" the tool || bad "send exit status"
+"$trail" send -l myapp.tool -p 3 TOOL_RUN="$id" -t tooltag "second" || bad "send without config"
+for i in $(seq 50); do
+        n=$(journalctl --all -o json "TOOL_RUN=$id" 2>/dev/null | wc -l)
+        [ "$n" -ge 2 ] && break
+        sleep 0.1
+done
+json=$(journalctl --all -o json "TOOL_RUN=$id")
+python3 - "$json" <<'PY' || fail=1
+import json, sys
+es = [json.loads(l) for l in sys.argv[1].splitlines()]
+def want(cond, what):
+    if not cond:
+        print("FAIL:", what, es); sys.exit(1)
+want(len(es) == 2, "two entries")
+a, b = es
+want(a["MESSAGE"] == "hello from the tool", "message joined")
+want(a["PRIORITY"] == "4" and a["LOGGER"] == "myapp.tool", "level and logger")
+want(a["WHO"] == "shell" and a["SERVICE"] == "billing", "fields and global fields")
+want(a["SYSLOG_IDENTIFIER"] == "billing", "ident from the file")
+want(b["SYSLOG_IDENTIFIER"] == "tooltag" and b["PRIORITY"] == "3", "-t and numeric -p")
+print("ok: send into journald")
+PY
+exit $fail
