@@ -154,14 +154,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         setup();
         if (size >= 14 && memcmp(data, "#!TRAIL_LEVEL=", 14) == 0) {
                 const uint8_t *nl = memchr(data, '\n', size);
-                struct fuzz_part p = { data + 14, (nl ? (size_t) (nl - data) : size) - 14 };
+                struct fuzz_part p = {data + 14, (nl ? (size_t) (nl - data) : size) - 14};
                 env = fuzz_cstr(p);
                 setenv("TRAIL_LEVEL", env, 1);
         }
         size_t n_names = logger_names(data, size, names, 4);
         char *before = observe((const char *const *) names, n_names);
-        FUZZ_CHECK(strncmp(before, baseline, strlen(baseline)) == 0,
-                   "state drifted:\n%s\nwas:\n%s", before, baseline);
+        FUZZ_CHECK(strncmp(before, baseline, strlen(baseline)) == 0, "state drifted:\n%s\nwas:\n%s",
+                   before, baseline);
 
         fd = memfd_create("fuzz-config", MFD_CLOEXEC);
         if (fd < 0 || (size > 0 && write(fd, data, size) != (ssize_t) size))
@@ -194,13 +194,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(trail_capture_count(capture) == 1, "%zu records for a refused file",
                            trail_capture_count(capture));
                 trail_field_view id;
-                FUZZ_CHECK(trail_record_find(trail_capture_get(capture, 0), "MESSAGE_ID", &id) == 0 &&
+                FUZZ_CHECK(trail_record_find(trail_capture_get(capture, 0), "MESSAGE_ID", &id) ==
+                                           0 &&
                                    id.len == 32 &&
                                    memcmp(id.value.s, TRAIL_MESSAGE_ID_CONFIG_ERROR, 32) == 0,
                            "not the CONFIG_ERROR record");
                 after = observe((const char *const *) names, n_names);
-                FUZZ_CHECK(strcmp(before, after) == 0, "a refused file changed something:\n%s\nwas:\n%s",
-                           after, before);
+                FUZZ_CHECK(strcmp(before, after) == 0,
+                           "a refused file changed something:\n%s\nwas:\n%s", after, before);
                 free(after);
         }
 

@@ -23,7 +23,7 @@ static bool journald_name_ok(const char *s, size_t n) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        struct fuzz_part in = { data, size };
+        struct fuzz_part in = {data, size};
         char *name = fuzz_cstr(in);
         /* exactly the documented size, so that ASan sees one byte more */
         char *out = malloc(FIELD_NAME_MAX + 2), *again = malloc(FIELD_NAME_MAX + 2);
@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         expect_n = ref_normalise(name, expect);
 
         FUZZ_CHECK(n <= FIELD_NAME_MAX, "length %zu", n);
-        FUZZ_CHECK(n == expect_n && memcmp(out, expect, n) == 0, "\"%s\" gave \"%.*s\", want \"%s\"",
-                   name, (int) n, out, expect);
+        FUZZ_CHECK(n == expect_n && memcmp(out, expect, n) == 0,
+                   "\"%s\" gave \"%.*s\", want \"%s\"", name, (int) n, out, expect);
         FUZZ_CHECK(valid == journald_name_ok(name, strlen(name)), "\"%s\" valid=%d", name, valid);
         if (valid)
                 FUZZ_CHECK(valid_len == strlen(name) && n == valid_len && !renamed &&

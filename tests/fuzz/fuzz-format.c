@@ -28,7 +28,7 @@
 #include "rfc5424-grammar.h"
 
 #ifndef FUZZ_FORMAT
-#  error "FUZZ_FORMAT must name the formatter"
+#error "FUZZ_FORMAT must name the formatter"
 #endif
 #define IS(name) (strcmp(FUZZ_FORMAT, name) == 0)
 
@@ -57,7 +57,8 @@ static json_object *json_get(json_object *o, const char *key, json_type type) {
         json_object *v;
 
         FUZZ_CHECK(json_object_object_get_ex(o, key, &v), "no key \"%s\"", key);
-        FUZZ_CHECK(json_object_is_type(v, type), "\"%s\" has type %d", key, json_object_get_type(v));
+        FUZZ_CHECK(json_object_is_type(v, type), "\"%s\" has type %d", key,
+                   json_object_get_type(v));
         return v;
 }
 
@@ -81,8 +82,8 @@ static void check_json(const struct run *run, const trail_record *r, const char 
         o = json_tokener_parse_ex(tok, out, (int) n);
         FUZZ_CHECK(o && json_tokener_get_error(tok) == json_tokener_success &&
                            json_tokener_get_parse_end(tok) == n,
-                   "not one JSON value: %s: %s", json_tokener_error_desc(json_tokener_get_error(tok)),
-                   out);
+                   "not one JSON value: %s: %s",
+                   json_tokener_error_desc(json_tokener_get_error(tok)), out);
         json_tokener_free(tok);
         FUZZ_CHECK(json_object_is_type(o, json_type_object), "not an object");
 
@@ -95,7 +96,8 @@ static void check_json(const struct run *run, const trail_record *r, const char 
         FUZZ_CHECK(strcmp(json_object_get_string(json_get(o, "level", json_type_string)),
                           fuzz_level_lower[level]) == 0,
                    "level");
-        FUZZ_CHECK(json_object_get_int64(json_get(o, "priority", json_type_int)) == level, "priority");
+        FUZZ_CHECK(json_object_get_int64(json_get(o, "priority", json_type_int)) == level,
+                   "priority");
         json_string_is(json_get(o, "logger", json_type_string), "logger", logger_name,
                        strlen(logger_name));
         size_t mlen;
@@ -119,7 +121,8 @@ static void check_json(const struct run *run, const trail_record *r, const char 
                 trail_field_view v = record_field_at(r, k - 12);
                 char name[128];
                 snprintf(name, sizeof(name), "%.*s", (int) v.name_len, v.name);
-                FUZZ_CHECK(strcmp(key, name) == 0, "key %zu is \"%s\", want \"%s\"", k - 1, key, name);
+                FUZZ_CHECK(strcmp(key, name) == 0, "key %zu is \"%s\", want \"%s\"", k - 1, key,
+                           name);
                 switch (v.type) {
                 case TRAIL_FIELD_STR:
                         FUZZ_CHECK(json_object_is_type(val, json_type_string), "%s type", name);
@@ -128,8 +131,9 @@ static void check_json(const struct run *run, const trail_record *r, const char 
                 case TRAIL_FIELD_BYTES: {
                         struct fuzz_buf b = {};
                         FUZZ_CHECK(json_object_is_type(val, json_type_string) &&
-                                           ref_base64_decode(json_object_get_string(val),
-                                                             (size_t) json_object_get_string_len(val), &b) &&
+                                           ref_base64_decode(
+                                                   json_object_get_string(val),
+                                                   (size_t) json_object_get_string_len(val), &b) &&
                                            b.n == v.len && memcmp(b.p, v.value.p, v.len) == 0,
                                    "%s: bytes", name);
                         free(b.p);
@@ -139,13 +143,17 @@ static void check_json(const struct run *run, const trail_record *r, const char 
                         double d = v.value.d;
                         if (d != d || d == __builtin_inf() || d == -__builtin_inf()) {
                                 FUZZ_CHECK(json_object_is_type(val, json_type_string) &&
-                                                   double_text_matches(json_object_get_string(val),
-                                                                       (size_t) json_object_get_string_len(val), d),
+                                                   double_text_matches(
+                                                           json_object_get_string(val),
+                                                           (size_t) json_object_get_string_len(val),
+                                                           d),
                                            "%s: non-finite double", name);
                         } else {
-                                FUZZ_CHECK(json_object_is_type(val, json_type_double), "%s: not a double", name);
+                                FUZZ_CHECK(json_object_is_type(val, json_type_double),
+                                           "%s: not a double", name);
                                 double got = json_object_get_double(val);
-                                FUZZ_CHECK(got == d && __builtin_signbit(got) == __builtin_signbit(d),
+                                FUZZ_CHECK(got == d &&
+                                                   __builtin_signbit(got) == __builtin_signbit(d),
                                            "%s: %.17g, want %.17g", name, got, d);
                         }
                         break;
@@ -202,7 +210,8 @@ static size_t logfmt_parse(const char *s, size_t n, struct pair *pairs, size_t m
                                 j += s[j] == '\\' ? 2 : 1;
                         FUZZ_CHECK(j < n, "unterminated quote at %zu", i);
                         json_tokener *tok = json_tokener_new();
-                        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+                        json_tokener_set_flags(tok,
+                                               JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
                         json_object *o = json_tokener_parse_ex(tok, s + i, (int) (j + 1 - i));
                         FUZZ_CHECK(o && json_object_is_type(o, json_type_string) &&
                                            json_tokener_get_parse_end(tok) == j + 1 - i,
@@ -235,7 +244,8 @@ static bool key_is(const struct pair *p, const char *key, size_t len) {
         return p->key_len == len && memcmp(p->key, key, len) == 0;
 }
 
-static void value_is_text(const struct fuzz_buf *got, const void *want, size_t n, const char *what) {
+static void value_is_text(const struct fuzz_buf *got, const void *want, size_t n,
+                          const char *what) {
         FUZZ_CHECK(got->n == n && memcmp(got->p, want, n) == 0, "%s: \"%s\"", what,
                    (const char *) got->p);
 }
@@ -253,7 +263,8 @@ static void check_logfmt(const trail_record *r, const char *out, size_t n) {
         FUZZ_CHECK(key_is(&pairs[0], "time", 4) && key_is(&pairs[1], "level", 5) &&
                            key_is(&pairs[2], "logger", 6) && key_is(&pairs[3], "msg", 3),
                    "built-in keys");
-        FUZZ_CHECK(time_shape((const char *) pairs[0].value.p, pairs[0].value.n) == pairs[0].value.n,
+        FUZZ_CHECK(time_shape((const char *) pairs[0].value.p, pairs[0].value.n) ==
+                           pairs[0].value.n,
                    "time");
         const char *level = fuzz_level_lower[trail_record_level(r)];
         value_is_text(&pairs[1].value, level, strlen(level), "level");
@@ -274,7 +285,7 @@ static void check_logfmt(const trail_record *r, const char *out, size_t n) {
                         free(b.p);
                         break;
                 case TRAIL_FIELD_BYTES:
-                        b = (struct fuzz_buf) {};
+                        b = (struct fuzz_buf){};
                         FUZZ_CHECK(ref_base64_decode((const char *) p->value.p, p->value.n, &b) &&
                                            b.n == v.len && memcmp(b.p, v.value.p, v.len) == 0,
                                    "%s: bytes", name);
@@ -329,8 +340,8 @@ static const char *text_unescape(const char *s, const char *end, bool quoted, st
                         x = '\t';
                         break;
                 case 'x': {
-                        FUZZ_CHECK(s + 2 <= end && strchr(hexd, s[0]) && strchr(hexd, s[1]) && s[0] &&
-                                           s[1],
+                        FUZZ_CHECK(s + 2 <= end && strchr(hexd, s[0]) && strchr(hexd, s[1]) &&
+                                           s[0] && s[1],
                                    "bad \\x escape");
                         x = (char) ((strchr(hexd, s[0]) - hexd) << 4 | (strchr(hexd, s[1]) - hexd));
                         s += 2;
@@ -367,8 +378,8 @@ static const char *text_value(const char *s, const char *end, struct fuzz_buf *b
 }
 
 static void check_text(const trail_record *r, const char *out, size_t n) {
-        static const char *const upper[] = { "EMERGENCY", "ALERT", "CRITICAL", "ERROR",
-                                             "WARNING",   "NOTICE", "INFO",   "DEBUG" };
+        static const char *const upper[] = {"EMERGENCY", "ALERT",  "CRITICAL", "ERROR",
+                                            "WARNING",   "NOTICE", "INFO",     "DEBUG"};
         const char *p = out, *end = out + n;
         size_t mlen, t = time_shape(out, n);
         const char *m = trail_record_message(r, &mlen);
@@ -413,10 +424,11 @@ static void check_text(const trail_record *r, const char *out, size_t n) {
                            "key %s missing: %s", name, p);
                 p = text_value(p + v.name_len + 1, end, &b, &quoted);
                 if (v.type == TRAIL_FIELD_STR || v.type == TRAIL_FIELD_BYTES)
-                        FUZZ_CHECK(b.n == v.len && memcmp(b.p, v.value.p, v.len) == 0,
-                                   "%s: \"%s\"", name, (const char *) b.p);
+                        FUZZ_CHECK(b.n == v.len && memcmp(b.p, v.value.p, v.len) == 0, "%s: \"%s\"",
+                                   name, (const char *) b.p);
                 else if (v.type == TRAIL_FIELD_DOUBLE)
-                        FUZZ_CHECK(!quoted && double_text_matches((const char *) b.p, b.n, v.value.d),
+                        FUZZ_CHECK(!quoted &&
+                                           double_text_matches((const char *) b.p, b.n, v.value.d),
                                    "%s: \"%s\"", name, (const char *) b.p);
                 else {
                         size_t k = render_number(&v, num, sizeof(num));
@@ -526,15 +538,18 @@ static void check_rfc5424(const struct run *run, const trail_record *r, const ch
         char line_s[16], tid_s[16];
         snprintf(line_s, sizeof(line_s), "%d", line);
         snprintf(tid_s, sizeof(tid_s), "%d", trail_record_tid(r));
-        const char *fixed[][2] = { { "LOGGER", logger_name }, { "CODE_FILE", file },
-                                   { "CODE_LINE", line_s },   { "CODE_FUNC", func },
-                                   { "TID", tid_s } };
+        const char *fixed[][2] = {{"LOGGER", logger_name},
+                                  {"CODE_FILE", file},
+                                  {"CODE_LINE", line_s},
+                                  {"CODE_FUNC", func},
+                                  {"TID", tid_s}};
         FUZZ_CHECK(np >= 5, "%zu SD-PARAMs", np);
         for (size_t i = 0; i < 5; i++) {
                 b = repair_bytes(fixed[i][1], strlen(fixed[i][1]));
                 FUZZ_CHECK(params[i].name_len == strlen(fixed[i][0]) &&
                                    memcmp(params[i].name, fixed[i][0], params[i].name_len) == 0 &&
-                                   params[i].value.n == b.n && memcmp(params[i].value.p, b.p, b.n) == 0,
+                                   params[i].value.n == b.n &&
+                                   memcmp(params[i].value.p, b.p, b.n) == 0,
                            "SD-PARAM %s", fixed[i][0]);
                 free(b.p);
         }
@@ -555,8 +570,8 @@ static void check_rfc5424(const struct run *run, const trail_record *r, const ch
                 skip = nf - shown;
                 snprintf(num, sizeof(num), "%zu", skip);
                 FUZZ_CHECK(shown < nf && strcmp((const char *) params[np - 1].value.p, num) == 0,
-                           "TRUNCATED_FIELDS=%s, %zu left out", (const char *) params[np - 1].value.p,
-                           skip);
+                           "TRUNCATED_FIELDS=%s, %zu left out",
+                           (const char *) params[np - 1].value.p, skip);
         }
         FUZZ_CHECK(shown + skip == nf, "%zu SD-PARAMs for %zu fields", shown, nf);
         for (size_t i = 0; i < shown; i++) {
@@ -568,12 +583,13 @@ static void check_rfc5424(const struct run *run, const trail_record *r, const ch
                 if (v.type == TRAIL_FIELD_STR || v.type == TRAIL_FIELD_BYTES)
                         b = repair_bytes(v.value.p, v.len);
                 else if (v.type == TRAIL_FIELD_DOUBLE) {
-                        FUZZ_CHECK(double_text_matches((const char *) sp->value.p, sp->value.n, v.value.d),
+                        FUZZ_CHECK(double_text_matches((const char *) sp->value.p, sp->value.n,
+                                                       v.value.d),
                                    "%.*s: double \"%s\"", (int) v.name_len, v.name,
                                    (const char *) sp->value.p);
                         continue;
                 } else {
-                        b = (struct fuzz_buf) {};
+                        b = (struct fuzz_buf){};
                         fuzz_buf_put(&b, num, render_number(&v, num, sizeof(num)));
                 }
                 FUZZ_CHECK(sp->value.n == b.n && memcmp(sp->value.p, b.p, b.n) == 0,
@@ -617,8 +633,8 @@ static void check_rfc3164(const struct run *run, const trail_record *r, const ch
 
         FUZZ_CHECK(strncmp(out, num, (size_t) k) == 0, "PRI: want %s in %s", num, out);
         /* "Mmm dd hh:mm:ss " */
-        FUZZ_CHECK(n > (size_t) k + 16 && p[3] == ' ' && p[6] == ' ' && p[9] == ':' && p[12] == ':' &&
-                           p[15] == ' ',
+        FUZZ_CHECK(n > (size_t) k + 16 && p[3] == ' ' && p[6] == ' ' && p[9] == ':' &&
+                           p[12] == ':' && p[15] == ' ',
                    "TIMESTAMP: %s", out);
         p += 16;
         size_t tl = strlen(run->ident) < 32 ? strlen(run->ident) : 32;
@@ -656,7 +672,8 @@ static bool render(const trail_record *r, void *userdata) {
 
         /* a custom pattern's own text is the user's: only attributes are escaped */
         if (!IS("rfc5424") && !run->custom_pattern) {
-                FUZZ_CHECK(ref_utf8_valid((const uint8_t *) out, (size_t) n), "invalid UTF-8: %s", out);
+                FUZZ_CHECK(ref_utf8_valid((const uint8_t *) out, (size_t) n), "invalid UTF-8: %s",
+                           out);
                 long bad = find_line_breaker((const uint8_t *) out, (size_t) n);
                 FUZZ_CHECK(bad < 0, "control character at %ld: %s", bad, out);
         }
@@ -686,7 +703,7 @@ static void set(trail_formatter *f, const char *key, const char *value) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        struct run run = { .facility = 3 };
+        struct run run = {.facility = 3};
         struct fuzz_parts parts;
         struct fuzz_message msg;
         struct fuzz_field *ff;
@@ -695,11 +712,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t next = 2, nf;
 
         if (!lg) {
-                static const char *const none[] = { NULL };
+                static const char *const none[] = {NULL};
                 lg = trail_get(logger_name);
                 if (!lg || trail_logger_set_level(lg, TRAIL_DEBUG) < 0 ||
-                    trail_logger_set_propagate(lg, false) < 0 || trail_set_redact_fields(none) < 0 ||
-                    trail_set_scrub(false) < 0)
+                    trail_logger_set_propagate(lg, false) < 0 ||
+                    trail_set_redact_fields(none) < 0 || trail_set_scrub(false) < 0)
                         abort();
         }
         fuzz_split(data, size, &parts);
@@ -753,7 +770,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fields[i] = ff[i].f;
 
         trail_logger_add_filter(lg, render, &run);
-        int r = FUZZ_LOG(lg, fuzz_byte(parts.v[0], 0) & 7, ((trail_fields) { fields, nf }), &msg);
+        int r = FUZZ_LOG(lg, fuzz_byte(parts.v[0], 0) & 7, ((trail_fields){fields, nf}), &msg);
         trail_logger_remove_filter(lg, render, &run);
         FUZZ_CHECK(r == 0 && run.checked, "log: %d", r);
 

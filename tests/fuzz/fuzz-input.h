@@ -27,15 +27,14 @@
 
 #define FUZZ_SEP 0x1e
 
-#define FUZZ_CHECK(cond, ...)                                                             \
-        do {                                                                              \
-                if (!(cond)) {                                                            \
-                        fprintf(stderr, "%s:%d: oracle failed: %s: ", __FILE__, __LINE__, \
-                                #cond);                                                   \
-                        fprintf(stderr, __VA_ARGS__);                                     \
-                        fputc('\n', stderr);                                              \
-                        abort();                                                          \
-                }                                                                         \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        fprintf(stderr, "%s:%d: oracle failed: %s: ", __FILE__, __LINE__, #cond);  \
+                        fprintf(stderr, __VA_ARGS__);                                              \
+                        fputc('\n', stderr);                                                       \
+                        abort();                                                                   \
+                }                                                                                  \
         } while (0)
 
 struct fuzz_part {
@@ -60,7 +59,7 @@ static inline void fuzz_split(const uint8_t *data, size_t size, struct fuzz_part
         size_t start = 0;
         for (size_t i = 0; i <= size; i++)
                 if (i == size || data[i] == FUZZ_SEP) {
-                        ret->v[ret->n++] = (struct fuzz_part) { data + start, i - start };
+                        ret->v[ret->n++] = (struct fuzz_part){data + start, i - start};
                         start = i + 1;
                 }
 }
@@ -99,10 +98,10 @@ static inline size_t ref_utf8(const uint8_t *s, size_t n, size_t *ret_sub) {
         static const struct {
                 uint8_t lead_lo, lead_hi, len, lo, hi; /* lo..hi: the second byte */
         } t[] = {
-                { 0xc2, 0xdf, 2, 0x80, 0xbf }, { 0xe0, 0xe0, 3, 0xa0, 0xbf },
-                { 0xe1, 0xec, 3, 0x80, 0xbf }, { 0xed, 0xed, 3, 0x80, 0x9f },
-                { 0xee, 0xef, 3, 0x80, 0xbf }, { 0xf0, 0xf0, 4, 0x90, 0xbf },
-                { 0xf1, 0xf3, 4, 0x80, 0xbf }, { 0xf4, 0xf4, 4, 0x80, 0x8f },
+                {0xc2, 0xdf, 2, 0x80, 0xbf}, {0xe0, 0xe0, 3, 0xa0, 0xbf},
+                {0xe1, 0xec, 3, 0x80, 0xbf}, {0xed, 0xed, 3, 0x80, 0x9f},
+                {0xee, 0xef, 3, 0x80, 0xbf}, {0xf0, 0xf0, 4, 0x90, 0xbf},
+                {0xf1, 0xf3, 4, 0x80, 0xbf}, {0xf4, 0xf4, 4, 0x80, 0x8f},
         };
 
         *ret_sub = 1;
@@ -221,7 +220,7 @@ static inline bool ref_base64_decode(const char *s, size_t n, struct fuzz_buf *o
                                 return false;
                         v = v << 6 | (uint32_t) (c - a);
                 }
-                uint8_t b[3] = { (uint8_t) (v >> 16), (uint8_t) (v >> 8), (uint8_t) v };
+                uint8_t b[3] = {(uint8_t) (v >> 16), (uint8_t) (v >> 8), (uint8_t) v};
                 fuzz_buf_put(out, b, (size_t) (3 - pad));
         }
         return true;
@@ -295,8 +294,9 @@ static inline bool double_text_matches(const char *s, size_t n, double d) {
 
 static inline bool ref_name_reserved(const char *s, size_t n) {
         static const char *const reserved[] = {
-                "MESSAGE",   "PRIORITY",  "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY", "LOGGER",
-                "CODE_FILE", "CODE_LINE", "CODE_FUNC",         "TID",
+                "MESSAGE",         "PRIORITY",  "SYSLOG_IDENTIFIER",
+                "SYSLOG_FACILITY", "LOGGER",    "CODE_FILE",
+                "CODE_LINE",       "CODE_FUNC", "TID",
         };
         for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
                 if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)
@@ -343,13 +343,13 @@ enum { LAYER_CALL, LAYER_CONTEXT, LAYER_GLOBAL };
 struct fuzz_field {
         trail_field f;
         int layer;
-        char *name;  /* malloc'd C string */
-        char *str;   /* STR: malloc'd C string */
+        char *name; /* malloc'd C string */
+        char *str;  /* STR: malloc'd C string */
         bool invalid_type;
 };
 
 static const int fuzz_types[8] = {
-        TRAIL_FIELD_STR,  TRAIL_FIELD_INT,   TRAIL_FIELD_UINT, TRAIL_FIELD_DOUBLE,
+        TRAIL_FIELD_STR,  TRAIL_FIELD_INT,   TRAIL_FIELD_UINT,  TRAIL_FIELD_DOUBLE,
         TRAIL_FIELD_BOOL, TRAIL_FIELD_BYTES, TRAIL_FIELD_ERRNO, 99, /* not a type */
 };
 
@@ -364,15 +364,17 @@ static inline size_t fuzz_fields(const struct fuzz_parts *parts, size_t first, b
         if (!v)
                 abort();
         for (size_t i = 0; i < n; i++) {
-                struct fuzz_part name = parts->v[first + 2 * i], value = parts->v[first + 2 * i + 1];
+                struct fuzz_part name = parts->v[first + 2 * i],
+                                 value = parts->v[first + 2 * i + 1];
                 uint8_t code = fuzz_byte(head, 3 + i);
                 int type = fuzz_types[code & 7];
 
                 if (plain && type == 99)
                         type = TRAIL_FIELD_STR;
-                v[i].layer = plain ? LAYER_CALL : (code >> 3 & 3) == 2 ? LAYER_CONTEXT
-                                                  : (code >> 3 & 3) == 3 ? LAYER_GLOBAL
-                                                                         : LAYER_CALL;
+                v[i].layer = plain                  ? LAYER_CALL
+                             : (code >> 3 & 3) == 2 ? LAYER_CONTEXT
+                             : (code >> 3 & 3) == 3 ? LAYER_GLOBAL
+                                                    : LAYER_CALL;
                 v[i].invalid_type = type == 99;
                 v[i].name = fuzz_cstr(name);
                 v[i].f.name = v[i].name;
@@ -426,7 +428,7 @@ static inline void fuzz_message(struct fuzz_part p, struct fuzz_message *m) {
         fuzz_buf_put(&m->expect, "", 0);
         for (size_t i = 0; i <= p.n && m->n_seg < 4; i++)
                 if (i == p.n || p.p[i] == 0) {
-                        struct fuzz_part s = { p.p + start, i - start };
+                        struct fuzz_part s = {p.p + start, i - start};
                         m->seg[m->n_seg++] = fuzz_cstr(s);
                         if (m->n_seg > 1)
                                 fuzz_buf_put(&m->expect, "", 1);
@@ -442,11 +444,11 @@ static inline void fuzz_message_free(struct fuzz_message *m) {
 }
 
 /* Logs the message with fields at level; returns what trail__log did. */
-#define FUZZ_LOG(lg, level, fields, m)                                                       \
-        ((m)->n_seg == 1   ? trail_log_with(lg, level, fields, "%s", (m)->seg[0])             \
-         : (m)->n_seg == 2 ? trail_log_with(lg, level, fields, "%s%c%s", (m)->seg[0], 0,      \
-                                            (m)->seg[1])                                      \
-         : (m)->n_seg == 3 ? trail_log_with(lg, level, fields, "%s%c%s%c%s", (m)->seg[0], 0, \
-                                            (m)->seg[1], 0, (m)->seg[2])                      \
-                           : trail_log_with(lg, level, fields, "%s%c%s%c%s%c%s", (m)->seg[0], \
-                                            0, (m)->seg[1], 0, (m)->seg[2], 0, (m)->seg[3]))
+#define FUZZ_LOG(lg, level, fields, m)                                                             \
+        ((m)->n_seg == 1 ? trail_log_with(lg, level, fields, "%s", (m)->seg[0])                    \
+         : (m)->n_seg == 2                                                                         \
+                 ? trail_log_with(lg, level, fields, "%s%c%s", (m)->seg[0], 0, (m)->seg[1])        \
+         : (m)->n_seg == 3 ? trail_log_with(lg, level, fields, "%s%c%s%c%s", (m)->seg[0], 0,       \
+                                            (m)->seg[1], 0, (m)->seg[2])                           \
+                           : trail_log_with(lg, level, fields, "%s%c%s%c%s%c%s", (m)->seg[0], 0,   \
+                                            (m)->seg[1], 0, (m)->seg[2], 0, (m)->seg[3]))

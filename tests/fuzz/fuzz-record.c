@@ -26,14 +26,15 @@ struct expect_field {
 };
 
 static void setup(void) {
-        static const char *const none[] = { NULL };
+        static const char *const none[] = {NULL};
 
         if (capture)
                 return;
         capture = trail_handler_capture();
         lg = trail_get("fuzz.record");
         if (!capture || !lg || trail_logger_add_handler(lg, capture) < 0 ||
-            trail_logger_set_propagate(lg, false) < 0 || trail_logger_set_level(lg, TRAIL_DEBUG) < 0)
+            trail_logger_set_propagate(lg, false) < 0 ||
+            trail_logger_set_level(lg, TRAIL_DEBUG) < 0)
                 abort();
         /* the values must come back as given: no redaction, no scrubbing */
         if (trail_set_redact_fields(none) < 0 || trail_set_scrub(false) < 0)
@@ -60,11 +61,13 @@ static void check_value(const trail_field_view *v, const struct fuzz_field *f) {
                    v->type, in->type);
         switch (in->type) {
         case TRAIL_FIELD_STR:
-                FUZZ_CHECK(v->len == strlen(in->value.s) && memcmp(v->value.s, in->value.s, v->len) == 0,
+                FUZZ_CHECK(v->len == strlen(in->value.s) &&
+                                   memcmp(v->value.s, in->value.s, v->len) == 0,
                            "%.*s: string value differs", (int) v->name_len, v->name);
                 break;
         case TRAIL_FIELD_BYTES:
-                FUZZ_CHECK(v->len == in->len && (v->len == 0 || memcmp(v->value.p, in->value.p, v->len) == 0),
+                FUZZ_CHECK(v->len == in->len &&
+                                   (v->len == 0 || memcmp(v->value.p, in->value.p, v->len) == 0),
                            "%.*s: bytes differ", (int) v->name_len, v->name);
                 break;
         case TRAIL_FIELD_DOUBLE:
@@ -77,7 +80,8 @@ static void check_value(const trail_field_view *v, const struct fuzz_field *f) {
         case TRAIL_FIELD_ERRNO: {
                 /* the magnitude: TRAIL_ERRNO(-e) and TRAIL_ERRNO(e) are one
                  * errno; an errno is an int, so beyond that INT_MAX */
-                uint64_t mag = in->value.i < 0 ? 0 - (uint64_t) in->value.i : (uint64_t) in->value.i;
+                uint64_t mag =
+                        in->value.i < 0 ? 0 - (uint64_t) in->value.i : (uint64_t) in->value.i;
                 if (mag > INT_MAX)
                         mag = INT_MAX;
                 FUZZ_CHECK(v->value.i >= 0 && (uint64_t) v->value.i == mag,
@@ -111,7 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         nf = fuzz_fields(&parts, 2, false, &ff);
 
         /* The three layers, as the API gets them. */
-        trail_field *global = calloc(nf + 1, sizeof(*global)), *call = calloc(nf + 1, sizeof(*call));
+        trail_field *global = calloc(nf + 1, sizeof(*global)),
+                    *call = calloc(nf + 1, sizeof(*call));
         struct expect_field *expect = calloc(nf + 1, sizeof(*expect));
         const struct fuzz_field **seq = calloc(nf + 1, sizeof(*seq));
         int *tokens = calloc(nf + 1, sizeof(*tokens));
@@ -128,9 +133,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* Global fields: all or nothing; an unusable name or type refuses the set. */
         char nm[REF_NAME_MAX + 1];
         for (size_t i = 0; i < nf; i++)
-                if (ff[i].layer == LAYER_GLOBAL && (ff[i].invalid_type || !ref_normalise(ff[i].name, nm)))
+                if (ff[i].layer == LAYER_GLOBAL &&
+                    (ff[i].invalid_type || !ref_normalise(ff[i].name, nm)))
                         global_ok = false;
-        int r = trail_set_global_fields((trail_fields) { global, n_global });
+        int r = trail_set_global_fields((trail_fields){global, n_global});
         FUZZ_CHECK(global_ok ? r == 0 : r == -EINVAL, "set_global_fields: %d", r);
         if (global_ok)
                 for (size_t i = 0; i < nf; i++)
@@ -142,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (ff[i].layer != LAYER_CONTEXT)
                         continue;
                 bool ok = !ff[i].invalid_type && ref_normalise(ff[i].name, nm) > 0;
-                int t = trail_context_push((trail_fields) { &ff[i].f, 1 });
+                int t = trail_context_push((trail_fields){&ff[i].f, 1});
                 FUZZ_CHECK(ok ? t >= 0 : t == -EINVAL, "context push of \"%s\": %d", ff[i].name, t);
                 if (t >= 0) {
                         tokens[n_ctx++] = t;
@@ -151,7 +157,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
 
         /* Call fields: unusable names and types are dropped and counted. */
-        size_t total = n_seq + n_call, skip = total > RECORD_FIELDS_CAP ? total - RECORD_FIELDS_CAP : 0;
+        size_t total = n_seq + n_call,
+               skip = total > RECORD_FIELDS_CAP ? total - RECORD_FIELDS_CAP : 0;
         for (size_t i = 0; i < nf; i++) {
                 if (ff[i].layer != LAYER_CALL)
                         continue;
@@ -169,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         trail_stats before, after;
         FUZZ_CHECK(trail_get_stats(&before) == 0, "stats");
-        r = FUZZ_LOG(lg, level, ((trail_fields) { call, n_call }), &msg);
+        r = FUZZ_LOG(lg, level, ((trail_fields){call, n_call}), &msg);
         FUZZ_CHECK(r == 0, "log: %d", r);
         FUZZ_CHECK(trail_get_stats(&after) == 0, "stats");
 
@@ -184,7 +191,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(strcmp(trail_record_logger(rec), "fuzz.record") == 0, "logger");
         const char *file, *func;
         int line;
-        FUZZ_CHECK(trail_record_source(rec, &file, &line, &func) == 0 && strstr(file, "fuzz-record.c") &&
+        FUZZ_CHECK(trail_record_source(rec, &file, &line, &func) == 0 &&
+                           strstr(file, "fuzz-record.c") &&
                            strcmp(func, "LLVMFuzzerTestOneInput") == 0 && line > 0,
                    "source");
         FUZZ_CHECK(after.fields_dropped - before.fields_dropped == dropped,
