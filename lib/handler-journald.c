@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The journald handler: one iovec per field, built straight from the record
- * in the thread's scratch buffer, sent with sd_journal_sendv(). A record that
- * journald does not take goes to stderr, and is counted. */
+ * in the thread's scratch buffer, sent in journald's native protocol on a
+ * socket of trail's own, so that no call waits for journald longer than the
+ * handler's timeout. A record that journald does not take goes to stderr (or,
+ * for the auto handler, to the local syslog), and is counted. */
 
-#define SD_JOURNAL_SUPPRESS_LOCATION /* the location is the caller's, not ours */
+#include <endian.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <systemd/sd-journal.h>
+#include <sys/un.h>
+#include <time.h>
 
 #include "trail-private.h"
 
@@ -18,6 +25,8 @@ struct journald_handler {
         trail_handler base;
         bool automatic;    /* trail_handler_auto(): stderr is a sink, not a failure */
         bool reported;     /* the once-only failure report was written */
+        bool stalled;      /* atomic: a send timed out, and none has succeeded since */
+        uint64_t timeout_usec; /* atomic: the longest a logging call waits for journald */
         trail_handler *local; /* automatic: the /dev/log step, made when first needed */
 };
 
@@ -48,12 +57,194 @@ static int local_syslog_emit(struct journald_handler *j, const struct trail_reco
         return l->ops->emit(l, r, fell_back);
 }
 
-/* sd_journal_sendv() returns 0 when the socket does not exist ("fail
- * silently if the journal is not available"): a record sent then would be
- * lost without a trace, so look first. */
+/* Whether journald is there at all, before a record is rendered for it: the
+ * auto handler then uses the local syslog without counting a failure. (The
+ * socket is connected, not addressed per send, so a send cannot silently
+ * vanish the way sd_journal_sendv() lets it when the socket is missing.) */
 static bool journald_present(void) {
         struct stat st;
         return stat(JOURNAL_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+
+/* ---- Transport ------------------------------------------------------------
+ * journald's native protocol (https://systemd.io/JOURNAL_NATIVE_PROTOCOL/),
+ * as sd_journal_sendv() speaks it, but on a socket of trail's own:
+ * sd_journal_sendv() sends on a blocking socket and has no timeout, so while
+ * journald is stopped or overloaded and its queue is full, it blocks the
+ * logging thread without a bound. This socket is non-blocking and waits with
+ * poll(), which on a connected datagram socket waits for room in journald's
+ * queue. */
+
+static int journal_fd = -1; /* connected; replaced in place (dup3) on reconnect */
+static pthread_mutex_t journal_fd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A new connection to journald, put in the place of the old one, so that
+ * threads sending at the same moment never see a closed or reused number. */
+static int journal_connect(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+        int fd, cur, k;
+
+        pthread_mutex_lock(&journal_fd_lock);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+                k = -errno;
+                goto out;
+        }
+        /* as sd_journal_sendv() does: room for large entries before the memfd path */
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int) { 8 * 1024 * 1024 }, sizeof(int));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                k = -errno;
+                close(fd);
+                goto out;
+        }
+        cur = __atomic_load_n(&journal_fd, __ATOMIC_ACQUIRE);
+        if (cur >= 0) {
+                k = dup3(fd, cur, O_CLOEXEC) < 0 ? -errno : cur;
+                close(fd);
+        } else {
+                __atomic_store_n(&journal_fd, fd, __ATOMIC_RELEASE);
+                k = fd;
+        }
+out:
+        pthread_mutex_unlock(&journal_fd_lock);
+        return k;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+#define NO_DEADLINE UINT64_MAX
+
+static int wait_writable(int fd, uint64_t deadline) {
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLOUT };
+                int ms = -1, k;
+                if (deadline != NO_DEADLINE) {
+                        uint64_t now = now_usec();
+                        if (now >= deadline)
+                                return -ETIMEDOUT;
+                        ms = (int) ((deadline - now + 999) / 1000);
+                }
+                k = poll(&p, 1, ms);
+                if (k > 0)
+                        return 0;
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+        }
+}
+
+/* One datagram to journald: retried after EINTR, after EAGAIN once there is
+ * room (until the deadline), and once on a new connection when journald was
+ * restarted (the old socket refuses). */
+static int journal_sendmsg(const struct msghdr *mh, uint64_t deadline) {
+        int fd = __atomic_load_n(&journal_fd, __ATOMIC_ACQUIRE), k;
+        bool reconnected = false;
+
+        if (fd < 0) {
+                fd = journal_connect();
+                if (fd < 0)
+                        return fd;
+                reconnected = true;
+        }
+        for (;;) {
+                if (sendmsg(fd, mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+                        return 0;
+                k = -errno;
+                if (k == -EINTR)
+                        continue;
+                if (k == -EAGAIN) {
+                        k = wait_writable(fd, deadline);
+                        if (k < 0)
+                                return k;
+                        continue;
+                }
+                if ((k == -ECONNREFUSED || k == -ENOTCONN) && !reconnected) {
+                        fd = journal_connect();
+                        if (fd < 0)
+                                return fd;
+                        reconnected = true;
+                        continue;
+                }
+                return k;
+        }
+}
+
+static int writev_all(int fd, struct iovec *iov, size_t n) {
+        while (n > 0) {
+                ssize_t k = writev(fd, iov, (int) n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                while (n > 0 && (size_t) k >= iov->iov_len) {
+                        k -= (ssize_t) iov->iov_len;
+                        iov++;
+                        n--;
+                }
+                if (n > 0) {
+                        iov->iov_base = (char *) iov->iov_base + k;
+                        iov->iov_len -= (size_t) k;
+                }
+        }
+        return 0;
+}
+
+/* An entry too large for a datagram goes in a sealed memfd whose descriptor
+ * is sent instead, as sd_journal_sendv() does. */
+static int journal_send_memfd(struct iovec *iov, size_t n, uint64_t deadline) {
+        _cleanup_close_ int fd = memfd_create("journal-data", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr mh = { .msg_control = &control, .msg_controllen = sizeof(control) };
+        struct cmsghdr *c;
+        int k;
+
+        if (fd < 0)
+                return -errno;
+        k = writev_all(fd, iov, n);
+        if (k < 0)
+                return k;
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return -errno;
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        return journal_sendmsg(&mh, deadline);
+}
+
+/* The native serialisation of fields given as "NAME=value" iovecs: each
+ * followed by a newline, or, when the value holds a newline, as NAME, a
+ * newline, the value's length (64 bits, little endian), the value and a
+ * newline. out has room for 5 iovecs and lens for one length per field. */
+static size_t native_serialise(const struct iovec *in, size_t n, struct iovec *out, uint64_t *lens) {
+        static char nl[] = "\n";
+        size_t o = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *p = in[i].iov_base, *eq = memchr(p, '=', in[i].iov_len);
+                size_t name_len = (size_t) (eq - p), value_len = in[i].iov_len - name_len - 1;
+                if (!memchr(eq + 1, '\n', value_len)) {
+                        out[o++] = in[i];
+                        out[o++] = (struct iovec) { nl, 1 };
+                        continue;
+                }
+                lens[i] = htole64((uint64_t) value_len);
+                out[o++] = (struct iovec) { (void *) p, name_len };
+                out[o++] = (struct iovec) { nl, 1 };
+                out[o++] = (struct iovec) { &lens[i], sizeof(uint64_t) };
+                out[o++] = (struct iovec) { (void *) (eq + 1), value_len };
+                out[o++] = (struct iovec) { nl, 1 };
+        }
+        return o;
 }
 
 static const struct iovec priority_iov[] = {
@@ -64,8 +255,9 @@ static const struct iovec priority_iov[] = {
 
 #define TRAIL_OWN_FIELDS 9
 
-/* sd_journal_sendv() turns each field into 2 iovecs, or 5 when the value
- * holds a newline, and sendmsg()/writev() take at most IOV_MAX (1024). */
+/* The native protocol turns each field into 2 iovecs, or 5 when the value
+ * holds a newline (native_serialise()), and sendmsg()/writev() take at most
+ * IOV_MAX (1024). */
 #define SENDV_IOV_MAX 1024
 #define SENDV_IOV_COST(has_newline) ((has_newline) ? 5 : 2)
 
@@ -151,7 +343,8 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
 
         if (n_iov > t->iov_cap) {
-                iov = realloc(t->iov, n_iov * sizeof(*iov));
+                /* the fields, their native serialisation, and its lengths */
+                iov = realloc(t->iov, n_iov * (6 * sizeof(*iov) + sizeof(uint64_t)));
                 if (!iov)
                         return -ENOMEM;
                 t->iov = iov;
@@ -219,10 +412,34 @@ static void report_once(struct journald_handler *j, int error) {
                 return;
         int n = snprintf(msg, sizeof(msg),
                          "trail: journald did not take a record (%s); it went to "
-                         "stderr, as will any other journald refuses (reported once)\n",
-                         strerror(-error));
+                         "%s, as will any other journald refuses (reported once)\n",
+                         strerror(-error), j->automatic ? "the local syslog or stderr" : "stderr");
         if (n > 0)
                 (void) !write(STDERR_FILENO, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+}
+
+/* The record's fields (iovecs from journald_render()) to journald, within
+ * the handler's timeout; a record delivered later by an async handler's
+ * worker waits as long as it takes (the async handler bounds its callers). */
+static int journal_send(struct journald_handler *j, struct tls_state *t, size_t n, bool deferred) {
+        struct iovec *fields = t->iov, *out = fields + n;
+        uint64_t *lens = (uint64_t *) (void *) (out + 5 * n), deadline = NO_DEADLINE;
+        size_t n_out = native_serialise(fields, n, out, lens);
+        struct msghdr mh = { .msg_iov = out, .msg_iovlen = n_out };
+        int k;
+
+        if (!deferred)
+                deadline = __atomic_load_n(&j->stalled, __ATOMIC_RELAXED)
+                                   ? now_usec() /* one try, no wait */
+                                   : now_usec() + __atomic_load_n(&j->timeout_usec, __ATOMIC_RELAXED);
+        k = journal_sendmsg(&mh, deadline);
+        if (k == -EMSGSIZE || k == -ENOBUFS || k == -ENOMEM)
+                k = journal_send_memfd(out, n_out, deadline);
+        if (k == -ETIMEDOUT)
+                __atomic_store_n(&j->stalled, true, __ATOMIC_RELAXED);
+        else if (k >= 0 && __atomic_load_n(&j->stalled, __ATOMIC_RELAXED))
+                __atomic_store_n(&j->stalled, false, __ATOMIC_RELAXED);
+        return k;
 }
 
 static int journald_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
@@ -230,20 +447,42 @@ static int journald_emit(trail_handler *h, const struct trail_record *r, bool *f
         struct tls_state *t = tls_state_get();
         int n, k;
 
+        if (!t)
+                return -ENOMEM;
         if (!journald_present()) {
                 if (j->automatic)
                         return local_syslog_emit(j, r, fell_back);
                 k = -ENOENT;
         } else {
                 n = journald_render(t, r);
-                k = n < 0 ? n : sd_journal_sendv(t->iov, n);
+                k = n < 0 ? n : journal_send(j, t, (size_t) n, r->deferred);
                 if (k >= 0)
                         return 0;
         }
 
         report_once(j, k);
-        *fell_back = stream_write_text(STDERR_FILENO, r) >= 0;
+        if (j->automatic) {
+                /* journald is there but did not take it: the next step of
+                 * "journald → local syslog → stderr" */
+                bool local_fell_back = false;
+                *fell_back = local_syslog_emit(j, r, &local_fell_back) >= 0 || local_fell_back;
+        } else
+                *fell_back = stream_write_text(STDERR_FILENO, r) >= 0;
         return k;
+}
+
+static int journald_set(trail_handler *h, const char *key, const char *value) {
+        struct journald_handler *j = (struct journald_handler *) h;
+        uint64_t v;
+        int k;
+
+        if (strcmp(key, "timeout") != 0)
+                return -ENOENT;
+        k = parse_duration_usec(value, &v);
+        if (k < 0 || v == 0 || v > 3600ULL * 1000000)
+                return -EINVAL;
+        __atomic_store_n(&j->timeout_usec, v, __ATOMIC_RELAXED);
+        return 0;
 }
 
 static void journald_free(trail_handler *h) {
@@ -254,6 +493,7 @@ static void journald_free(trail_handler *h) {
 static const struct handler_ops journald_ops = {
         .type = "journald",
         .emit = journald_emit,
+        .set = journald_set,
         .free = journald_free,
 };
 
@@ -266,6 +506,9 @@ static trail_handler *journald_new(bool automatic) {
         }
         (void) handler_init(&j->base, &journald_ops); /* renders no text: cannot fail */
         j->automatic = automatic;
+        /* long enough for a busy journald whose short queue (10 datagrams
+         * on some hosts) starves one of many senders for a second */
+        j->timeout_usec = 5000000;
         return &j->base;
 }
 

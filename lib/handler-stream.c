@@ -12,14 +12,21 @@ struct stream_handler {
         trail_handler base;
         int fd;
         bool terminal; /* a terminal, and NO_COLOR unset: "auto" colours */
+        bool torn;     /* atomic: a write failed part-way, leaving part of a line */
 };
 
-static int write_all(int fd, const char *p, size_t n) {
+/* 0, or a negative errno; *ret_partial tells whether some bytes, not all,
+ * went out (a disk that filled up mid-line). */
+static int write_all(int fd, const char *p, size_t n, bool *ret_partial) {
+        size_t total = n;
+
         while (n > 0) {
                 ssize_t k = write(fd, p, n);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
+                        if (ret_partial)
+                                *ret_partial = n < total;
                         return -errno;
                 }
                 p += k;
@@ -28,13 +35,23 @@ static int write_all(int fd, const char *p, size_t n) {
         return 0;
 }
 
-static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal) {
+/* torn: NULL, or the handler's flag: after a failed write left part of a
+ * line, the next line starts with a newline, so that it is whole (the cut
+ * one stays a fragment of its own, and was counted as lost). */
+static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal,
+                      bool *torn) {
         struct tls_state *t = tls_state_get();
+        bool mend = torn && __atomic_exchange_n(torn, false, __ATOMIC_RELAXED), partial = false;
         int k;
 
         if (!t)
                 return -ENOMEM;
         es_emptyStr(t->render);
+        if (mend) {
+                if (buf_reserve(&t->render, 1) < 0)
+                        return -ENOMEM;
+                es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
+        }
         if (terminal && f->ops->format_terminal)
                 k = f->ops->format_terminal(f, r, &t->render);
         else
@@ -44,11 +61,15 @@ static int write_line(int fd, trail_formatter *f, const struct trail_record *r, 
         if (buf_reserve(&t->render, 1) < 0)
                 return -ENOMEM;
         es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
-        return write_all(fd, (const char *) es_getBufAddr(t->render), t->render->lenStr);
+        k = write_all(fd, (const char *) es_getBufAddr(t->render), t->render->lenStr, &partial);
+        /* a line cut short now, or the cut one still not ended */
+        if (torn && k < 0 && (partial || mend))
+                __atomic_store_n(torn, true, __ATOMIC_RELAXED);
+        return k;
 }
 
 int stream_write_text(int fd, const struct trail_record *r) {
-        return write_line(fd, formatter_default_text(), r, false);
+        return write_line(fd, formatter_default_text(), r, false, NULL);
 }
 
 static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
@@ -56,7 +77,7 @@ static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fel
         struct stream_handler *s = (struct stream_handler *) h;
 
         return write_line(s->fd, __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE), r,
-                          s->terminal);
+                          s->terminal, &s->torn);
 }
 
 static void stream_free(trail_handler *h) {

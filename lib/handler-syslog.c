@@ -53,6 +53,7 @@ struct syslog_handler {
         int fd;
         bool unix_stream;     /* the unix socket turned out to be a stream one */
         bool reported;
+        bool stalled;         /* a send timed out; none has completed since */
         uint64_t timeout_usec;
         size_t max_length;    /* 0: the transport's default */
         struct pending q;
@@ -213,6 +214,7 @@ static void disconnect(struct syslog_handler *s, uint64_t deadline) {
         s->fd = -1;
         /* a frame cut off mid-way is sent whole on the next connection */
         s->q.head_sent = 0;
+        s->stalled = false;
 }
 
 static int connect_unix(struct syslog_handler *s) {
@@ -315,11 +317,23 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
         }
 #endif
         if (k < 0) {
-                s->backoff_usec = s->backoff_usec ? s->backoff_usec * 2 : BACKOFF_MIN_USEC;
-                if (s->backoff_usec > BACKOFF_MAX_USEC)
-                        s->backoff_usec = BACKOFF_MAX_USEC;
-                s->next_retry_usec = now_usec() + s->backoff_usec;
-                report_once(s, "cannot connect; holding records until it can", k);
+                /* The backoff spares a receiver (and the resolver) that is
+                 * down; a local shortage (no descriptor, no memory) costs
+                 * nothing to retry, and should not keep records off the
+                 * link for up to 30 s after it has passed. */
+                if (k == -EMFILE || k == -ENFILE || k == -ENOBUFS || k == -ENOMEM)
+                        s->next_retry_usec = 0;
+                else {
+                        s->backoff_usec = s->backoff_usec ? s->backoff_usec * 2 : BACKOFF_MIN_USEC;
+                        if (s->backoff_usec > BACKOFF_MAX_USEC)
+                                s->backoff_usec = BACKOFF_MAX_USEC;
+                        s->next_retry_usec = now_usec() + s->backoff_usec;
+                }
+                report_once(s,
+                            s->transport == T_UDP || (s->transport == T_UNIX && !s->unix_stream)
+                                    ? "cannot connect; records go to stderr until it can"
+                                    : "cannot connect; holding records until it can",
+                            k);
                 return k;
         }
         s->backoff_usec = 0;
@@ -616,11 +630,23 @@ static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_
                 }
                 if (k == -EAGAIN || k == -ETIMEDOUT || k == -EMSGSIZE)
                         return k;
+                /* UDP: an ICMP "port unreachable" for an earlier datagram,
+                 * which was counted as sent and is lost; nothing says which
+                 * one, but the host should hear of it. */
+                if (s->transport == T_UDP && k == -ECONNREFUSED)
+                        report_once(s, "the receiver refused earlier datagrams (nothing listens)", k);
                 /* a receiver restarted (new socket) or an ICMP error from an
                  * earlier datagram: reconnect and try once more */
                 disconnect(s, deadline);
         }
         return -ECONNREFUSED;
+}
+
+/* A receiver that stopped reading costs one timeout, not one per record:
+ * while the link is stalled, records are offered without waiting for room
+ * (stream transports keep them in the buffer, datagram ones fall back). */
+static uint64_t send_deadline(const struct syslog_handler *s, uint64_t deadline) {
+        return s->stalled ? now_usec() : deadline;
 }
 
 static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
@@ -658,13 +684,16 @@ static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fel
                         return HANDLER_QUEUED;
                 }
                 if (s->fd >= 0)
-                        (void) drain(s, deadline);
+                        s->stalled = drain(s, send_deadline(s, deadline)) == -ETIMEDOUT;
                 pthread_mutex_unlock(&s->lock);
                 return HANDLER_QUEUED; /* delivered or lost frames are counted as they go */
         }
 
         len = render_frame(s, t, r, &off);
-        k = len < 0 ? len : send_dgram(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, deadline);
+        k = len < 0 ? len
+                    : send_dgram(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len,
+                                 send_deadline(s, deadline));
+        s->stalled = k == -EAGAIN || k == -ETIMEDOUT;
         pthread_mutex_unlock(&s->lock);
         if (k >= 0)
                 return 0;
@@ -687,6 +716,7 @@ static int syslog_flush(trail_handler *h) {
                 k = ensure_connected(s, tls_state_get(), deadline, true);
                 if (k >= 0)
                         k = drain(s, deadline);
+                s->stalled = k == -ETIMEDOUT;
                 if (k >= 0 && s->q.n_frames > 0)
                         k = -ETIMEDOUT;
         }

@@ -243,7 +243,8 @@ int trail_set_facility(int facility);
 /* Opaque, reference counted: a constructor returns one reference. */
 typedef struct trail_handler trail_handler;
 
-/* Native journald protocol; when journald is absent or a send fails the
+/* Native journald protocol; when journald is absent, a send fails, or
+ * journald has no room for the "timeout" option's time (default 5 s), the
  * record goes to stderr instead, and the handler's "failed" count rises. */
 trail_handler *trail_handler_journald(void);
 /* Writes one line per record to fd (not owned). Formats: "text" (NULL),
@@ -256,8 +257,8 @@ trail_handler *trail_handler_stream(int fd, const char *format);
  * "max_length", and for TLS "ca", "cert", "key", "verify", "server_name",
  * "priority". See trail_handler_syslog(3). */
 trail_handler *trail_handler_syslog(const char *target);
-/* journald when its socket is present, else local syslog (/dev/log), else
- * stderr; decided per record. */
+/* journald when its socket is present and it takes the record, else local
+ * syslog (/dev/log), else stderr; decided per record. */
 trail_handler *trail_handler_auto(void);
 
 /* ---- Async delivery (trail_handler_async(3)) ---- */

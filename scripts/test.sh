@@ -32,7 +32,8 @@ meson compile -C build-tsan
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp \
         meson test -C build-tsan --print-errorlogs test-threads test-context test-logger \
         test-async-stress test-flow test-correlation test-handler-custom test-redact \
-        test-config-reload
+        test-config-reload test-fault-journald test-fault-syslog test-fault-eintr \
+        test-fault-resources
 
 # Packaging: the Debian packages built, linted, installed and used (then
 # purged), and the RPMs built and linted.

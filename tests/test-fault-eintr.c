@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* EINTR everywhere: a timer sends SIGALRM every 50 µs to the logging
+ * thread, whose handler is installed without SA_RESTART, so every system
+ * call that sleeps (a write into a full pipe, poll, a futex wait) returns
+ * EINTR, and many that do not are interrupted too. Logging to journald, to
+ * a TCP syslog receiver (a private rsyslogd), to a pipe read by a thread,
+ * and through an async handler, every record arrives exactly once, and the
+ * counts are exact. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "journal-util.h"
+#include "rsyslog-util.h"
+#include "trail.h"
+
+enum { N = 2000 };
+
+static struct rsyslog rs;
+static volatile sig_atomic_t signals;
+
+static void on_alarm(int sig) {
+        (void) sig;
+        signals = signals + 1;
+}
+
+struct pipe_reader {
+        int fd;
+        char run[33];
+        long seq[N + 16];
+        size_t n, garbage;
+};
+
+/* Reads the pipe slowly (so that it fills and the writer sleeps in
+ * write()), line by line, keeping the SEQ of every line of the run. */
+static void *read_pipe(void *arg) {
+        struct pipe_reader *p = arg;
+        char buf[512], line[4096];
+        size_t len = 0;
+        ssize_t k;
+        sigset_t all;
+
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, NULL); /* the signals are for the logging thread */
+        while ((k = read(p->fd, buf, sizeof(buf))) != 0) {
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                for (ssize_t i = 0; i < k; i++) {
+                        if (buf[i] != '\n') {
+                                if (len < sizeof(line) - 1)
+                                        line[len++] = buf[i];
+                                continue;
+                        }
+                        line[len] = '\0';
+                        const char *s = strstr(line, " SEQ=");
+                        if (strstr(line, p->run) && s && p->n < N + 16)
+                                p->seq[p->n++] = strtol(s + 5, NULL, 10);
+                        else
+                                p->garbage++;
+                        len = 0;
+                }
+                usleep(50);
+        }
+        return NULL;
+}
+
+static trail_logger *logger_with(const char *name, trail_handler *h) {
+        trail_logger *lg = trail_get(name);
+        assert_non_null(lg);
+        assert_int_equal(trail_logger_add_handler(lg, h), 0);
+        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
+        return lg;
+}
+
+static void assert_stats(trail_handler *h, uint64_t records, uint64_t delivered) {
+        trail_stats st;
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        assert_int_equal(st.records, records);
+        assert_int_equal(st.delivered, delivered);
+        assert_int_equal(st.failed, 0);
+        assert_int_equal(st.lost, 0);
+        assert_int_equal(st.dropped, 0);
+}
+
+static void assert_journal_run(const char *run) {
+        struct jentries es = journal_collect("RUN", run, N, 30000);
+        assert_int_equal(es.n, N);
+        for (size_t i = 0; i < es.n; i++)
+                assert_int_equal(atol(jentry_get(&es.e[i], "SEQ", NULL)), (long) i);
+        jentries_free(&es);
+}
+
+static void every_record_arrives_once_under_a_signal_storm(void **state) {
+        (void) state;
+        char run_j[33], run_t[33], run_a[33], target[64];
+        struct pipe_reader pr = {0};
+        int pfd[2];
+        pthread_t th;
+
+        test_run_id(run_j);
+        test_run_id(run_t);
+        test_run_id(run_a);
+        test_run_id(pr.run);
+
+        trail_handler *hj = trail_handler_journald();
+        snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", rs.tcp_port);
+        trail_handler *ht = trail_handler_syslog(target);
+        assert_non_null(ht);
+        assert_int_equal(trail_handler_set(ht, "timeout", "10s"), 0);
+        assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+        assert_true(fcntl(pfd[1], F_SETPIPE_SZ, 4096) > 0); /* fills at once */
+        trail_handler *hp = trail_handler_stream(pfd[1], "text");
+        trail_handler *aj = trail_handler_journald();
+        trail_handler *ha = trail_handler_async(aj, 256, TRAIL_OVERFLOW_BLOCK);
+        trail_handler_unref(aj);
+        assert_non_null(ha);
+        assert_int_equal(trail_handler_async_set_timeout(ha, 30000000), 0);
+        trail_logger *lj = logger_with("fault.eintr.journald", hj);
+        trail_logger *lt = logger_with("fault.eintr.tcp", ht);
+        trail_logger *lp = logger_with("fault.eintr.pipe", hp);
+        trail_logger *la = logger_with("fault.eintr.async", ha);
+
+        pr.fd = pfd[0];
+        assert_int_equal(pthread_create(&th, NULL, read_pipe, &pr), 0);
+
+        struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+        sigemptyset(&sa.sa_mask);
+        assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+        struct itimerval it = {{0, 50}, {0, 50}};
+        assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+
+        for (int i = 0; i < N; i++) {
+                trail_fields f = TRAIL_FIELDS(TRAIL_STR("RUN", run_j), TRAIL_INT("SEQ", i));
+                assert_int_equal(trail_info_with(lj, f, "storm %d", i), 0);
+                f = TRAIL_FIELDS(TRAIL_STR("RUN", run_t), TRAIL_INT("SEQ", i));
+                assert_int_equal(trail_info_with(lt, f, "storm %d", i), 0);
+                f = TRAIL_FIELDS(TRAIL_STR("RUN", pr.run), TRAIL_INT("SEQ", i));
+                assert_int_equal(trail_info_with(lp, f, "storm %d", i), 0);
+                f = TRAIL_FIELDS(TRAIL_STR("RUN", run_a), TRAIL_INT("SEQ", i));
+                assert_int_equal(trail_info_with(la, f, "storm %d", i), 0);
+        }
+        assert_int_equal(trail_flush(), 0); /* waits in futex and poll: interrupted too */
+
+        memset(&it, 0, sizeof(it));
+        assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+        print_message("%d signals while logging\n", (int) signals);
+        assert_true(signals > 500);
+
+        close(pfd[1]);
+        pthread_join(th, NULL);
+        close(pfd[0]);
+
+        assert_stats(hj, N, N);
+        assert_stats(ht, N, N);
+        assert_stats(hp, N, N);
+        assert_stats(ha, N, N);
+
+        assert_int_equal(pr.n, N);
+        assert_int_equal(pr.garbage, 0);
+        for (size_t i = 0; i < pr.n; i++)
+                assert_int_equal(pr.seq[i], (long) i);
+        assert_journal_run(run_j);
+        assert_journal_run(run_a);
+        json_object **m = NULL;
+        size_t n = rsyslog_collect(&rs, run_t, N, 30000, &m);
+        assert_int_equal(n, N);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(atol(rs_param(m[i], "SEQ")), (long) i);
+        rsyslog_messages_free(m, n);
+
+        trail_logger_remove_handler(lj, hj);
+        trail_logger_remove_handler(lt, ht);
+        trail_logger_remove_handler(lp, hp);
+        trail_logger_remove_handler(la, ha);
+        trail_handler_unref(hj);
+        trail_handler_unref(ht);
+        trail_handler_unref(hp);
+        trail_handler_unref(ha);
+}
+
+static int group_setup(void **state) {
+        (void) state;
+        int k = rsyslog_start(&rs, false);
+        if (k < 0)
+                fprintf(stderr, "rsyslog_start: %s\n", strerror(-k));
+        return k < 0 ? -1 : 0;
+}
+
+static int group_teardown(void **state) {
+        (void) state;
+        rsyslog_cleanup(&rs);
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(every_record_arrives_once_under_a_signal_storm),
+        };
+
+        require_journald();
+        setvbuf(stdout, NULL, _IONBF, 0);
+        int r = cmocka_run_group_tests(tests, group_setup, group_teardown);
+        trail_shutdown();
+        return r;
+}

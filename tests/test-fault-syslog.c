@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Faults of a syslog receiver: one that refuses (nothing listens), one that
+ * accepts and then resets the connection, one that accepts and never reads.
+ * rsyslog cannot be made to reset or stall on demand, so a small server in
+ * the test plays those parts on rsyslog's own port while rsyslog is down;
+ * then the real (private) rsyslogd comes back, and the records trail held
+ * arrive in order, with the LINK_LOST notice carrying the exact count of
+ * those it dropped. Every call stays within the handler's timeout. */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "journal-util.h"
+#include "rsyslog-util.h"
+#include "trail.h"
+
+#define MARGIN_USEC 250000 /* scheduling slack on a busy 2-core machine */
+
+static struct rsyslog rs;
+static int err_fd = -1, real_stderr = -1;
+static off_t err_start;
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static const char *stderr_from(off_t start) {
+        static char *buf;
+        off_t n = lseek(err_fd, 0, SEEK_END) - start;
+        free(buf);
+        buf = calloc(1, (size_t) n + 1);
+        assert_non_null(buf);
+        if (n > 0)
+                assert_int_equal(pread(err_fd, buf, (size_t) n, start), n);
+        return buf;
+}
+
+static size_t count(const char *hay, const char *needle) {
+        size_t c = 0;
+        for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+                c++;
+        return c;
+}
+
+static trail_logger *logger_with(const char *name, trail_handler *h) {
+        trail_logger *lg = trail_get(name);
+        assert_non_null(lg);
+        assert_int_equal(trail_logger_add_handler(lg, h), 0);
+        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
+        return lg;
+}
+
+/* Logs SEQ=first..first+n-1; returns the slowest call in microseconds. */
+static uint64_t log_numbered(trail_logger *lg, const char *run, int first, int n) {
+        uint64_t worst = 0;
+        for (int i = first; i < first + n; i++) {
+                uint64_t t0 = now_usec(), d;
+                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_INT("SEQ", i)),
+                                "record %d", i);
+                d = now_usec() - t0;
+                if (d > worst)
+                        worst = d;
+        }
+        return worst;
+}
+
+static void assert_sequence(json_object **m, size_t n, int first) {
+        for (size_t i = 0; i < n; i++) {
+                char want[16];
+                snprintf(want, sizeof(want), "%d", first + (int) i);
+                assert_non_null(rs_param(m[i], "SEQ"));
+                assert_string_equal(rs_param(m[i], "SEQ"), want);
+        }
+}
+
+static void assert_stats(trail_handler *h, uint64_t records, uint64_t delivered, uint64_t failed,
+                         uint64_t lost) {
+        trail_stats st;
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        assert_int_equal(st.records, records);
+        assert_int_equal(st.delivered, delivered);
+        assert_int_equal(st.failed, failed);
+        assert_int_equal(st.lost, lost);
+}
+
+/* The LOST= of every LINK_LOST notice rsyslog wrote so far, in order. */
+static size_t link_lost_notices(uint64_t *out, size_t max) {
+        FILE *f = fopen(rs.out, "re");
+        char *line = NULL;
+        size_t len = 0, n = 0;
+
+        while (f && getline(&line, &len, f) > 0) {
+                const char *p = strstr(line, "\"LOST\": \"");
+                if (strstr(line, TRAIL_MESSAGE_ID_LINK_LOST) && p && n < max)
+                        out[n++] = strtoull(p + 9, NULL, 10);
+        }
+        free(line);
+        if (f)
+                fclose(f);
+        return n;
+}
+
+/* rsyslog back on its ports; trail_flush() reconnects and sends what is held. */
+static void receiver_back(void) {
+        int k = -1;
+        assert_int_equal(rsyslog_restart(&rs), 0);
+        for (int tries = 0; tries < 50 && k < 0; tries++) {
+                k = trail_flush();
+                if (k < 0)
+                        usleep(100 * 1000);
+        }
+        assert_int_equal(k, 0);
+}
+
+/* ---- The fault server --------------------------------------------------- */
+
+static int listen_on(int port, int rcvbuf) {
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t) port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)), 0);
+        if (rcvbuf > 0) /* inherited by accepted connections: a small window */
+                assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(int)), 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 8), 0);
+        return fd;
+}
+
+/* Reads until nothing has come for quiet_ms, and returns the SEQ of every
+ * complete octet-counted frame (RFC 6587 §3.4.1) in order; *ret_partial
+ * tells whether a frame was cut off at the end. */
+static size_t read_frames(int fd, int quiet_ms, long *seq, size_t max, bool *ret_partial) {
+        size_t cap = 1 << 20, len = 0, n = 0, off = 0;
+        char *buf = malloc(cap);
+
+        assert_non_null(buf);
+        for (;;) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                if (poll(&p, 1, quiet_ms) <= 0)
+                        break;
+                if (len == cap) {
+                        cap *= 2;
+                        buf = realloc(buf, cap);
+                        assert_non_null(buf);
+                }
+                ssize_t k = recv(fd, buf + len, cap - len, 0);
+                if (k <= 0)
+                        break;
+                len += (size_t) k;
+        }
+        while (off < len) {
+                char *sp = memchr(buf + off, ' ', len - off), *s;
+                if (!sp)
+                        break;
+                size_t flen = strtoul(buf + off, NULL, 10), start = (size_t) (sp + 1 - buf);
+                if (start + flen > len)
+                        break; /* a frame cut off: not received */
+                s = memmem(buf + start, flen, "SEQ=\"", 5);
+                assert_non_null(s);
+                if (n < max)
+                        seq[n++] = strtol(s + 5, NULL, 10);
+                off = start + flen;
+        }
+        if (ret_partial)
+                *ret_partial = off < len;
+        free(buf);
+        return n;
+}
+
+/* ---- Tests ------------------------------------------------------------- */
+
+/* Nothing listens: records wait in the buffer, the oldest are dropped when
+ * it is full, counted; when rsyslog is back the survivors arrive in order,
+ * then one notice with the exact number lost. */
+static void tcp_refusing_receiver(void **state) {
+        (void) state;
+        enum { N = 300 };
+        char target[64], run[33];
+        json_object **m = NULL;
+        uint64_t notices[64], lost;
+        trail_stats st;
+
+        snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", rs.tcp_port);
+        trail_handler *h = trail_handler_syslog(target);
+        assert_non_null(h);
+        assert_int_equal(trail_handler_set(h, "buffer", "8K"), 0);
+        assert_int_equal(trail_handler_set(h, "timeout", "100ms"), 0);
+        trail_logger *lg = logger_with("fault.sys.refused", h);
+        test_run_id(run);
+        size_t notices_before = link_lost_notices(notices, 64);
+
+        assert_int_equal(rsyslog_stop(&rs), 0);
+        uint64_t worst = log_numbered(lg, run, 0, N);
+        print_message("refused: slowest call %" PRIu64 " us\n", worst);
+        assert_true(worst <= 100000 + MARGIN_USEC);
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        lost = st.lost;
+        assert_true(lost > 0 && lost < N);
+        assert_stats(h, N, 0, 0, lost);
+        assert_int_equal(trail_flush(), -ECONNREFUSED); /* still nobody there */
+
+        receiver_back();
+        size_t survivors = N - (size_t) lost;
+        size_t n = rsyslog_collect(&rs, run, survivors, 15000, &m);
+        assert_int_equal(n, survivors);
+        assert_sequence(m, n, (int) lost); /* the newest, in order */
+        rsyslog_messages_free(m, n);
+        assert_int_equal(link_lost_notices(notices, 64), notices_before + 1);
+        assert_int_equal(notices[notices_before], lost);
+        assert_stats(h, N, survivors, 0, lost);
+
+        trail_logger_remove_handler(lg, h);
+        trail_handler_unref(h);
+}
+
+/* The receiver takes one record, then resets the connection (SO_LINGER 0)
+ * and goes away: the reset is noticed before the next frame is written, so
+ * nothing goes into the void; the records wait, and arrive when rsyslog is
+ * back. No SIGPIPE, no crash. */
+static void tcp_resetting_receiver(void **state) {
+        (void) state;
+        char target[64], run[33];
+        json_object **m = NULL;
+        long seq[8];
+
+        snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", rs.tcp_port);
+        trail_handler *h = trail_handler_syslog(target);
+        assert_non_null(h);
+        assert_int_equal(trail_handler_set(h, "timeout", "100ms"), 0);
+        trail_logger *lg = logger_with("fault.sys.reset", h);
+        test_run_id(run);
+
+        assert_int_equal(rsyslog_stop(&rs), 0);
+        int l = listen_on(rs.tcp_port, 0);
+        log_numbered(lg, run, 0, 1);
+        int c = accept(l, NULL, NULL);
+        assert_true(c >= 0);
+        assert_int_equal(read_frames(c, 200, seq, 8, NULL), 1);
+        assert_int_equal(seq[0], 0);
+        assert_int_equal(
+                setsockopt(c, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0}, sizeof(struct linger)),
+                0);
+        close(c); /* RST */
+        close(l);
+        usleep(20000); /* the reset has reached the client's socket */
+
+        uint64_t worst = log_numbered(lg, run, 1, 99);
+        assert_true(worst <= 100000 + MARGIN_USEC);
+        assert_stats(h, 100, 1, 0, 0); /* 99 held */
+
+        receiver_back();
+        size_t n = rsyslog_collect(&rs, run, 99, 15000, &m);
+        assert_int_equal(n, 99);
+        assert_sequence(m, n, 1);
+        rsyslog_messages_free(m, n);
+        assert_stats(h, 100, 100, 0, 0);
+
+        trail_logger_remove_handler(lg, h);
+        trail_handler_unref(h);
+}
+
+/* The receiver accepts and never reads: the kernel's buffers fill, then
+ * trail's. Only the first call that finds no room waits (the timeout); the
+ * others return at once while the link stays stalled. The frames the
+ * receiver eventually read, those rsyslog gets later, and those counted as
+ * lost add up to every record, in order, none twice. */
+static void tcp_stalled_receiver(void **state) {
+        (void) state;
+        enum { TIMEOUT_USEC = 100000, MAX_RECORDS = 100000 };
+        char target[64], run[33];
+        json_object **m = NULL;
+        uint64_t notices[64];
+        trail_stats st;
+        long *seq = calloc(MAX_RECORDS, sizeof(long));
+
+        assert_non_null(seq);
+        snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", rs.tcp_port);
+        trail_handler *h = trail_handler_syslog(target);
+        assert_non_null(h);
+        assert_int_equal(trail_handler_set(h, "buffer", "16K"), 0);
+        assert_int_equal(trail_handler_set(h, "timeout", "100ms"), 0);
+        trail_logger *lg = logger_with("fault.sys.stall", h);
+        test_run_id(run);
+        size_t notices_before = link_lost_notices(notices, 64);
+
+        assert_int_equal(rsyslog_stop(&rs), 0);
+        int l = listen_on(rs.tcp_port, 4096);
+        log_numbered(lg, run, 0, 1); /* connects */
+        int c = accept(l, NULL, NULL);
+        assert_true(c >= 0);
+
+        /* log until trail has dropped 200 records, so everything is full */
+        int total = 1, waited = 0;
+        uint64_t worst = 0, start = now_usec();
+        do {
+                uint64_t d = log_numbered(lg, run, total, 100);
+                total += 100;
+                waited += d >= TIMEOUT_USEC / 2;
+                if (d > worst)
+                        worst = d;
+                assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        } while (st.lost < 200 && total < MAX_RECORDS && now_usec() - start < 10000000);
+        print_message("stalled: %d records in %" PRIu64 " us, slowest %" PRIu64 " us, %" PRIu64
+                      " lost\n",
+                      total, now_usec() - start, worst, st.lost);
+        assert_true(st.lost >= 200);
+        assert_true(worst <= TIMEOUT_USEC + MARGIN_USEC);
+        assert_true(waited <= 2); /* not one timeout per record */
+        uint64_t lost = st.lost, delivered = st.delivered;
+        assert_int_equal(st.records, total);
+
+        /* the receiver reads what reached it, then hangs up */
+        bool partial;
+        size_t got = read_frames(c, 300, seq, MAX_RECORDS, &partial);
+        for (size_t i = 0; i < got; i++)
+                assert_int_equal(seq[i], (long) i);
+        assert_int_equal(got, delivered); /* what was counted delivered did arrive */
+        close(c);
+        close(l);
+
+        receiver_back();
+        size_t survivors = (size_t) total - got - (size_t) lost;
+        size_t n = rsyslog_collect(&rs, run, survivors, 15000, &m);
+        assert_int_equal(n, survivors);
+        /* the newest, in order; and a frame that was partly written when
+         * the receiver stalled was never dropped (the receiver only had half
+         * of it): it comes first, whole */
+        if (partial) {
+                assert_sequence(m, 1, (int) got);
+                assert_sequence(m + 1, n - 1, total - (int) survivors + 1);
+        } else
+                assert_sequence(m, n, total - (int) survivors);
+        rsyslog_messages_free(m, n);
+        assert_int_equal(link_lost_notices(notices, 64), notices_before + 1);
+        assert_int_equal(notices[notices_before], lost);
+        assert_stats(h, (uint64_t) total, got + survivors, 0, lost);
+
+        free(seq);
+        trail_logger_remove_handler(lg, h);
+        trail_handler_unref(h);
+}
+
+/* UDP to a port nobody listens on: the refusal comes back as ICMP, and
+ * only for an earlier datagram. No call blocks or fails the program, the
+ * refusal is reported once, the counts add up, and when rsyslog is back
+ * the records arrive. */
+static void udp_refusing_receiver(void **state) {
+        (void) state;
+        char target[64], run[33];
+        json_object **m = NULL;
+        trail_stats st;
+
+        snprintf(target, sizeof(target), "udp://127.0.0.1:%d", rs.udp_port);
+        trail_handler *h = trail_handler_syslog(target);
+        assert_non_null(h);
+        assert_int_equal(trail_handler_set(h, "timeout", "100ms"), 0);
+        trail_logger *lg = logger_with("fault.sys.udp", h);
+        test_run_id(run);
+        err_start = lseek(err_fd, 0, SEEK_END);
+
+        assert_int_equal(rsyslog_stop(&rs), 0);
+        uint64_t worst = log_numbered(lg, run, 0, 20);
+        assert_true(worst <= 100000 + MARGIN_USEC);
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        assert_int_equal(st.records, 20);
+        assert_int_equal(st.delivered + st.failed, 20);
+        assert_int_equal(st.lost, 0);
+        assert_int_equal(count(stderr_from(err_start), run), st.failed);
+        assert_int_equal(count(stderr_from(err_start), "trail: syslog udp://"), 1);
+
+        assert_int_equal(rsyslog_restart(&rs), 0);
+        uint64_t delivered = st.delivered;
+        log_numbered(lg, run, 20, 10);
+        size_t n = rsyslog_collect(&rs, run, 10, 15000, &m);
+        assert_int_equal(n, 10);
+        assert_sequence(m, n, 20);
+        rsyslog_messages_free(m, n);
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        assert_int_equal(st.delivered, delivered + 10);
+
+        trail_logger_remove_handler(lg, h);
+        trail_handler_unref(h);
+}
+
+static int group_setup(void **state) {
+        (void) state;
+        int k = rsyslog_start(&rs, false);
+        if (k < 0)
+                fprintf(stderr, "rsyslog_start: %s\n", strerror(-k));
+        return k < 0 ? -1 : 0;
+}
+
+static int group_teardown(void **state) {
+        (void) state;
+        rsyslog_cleanup(&rs);
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(tcp_refusing_receiver),
+                cmocka_unit_test(tcp_resetting_receiver),
+                cmocka_unit_test(tcp_stalled_receiver),
+                cmocka_unit_test(udp_refusing_receiver),
+        };
+
+        /* fallbacks go to fd 2: capture it, keep cmocka's output */
+        err_fd = memfd_create("stderr", MFD_CLOEXEC);
+        real_stderr = dup(STDERR_FILENO);
+        dup2(err_fd, STDERR_FILENO);
+        setvbuf(stdout, NULL, _IONBF, 0);
+
+        int r = cmocka_run_group_tests(tests, group_setup, group_teardown);
+
+        trail_shutdown();
+        dup2(real_stderr, STDERR_FILENO);
+        if (r != 0)
+                fputs(stderr_from(0), stderr);
+        return r;
+}
