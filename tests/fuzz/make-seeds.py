@@ -89,6 +89,9 @@ RECORD = {
     ]),
     "long-message": record(6, b"x" * 3000 + b"\xe2\x82\xac" * 200),
     "message-looks-like-fields": record(6, b"USER=admin LEVEL=debug", [(STR, b"USER", b"alice")]),
+    # past RECORD_FIELDS_MAX (1008): the first are left out and counted
+    # (type bytes left out of HEAD: they default to STR)
+    "many-fields": RS.join([b"\x06", b"many"] + [b"a", b""] * 1300),
 }
 
 FORMAT_EXTRA = {
