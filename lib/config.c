@@ -189,7 +189,11 @@ static char *read_line(char *str, int num, void *stream) {
         p->indented = n > 0 && (p->buf[0] == ' ' || p->buf[0] == '\t');
         for (ssize_t i = 0; i < n; i++) {
                 unsigned char c = (unsigned char) p->buf[i];
-                if ((c < ' ' && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+                /* '\r' only in a CRLF line end: inside a line it would come
+                 * back in an error message and overwrite it on a terminal */
+                bool line_end = c == '\n' || (c == '\r' && (i == n - 1 || (i == n - 2 &&
+                                                                          p->buf[n - 1] == '\n')));
+                if ((c < ' ' && c != '\t' && !line_end) || c == 0x7f) {
                         errors_add(p->errors, p->line, NULL, EINVAL,
                                    "binary data (byte 0x%02x at column %zd)", c, i + 1);
                         strcpy(str, "\n");
@@ -211,6 +215,12 @@ static char *read_line(char *str, int num, void *stream) {
 static int on_entry(void *userdata, const char *section, const char *key, const char *value) {
         struct parse *p = userdata;
 
+        /* inih takes "= value" as a key named "": every later error about
+         * it would read "FILE:LINE: : why". */
+        if (!*key) {
+                errors_add(p->errors, p->line, NULL, EINVAL, "no key before '=' or ':'");
+                return 1;
+        }
         /* An indented line after a key continues its value (inih calls us
          * again with the same key): lists may span lines. */
         if (p->indented && p->n_e > 0) {

@@ -104,7 +104,7 @@ int field_store_append(struct field_store *s, trail_fields fields) {
                 if (value)
                         sf->off = arena_put(s, value, value_len), sf->len = value_len;
                 else if (uf->type == TRAIL_FIELD_ERRNO)
-                        sf->v.i = uf->value.i < 0 ? -uf->value.i : uf->value.i;
+                        sf->v.i = errno_abs(uf->value.i);
                 else if (uf->type == TRAIL_FIELD_DOUBLE)
                         sf->v.d = uf->value.d;
                 else if (uf->type == TRAIL_FIELD_BOOL)

@@ -39,8 +39,10 @@ static int rfc3164_set(trail_formatter *f, const char *key, const char *value) {
         return 0;
 }
 
-/* Control characters (C0, DEL, C1), U+2028/9 and invalid UTF-8 as \n, \t,
- * \xNN; in a quoted value '"' and '\' too. At most 4 bytes out per byte in. */
+/* Control characters (C0, DEL, the C1 controls U+0080..U+009F, and the
+ * line separators U+2028/U+2029, as the text formatter counts them) and
+ * invalid UTF-8 as \n, \t, \xNN; in a quoted value '"' and '\' too. At
+ * most 4 bytes out per byte in. */
 static char *escape(char *p, const char *s, size_t n, bool quoted) {
         static const char hex[] = "0123456789abcdef";
         const unsigned char *u = (const unsigned char *) s;

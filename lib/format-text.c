@@ -313,7 +313,9 @@ static char *render_item(const struct text_formatter *tf, const struct item *it,
                         if (tf->has_fields_item && named_in_pattern(tf, fl))
                                 continue;
                         if (first) {
-                                memcpy(p, it->s, it->len);
+                                /* no separator: it->s is NULL, which memcpy may not get */
+                                if (it->len)
+                                        memcpy(p, it->s, it->len);
                                 p += it->len;
                                 first = false;
                         } else

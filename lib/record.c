@@ -400,7 +400,7 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
                                 f.len = 0;
                         break;
                 case TRAIL_FIELD_ERRNO:
-                        f.v.i = uf->value.i < 0 ? -uf->value.i : uf->value.i;
+                        f.v.i = errno_abs(uf->value.i);
                         *errnum = (int) f.v.i;
                         break;
                 default:
@@ -491,6 +491,7 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
         int field_errnum = 0, r;
         size_t total, skip = 0;
 
+        errnum = errno_abs(errnum); /* trail_log_errno_with() passes it as given */
         globals_refresh(t);
         /* Past the cap, the fields of lowest precedence (global, then the
          * outermost context) are the ones left out; room is kept for the
@@ -512,7 +513,7 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
                         .name = "ERRNO",
                         .name_len = STRLEN("ERRNO"),
                         .type = TRAIL_FIELD_ERRNO,
-                        .v.i = errnum < 0 ? -errnum : errnum,
+                        .v.i = errnum,
                 };
                 r = merge_add(&m, &f);
                 if (r < 0)
@@ -574,7 +575,7 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
                 .level = level,
                 .logger = lg,
                 .src = src,
-                .errnum = errnum < 0 ? -errnum : errnum,
+                .errnum = errnum,
                 .message = (const char *) es_getBufAddr(t->message) + STRLEN("MESSAGE="),
                 .message_len = t->message->lenStr - STRLEN("MESSAGE="),
                 .fields = t->merged,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <libestr.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -358,6 +359,14 @@ struct tls_state {
 };
 
 /* record.c */
+/* An errno's magnitude, as an int: TRAIL_ERRNO(-e) means e. A value out of
+ * int's range (a hand-made field: its value is an int64_t) is cut to
+ * INT_MAX rather than negated or narrowed past its type. */
+static inline int errno_abs(int64_t v) {
+        if (v < 0)
+                return v < -(int64_t) INT_MAX ? INT_MAX : (int) -v;
+        return v > INT_MAX ? INT_MAX : (int) v;
+}
 struct tls_state *tls_state_get(void);
 struct tls_state *tls_state_peek(void); /* NULL when this thread has none yet */
 void tls_state_release(void);
