@@ -12,8 +12,9 @@
  *            of every value;
  *   rfc5424  tests/rfc5424-grammar.h accepts it; PRI, APP-NAME, PROCID,
  *            MSGID and every SD-PARAM value come back (after the U+FFFD
- *            repair of bad bytes); with max_length, it fits and only the
- *            fields of lowest precedence are left out;
+ *            repair of bad bytes); with max_length, it fits, the fields
+ *            shown are the record's in order and TRUNCATED_FIELDS counts
+ *            the others;
  *   rfc3164  one line of printable UTF-8, PRI and TAG right.
  * The text, json, logfmt and rfc3164 outputs never hold a control
  * character, DEL, a C1 control, U+2028/U+2029 or invalid UTF-8. */
@@ -492,12 +493,11 @@ static struct fuzz_buf escape_controls(const struct fuzz_buf *in) {
                 if (!control) {
                         fuzz_buf_put(&out, (const char *) u + i, len);
                 } else if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t') {
-                        char e[2] = { '\\', u[i] == '\n' ? 'n' : u[i] == '\r' ? 'r' : 't' };
+                        char e[2] = {'\\', u[i] == '\n' ? 'n' : u[i] == '\r' ? 'r' : 't'};
                         fuzz_buf_put(&out, e, 2);
                 } else
                         for (size_t k = 0; k < len; k++) {
-                                char e[4] = { '\\', 'x', hexd[u[i + k] >> 4],
-                                              hexd[u[i + k] & 15] };
+                                char e[4] = {'\\', 'x', hexd[u[i + k] >> 4], hexd[u[i + k] & 15]};
                                 fuzz_buf_put(&out, e, 4);
                         }
                 i += len;
@@ -563,7 +563,7 @@ static void check_rfc5424(const struct run *run, const trail_record *r, const ch
                                 p += 2;
                                 continue;
                         } else if (*p == '\\' && p[1] == 'x') {
-                                char hex[3] = { p[2], p[3], 0 }, c;
+                                char hex[3] = {p[2], p[3], 0}, c;
                                 FUZZ_CHECK(isxdigit((unsigned char) hex[0]) &&
                                                    isxdigit((unsigned char) hex[1]),
                                            "bad \\x escape in an SD-PARAM");
@@ -602,50 +602,57 @@ static void check_rfc5424(const struct run *run, const trail_record *r, const ch
                            "SD-PARAM %s", fixed[i][0]);
                 free(b.p);
         }
-        /* all the fields, by name; else the first ones left out and counted */
-        size_t shown = np - 5, skip = 0;
-        bool all = shown == nf;
-        for (size_t i = 0; all && i < nf; i++) {
-                trail_field_view v = record_field_at(r, i);
-                size_t name_len = v.name_len < 32 ? v.name_len : 32;
-                all = params[5 + i].name_len == name_len &&
-                      memcmp(params[5 + i].name, v.name, name_len) == 0;
-        }
-        if (!all) {
-                FUZZ_CHECK(run->max_length && shown > 0 && params[np - 1].name_len == 16 &&
-                                   memcmp(params[np - 1].name, "TRUNCATED_FIELDS", 16) == 0,
-                           "SD-PARAMs differ from the fields");
-                shown--;
-                skip = nf - shown;
-                snprintf(num, sizeof(num), "%zu", skip);
-                FUZZ_CHECK(shown < nf && strcmp((const char *) params[np - 1].value.p, num) == 0,
-                           "TRUNCATED_FIELDS=%s, %zu left out",
-                           (const char *) params[np - 1].value.p, skip);
-        }
-        FUZZ_CHECK(shown + skip == nf, "%zu SD-PARAMs for %zu fields", shown, nf);
-        for (size_t i = 0; i < shown; i++) {
-                trail_field_view v = record_field_at(r, skip + i);
-                const struct sd_param *sp = &params[5 + i];
-                size_t name_len = v.name_len < 32 ? v.name_len : 32;
-                FUZZ_CHECK(sp->name_len == name_len && memcmp(sp->name, v.name, name_len) == 0,
-                           "SD-PARAM %zu name", 5 + i);
-                if (v.type == TRAIL_FIELD_STR || v.type == TRAIL_FIELD_BYTES)
-                        b = repair_bytes(v.value.p, v.len);
-                else if (v.type == TRAIL_FIELD_DOUBLE) {
-                        FUZZ_CHECK(double_text_matches((const char *) sp->value.p, sp->value.n,
-                                                       v.value.d),
-                                   "%.*s: double \"%s\"", (int) v.name_len, v.name,
-                                   (const char *) sp->value.p);
-                        continue;
-                } else {
-                        b = (struct fuzz_buf){};
-                        fuzz_buf_put(&b, num, render_number(&v, num, sizeof(num)));
+        /* The record's fields in order, but with a maximum length some may be
+         * left out (trail_handler_syslog(3)); then TRUNCATED_FIELDS, last,
+         * counts them and those the record itself left out. */
+        trail_field_view tf;
+        uint64_t truncated = 0;
+        size_t n_fields = nf, last = np, kept = 0;
+        if (nf > 0 && (tf = record_field_at(r, nf - 1)).name_len == 16 &&
+            memcmp(tf.name, "TRUNCATED_FIELDS", 16) == 0 && tf.type == TRAIL_FIELD_UINT)
+                truncated = tf.value.u, n_fields--;
+        if (np > 5 && params[np - 1].name_len == 16 &&
+            memcmp(params[np - 1].name, "TRUNCATED_FIELDS", 16) == 0)
+                last--;
+        for (size_t j = 5, i = 0; j < last; j++, i++) {
+                const struct sd_param *sp = &params[j];
+                bool match = false;
+                /* the first field from i on with this name and value */
+                for (; i < n_fields && !match; i++) {
+                        trail_field_view v = record_field_at(r, i);
+                        size_t name_len = v.name_len < 32 ? v.name_len : 32;
+                        if (sp->name_len != name_len || memcmp(sp->name, v.name, name_len) != 0)
+                                continue;
+                        if (v.type == TRAIL_FIELD_DOUBLE)
+                                match = double_text_matches((const char *) sp->value.p, sp->value.n,
+                                                            v.value.d);
+                        else {
+                                if (v.type == TRAIL_FIELD_STR || v.type == TRAIL_FIELD_BYTES)
+                                        b = repair_bytes(v.value.p, v.len);
+                                else {
+                                        b = (struct fuzz_buf){};
+                                        fuzz_buf_put(&b, num, render_number(&v, num, sizeof(num)));
+                                }
+                                match = sp->value.n == b.n && memcmp(sp->value.p, b.p, b.n) == 0;
+                                free(b.p);
+                        }
+                        if (match)
+                                break;
                 }
-                FUZZ_CHECK(sp->value.n == b.n && memcmp(sp->value.p, b.p, b.n) == 0,
-                           "SD-PARAM %.*s: \"%s\", want \"%s\"", (int) v.name_len, v.name,
-                           (const char *) sp->value.p, (const char *) b.p);
-                free(b.p);
+                FUZZ_CHECK(match, "SD-PARAM %zu (%.*s=\"%s\") is no field of the record, in order",
+                           j, (int) sp->name_len, sp->name, (const char *) sp->value.p);
+                kept++;
         }
+        size_t left_out = n_fields - kept;
+        FUZZ_CHECK(left_out == 0 || run->max_length, "%zu fields left out without max_length",
+                   left_out);
+        if (truncated + left_out > 0) {
+                snprintf(num, sizeof(num), "%llu", (unsigned long long) (truncated + left_out));
+                FUZZ_CHECK(last < np && strcmp((const char *) params[np - 1].value.p, num) == 0,
+                           "TRUNCATED_FIELDS=%s, want %s",
+                           last < np ? (const char *) params[np - 1].value.p : "(none)", num);
+        } else
+                FUZZ_CHECK(last == np, "TRUNCATED_FIELDS with nothing left out");
         for (size_t i = 0; i < np; i++)
                 free(params[i].value.p);
         free(params);

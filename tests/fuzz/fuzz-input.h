@@ -294,9 +294,9 @@ static inline bool double_text_matches(const char *s, size_t n, double d) {
 
 static inline bool ref_name_reserved(const char *s, size_t n) {
         static const char *const reserved[] = {
-                "MESSAGE",         "PRIORITY",  "SYSLOG_IDENTIFIER",
-                "SYSLOG_FACILITY", "LOGGER",    "CODE_FILE",
-                "CODE_LINE",       "CODE_FUNC", "TID",
+                "MESSAGE", "PRIORITY",         "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY",
+                "LOGGER",  "CODE_FILE",        "CODE_LINE",         "CODE_FUNC",
+                "TID",     "TRUNCATED_FIELDS",
         };
         for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
                 if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)

@@ -206,8 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (cut > 0) {
                 trail_field_view tv = record_field_at(rec, n_expect);
                 FUZZ_CHECK(tv.name_len == 16 && memcmp(tv.name, "TRUNCATED_FIELDS", 16) == 0 &&
-                                   tv.type == TRAIL_FIELD_UINT && tv.value.u == skip,
-                           "TRUNCATED_FIELDS");
+                                   tv.type == TRAIL_FIELD_UINT && tv.value.u == cut,
+                           "TRUNCATED_FIELDS=%llu, want %zu", (unsigned long long) tv.value.u, cut);
         }
         for (size_t i = 0; i < n_expect; i++) {
                 trail_field_view v = record_field_at(rec, i), found;
