@@ -57,15 +57,6 @@ static int local_syslog_emit(struct journald_handler *j, const struct trail_reco
         return l->ops->emit(l, r, fell_back);
 }
 
-/* Whether journald is there at all, before a record is rendered for it: the
- * auto handler then uses the local syslog without counting a failure. (The
- * socket is connected, not addressed per send, so a send cannot silently
- * vanish the way sd_journal_sendv() lets it when the socket is missing.) */
-static bool journald_present(void) {
-        struct stat st;
-        return stat(JOURNAL_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
 
 /* ---- Transport ------------------------------------------------------------
  * journald's native protocol (https://systemd.io/JOURNAL_NATIVE_PROTOCOL/),
@@ -78,6 +69,21 @@ static bool journald_present(void) {
 
 static int journal_fd = -1; /* connected; replaced in place (dup3) on reconnect */
 static pthread_mutex_t journal_fd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether journald may be there, before a record is rendered for it: when it
+ * is not, the auto handler uses the local syslog without counting a failure.
+ * Once connected, the send itself tells: a connected datagram socket cannot
+ * lose a record silently (a journald that died refuses it, ECONNREFUSED, and
+ * the reconnect finds the socket gone, ENOENT), so the path is looked at only
+ * while there is no connection, not once per record. A journald whose socket
+ * path is replaced while it runs keeps the records of a connected sender. */
+static bool journald_present(void) {
+        struct stat st;
+
+        if (__atomic_load_n(&journal_fd, __ATOMIC_ACQUIRE) >= 0)
+                return true;
+        return stat(JOURNAL_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
+}
 
 /* A new connection to journald, put in the place of the old one, so that
  * threads sending at the same moment never see a closed or reused number. */
@@ -472,6 +478,10 @@ static int journald_emit(trail_handler *h, const struct trail_record *r, bool *f
                 k = n < 0 ? n : journal_send(j, t, (size_t) n, r->deferred);
                 if (k >= 0)
                         return 0;
+                /* the connection's journald is gone, and its socket with it:
+                 * as if it had never been there */
+                if (k == -ENOENT && j->automatic)
+                        return local_syslog_emit(j, r, fell_back);
         }
 
         report_once(j, k);

@@ -2,7 +2,8 @@
 /* journald absent or refusing: the record goes to stderr, the failure is
  * counted and reported once, and delivery resumes when journald is back.
  * The test hides the socket in a private mount namespace, so the journald
- * other tests use is untouched. Needs root (CAP_SYS_ADMIN); exits 77 without. */
+ * other tests use is untouched. Needs root (CAP_SYS_ADMIN); exits 77 without.
+ * A journald that dies while connected is test-fault-journald's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -92,13 +93,23 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         assert_int_equal(st.failed, 2);
         assert_int_equal(strlen(stderr_text()), before);
 
-        struct jentries es = journal_collect("FB_ID", id, 1, 10000);
-        assert_int_equal(es.n, 1);
-        assert_string_equal(jentry_get(&es.e[0], "MESSAGE", NULL), "third");
-        jentries_free(&es);
-
+        /* 4: the path hidden again while the same journald runs: the handler
+         * is connected and does not look at the path per record, so the
+         * record still reaches the journald it is connected to. */
         umount(JDIR "/socket");
         unlink(JDIR "/socket");
+        trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "fourth");
+        trail_handler_get_stats(h, &st);
+        assert_int_equal(st.delivered, 2);
+        assert_int_equal(st.failed, 2);
+        assert_int_equal(strlen(stderr_text()), before);
+
+        struct jentries es = journal_collect("FB_ID", id, 2, 10000);
+        assert_int_equal(es.n, 2);
+        assert_string_equal(jentry_get(&es.e[0], "MESSAGE", NULL), "third");
+        assert_string_equal(jentry_get(&es.e[1], "MESSAGE", NULL), "fourth");
+        jentries_free(&es);
+
         trail_logger_remove_handler(lg, h);
         trail_handler_unref(h);
 }
@@ -162,9 +173,11 @@ static void auto_handler_uses_local_syslog_without_journald(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(missing_socket_falls_back_to_stderr),
                 cmocka_unit_test(auto_handler_uses_stderr_quietly_without_journald),
                 cmocka_unit_test(auto_handler_uses_local_syslog_without_journald),
+                /* last: it connects to the real journald, and a connected
+                 * handler keeps sending there, hidden path or not */
+                cmocka_unit_test(missing_socket_falls_back_to_stderr),
         };
 
         require_journald();
