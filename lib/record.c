@@ -422,7 +422,7 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
 
 /* "MESSAGE=" then the text, so that the journald handler sends it as is.
  * errno is set for %m first. */
-static int format_message(struct tls_state *t, int errnum, const char *fmt, va_list ap) {
+TRAIL__PRINTF(3, 0) static int format_message(struct tls_state *t, int errnum, const char *fmt, va_list ap) {
         es_str_t **b = &t->message;
         va_list aq;
         int n;
@@ -484,9 +484,10 @@ static void dispatch(const struct trail_record *r) {
         }
 }
 
-static int log_va(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
-                  trail_fields fields, int errnum, int saved_errno, const struct flow_verdict *fv,
-                  const void *caller, const char *fmt, va_list ap) {
+TRAIL__PRINTF(10, 0) static int log_va(struct tls_state *t, const trail_logger *lg, int level,
+                                       const trail_source *src, trail_fields fields, int errnum,
+                                       int saved_errno, const struct flow_verdict *fv,
+                                       const void *caller, const char *fmt, va_list ap) {
         struct merge m = { .t = t };
         int field_errnum = 0, r;
         size_t total, skip = 0;
@@ -591,8 +592,9 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
 }
 
 /* trail's own records, built like any other. */
-static int log_own(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
-                   trail_fields fields, const char *fmt, ...) {
+TRAIL__PRINTF(6, 7) static int log_own(struct tls_state *t, const trail_logger *lg, int level,
+                                        const trail_source *src, trail_fields fields,
+                                        const char *fmt, ...) {
         va_list ap;
         int r;
 

@@ -19,9 +19,9 @@ if ! command -v clang >/dev/null; then
         exit 1
 fi
 if [ -f "$build/build.ninja" ]; then
-        meson configure "$build" -Dfuzz=true >/dev/null
+        meson configure "$build" -Dfuzz=true -Dwerror=true >/dev/null
 else
-        CC=clang meson setup "$build" -Dfuzz=true -Dtests=false -Dexamples=false \
+        CC=clang meson setup "$build" -Dfuzz=true -Dwerror=true -Dtests=false -Dexamples=false \
                 -Dman=disabled -Dbench=false
 fi
 meson compile -C "$build"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: set-up, a -Werror build, every
-# test against the real journald, then the same again under ASan+UBSan.
+# test against the real journald, then the same again under ASan+UBSan, the
+# fuzzers for a bounded time, the threaded tests under TSan, and packaging.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,10 @@ meson setup build-asan --wipe -Dwerror=true -Db_sanitize=address,undefined \
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-asan --print-errorlogs
+
+# The libFuzzer targets (clang, ASan+UBSan): each over its seed corpus, then
+# fuzzed for a bounded time; any finding fails the suite.
+FUZZ_SECONDS=${FUZZ_SECONDS:-45} scripts/fuzz.sh
 
 # The threaded tests under ThreadSanitizer.
 meson setup build-tsan --wipe -Dwerror=true -Db_sanitize=thread -Db_lundef=false >/dev/null 2>&1 ||

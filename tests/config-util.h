@@ -17,7 +17,7 @@
 static char conf_path[64];
 
 /* Writes the text (printf format) to a new temporary file; returns its path. */
-static inline const char *conf_write(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static inline const char *conf_write(const char *fmt, ...) {
         va_list ap;
         int fd;
         FILE *f;
