@@ -540,7 +540,10 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
                         r = merge_add(&m, &f);
                         if (r < 0)
                                 return r;
-                }
+                } else
+                        /* no buffer for it (ENOMEM), or no frames: a field
+                         * asked for and left out */
+                        atomic_inc(&trail_stat_fields_dropped);
         }
         /* Before dispatch, so that no handler ever sees a secret. */
         redact_fields(t, t->merged, m.n);
