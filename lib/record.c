@@ -549,7 +549,10 @@ TRAIL__PRINTF(10, 0) static int log_va(struct tls_state *t, const trail_logger *
                         r = merge_add(&m, &f);
                         if (r < 0)
                                 return r;
-                }
+                } else
+                        /* no buffer for it (ENOMEM), or no frames: a field
+                         * asked for and left out */
+                        atomic_inc(&trail_stat_fields_dropped);
         }
         /* Fields were left out: the record says how many, last, under a
          * name no user field can take (see record_truncated()). */

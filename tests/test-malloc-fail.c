@@ -459,6 +459,8 @@ static void *log_job_run(void *p) {
         struct log_job *j = p;
         char marker[64];
 
+        af_thread_counts();
+
         snprintf(marker, sizeof(marker), "AFMARK-%lu-a ", j->n);
         stats_of(j->s, &j->before);
         j->dropped_fields_before = fields_dropped();
@@ -662,6 +664,8 @@ static bool cap_last_has(const char *name) {
 static void *op_job_run(void *p) {
         const struct op_path *path = ((void **) p)[0];
         struct op_job *j = ((void **) p)[1];
+
+        af_thread_counts();
 
         if (path->before)
                 path->before(j);
@@ -1483,6 +1487,7 @@ static void logging_works_afterwards(void **state) {
 static int setup(void **state) {
         (void) state;
         require_journald();
+        af_thread_counts();
         test_run_id(run_id);
         records_init();
         fd_out = memfd_create("af-out", MFD_CLOEXEC);
