@@ -30,6 +30,15 @@ struct slot {
 #define RECORD_SLOTS_MAX 128 /* about 62 KiB: bigger records are cut (see the man page) */
 #define EVICT_TRIES 1000
 #define POS_IDLE UINT64_MAX
+/* An idle worker naps before it sleeps: while records keep coming, it finds
+ * them at the end of a nap, and the loggers never pay for waking it (a
+ * futex syscall, microseconds on a VM). A record waits at most a nap (plus
+ * timer slack) for the worker; the worker sleeps for good after IDLE_NAPS
+ * naps without one, so an idle program is not woken. */
+#define NAP_USEC  200
+#define IDLE_NAPS 10
+/* work_waiters: what the worker is doing when it is not delivering */
+enum { WORKER_AWAKE, WORKER_ASLEEP, WORKER_NAPPING };
 
 /* A record in the ring: this header, "MESSAGE=" and the message, then per
  * field a struct qfield, the name, and for strings and bytes the value. */
@@ -68,7 +77,7 @@ struct async_handler {
         uint64_t busy_pos; /* the first slot of the record being delivered, or POS_IDLE */
         /* Event counts for futex waits: a waiter registers, reads the event,
          * checks its condition, and sleeps only while the event is unchanged. */
-        uint32_t work_event, work_waiters;
+        uint32_t work_event, work_waiters; /* WORKER_* */
         uint32_t space_event, space_waiters;
         uint32_t done_event, done_waiters;
         uint64_t pending_dropped[TRAIL_DEBUG + 1]; /* since the last report */
@@ -107,6 +116,23 @@ static void event_signal(uint32_t *event, uint32_t *waiters) {
                 __atomic_add_fetch(event, 1, __ATOMIC_SEQ_CST);
                 futex_wake_all(event);
         }
+}
+
+/* A logger's half after it queued a record ending at slot position end:
+ * a sleeping worker is woken; a napping one only once the queue is more
+ * than half full, so that a burst does not overflow while it naps. Either
+ * way, the seq_cst store that published the record comes before this load
+ * (see event_signal()). */
+static void worker_notify(struct async_handler *a, uint64_t end) {
+        uint32_t w = __atomic_load_n(&a->work_waiters, __ATOMIC_SEQ_CST);
+
+        if (w == WORKER_AWAKE)
+                return;
+        if (w == WORKER_NAPPING &&
+            end - __atomic_load_n(&a->dequeue_pos, __ATOMIC_RELAXED) <= (a->mask + 1) / 2)
+                return;
+        __atomic_add_fetch(&a->work_event, 1, __ATOMIC_SEQ_CST);
+        futex_wake_all(&a->work_event);
 }
 
 static uint64_t now_usec(void) {
@@ -400,11 +426,12 @@ static void *worker_main(void *userdata) {
         __atomic_store_n(&a->worker_tls, t, __ATOMIC_RELAXED);
         (void) pthread_setname_np(pthread_self(), "trail-async");
 
-        for (;;) {
+        for (unsigned naps = 0;;) {
                 uint64_t pos;
                 int level, n = ring_take(a, true, 0, &pos, &level);
 
                 if (n > 0) {
+                        naps = 0;
                         struct trail_record r;
                         for (int k = 0; k < n; k++)
                                 memcpy(a->copy + (size_t) k * SLOT_DATA, slot_at(a, pos + k)->data,
@@ -423,11 +450,14 @@ static void *worker_main(void *userdata) {
                 if (__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE))
                         break;
 
-                __atomic_store_n(&a->work_waiters, 1, __ATOMIC_SEQ_CST);
+                bool nap = naps++ < IDLE_NAPS;
+                __atomic_store_n(&a->work_waiters, nap ? WORKER_NAPPING : WORKER_ASLEEP,
+                                 __ATOMIC_SEQ_CST);
                 uint32_t e = __atomic_load_n(&a->work_event, __ATOMIC_SEQ_CST);
                 if (ring_empty(a) && !__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE))
-                        futex_wait(&a->work_event, e, NULL);
-                __atomic_store_n(&a->work_waiters, 0, __ATOMIC_RELAXED);
+                        futex_wait(&a->work_event, e,
+                                   nap ? &(struct timespec) { .tv_nsec = NAP_USEC * 1000 } : NULL);
+                __atomic_store_n(&a->work_waiters, WORKER_AWAKE, __ATOMIC_RELAXED);
         }
 
         if (t)
@@ -581,7 +611,7 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                 __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + 1, __ATOMIC_RELEASE);
         __atomic_store_n(&slot_at(a, pos)->seq, pos + 1, __ATOMIC_SEQ_CST);
         high_water_update(a, pos + n);
-        event_signal(&a->work_event, &a->work_waiters);
+        worker_notify(a, pos + n);
         return HANDLER_QUEUED;
 
 drop:
