@@ -7,7 +7,10 @@
 # with invalid UTF-8 replaced by U+FFFD per maximal subpart; BYTES: base64;
 # integers exact; doubles exact, non-finite ones as "nan", "inf", "-inf").
 # Usage: check-json.py GEN-RECORDS FORMAT COUNT
-import base64, json, math, re, struct, subprocess, sys
+import base64, json, math, re, struct, sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from readback import read_back  # noqa: E402
 
 LEVELS = ["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"]
 BUILTIN = ["time", "level", "priority", "logger", "message", "ident", "file", "line",
@@ -26,7 +29,7 @@ def expect_double(hexbits):
     return struct.unpack("<d", bytes.fromhex(hexbits))[0]
 
 
-def check(expect, line, n):
+def check(expect, line):
     pairs = json.loads(line, object_pairs_hook=no_duplicates)
     keys = [k for k, _ in pairs]
     obj = dict(pairs)
@@ -63,24 +66,4 @@ def check(expect, line, n):
             raise AssertionError("unknown kind " + kind)
 
 
-def main():
-    gen, fmt, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    out = subprocess.run([gen, fmt, str(count)], stdout=subprocess.PIPE, check=True).stdout
-    lines = out.split(b"\n")
-    assert lines[-1] == b"", "output does not end with a newline"
-    lines = lines[:-1]
-    assert len(lines) == 2 * count, "expected %d lines, got %d" % (2 * count, len(lines))
-    for i in range(count):
-        e, line = lines[2 * i], lines[2 * i + 1]
-        assert e.startswith(b"E "), e
-        try:
-            # the output must be UTF-8 whatever went in
-            check(json.loads(e[2:]), line.decode("utf-8", "strict"), i)
-        except Exception as ex:
-            print("record %d: %r\n%r" % (i, ex, line[:2000]), file=sys.stderr)
-            return 1
-    print("%d records read back" % count)
-    return 0
-
-
-sys.exit(main())
+sys.exit(read_back(check))

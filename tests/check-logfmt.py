@@ -6,7 +6,10 @@
 # bytes) or a double-quoted string with JSON escapes. Checks the keys and that
 # each value round-trips as trail_formatter_new(3) promises.
 # Usage: check-logfmt.py GEN-RECORDS FORMAT COUNT
-import base64, json, math, re, struct, subprocess, sys
+import base64, json, math, re, struct, sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from readback import read_back  # noqa: E402
 
 LEVELS = ["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"]
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$")
@@ -84,22 +87,4 @@ def check(expect, line):
             raise AssertionError("unknown kind " + kind)
 
 
-def main():
-    gen, fmt, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    out = subprocess.run([gen, fmt, str(count)], stdout=subprocess.PIPE, check=True).stdout
-    lines = out.split(b"\n")
-    assert lines[-1] == b"", "output does not end with a newline"
-    lines = lines[:-1]
-    assert len(lines) == 2 * count, "expected %d lines, got %d" % (2 * count, len(lines))
-    for i in range(count):
-        e, line = lines[2 * i], lines[2 * i + 1]
-        try:
-            check(json.loads(e[2:]), line.decode("utf-8", "strict"))
-        except Exception as ex:
-            print("record %d: %r\n%r" % (i, ex, line[:2000]), file=sys.stderr)
-            return 1
-    print("%d records read back" % count)
-    return 0
-
-
-sys.exit(main())
+sys.exit(read_back(check))

@@ -18,19 +18,8 @@ if [ "$(id -u)" -ne 0 ]; then
         echo "check-packaging.sh: needs root (it installs the packages)" >&2
         exit 77
 fi
-t0=$SECONDS
 trap 'echo "check-packaging.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-step() { printf '== %s (%ds)\n' "$*" $((SECONDS - t0)); }
-# The source tree's files, NUL-separated: from git when this is a checkout
-# (tracked and untracked, not ignored), else everything but builds and .git.
-source_files() {
-        if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-                git ls-files -z -c -o --exclude-standard
-        else
-                find . \( -name .git -o -name 'build*' -o -name 'obj-*' \) -prune -o \
-                        -type f -printf '%P\0'
-        fi
-}
+. tests/pkg-util.sh
 
 step "symbols file against the version script"
 # name@NODE for each export of lib/libtrail.sym, and the node names themselves.

@@ -10,18 +10,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
 trap 'echo "check-pkg-rpm.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-t0=$SECONDS
-step() { printf '== %s (%ds)\n' "$*" $((SECONDS - t0)); }
-# The source tree's files, NUL-separated: from git when this is a checkout
-# (tracked and untracked, not ignored), else everything but builds and .git.
-source_files() {
-        if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-                git ls-files -z -c -o --exclude-standard
-        else
-                find . \( -name .git -o -name 'build*' -o -name 'obj-*' \) -prune -o \
-                        -type f -printf '%P\0'
-        fi
-}
+. tests/pkg-util.sh
 
 for tool in rpmbuild rpmspec rpmlint; do
         command -v $tool >/dev/null || { echo "$tool is not installed"; exit 77; }

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "trail.h"
 
 static char conf_path[64];
@@ -73,9 +74,20 @@ static inline char *memfd_take(int fd) {
         return text;
 }
 
-static inline size_t count_substr(const char *s, const char *needle) {
-        size_t n = 0;
-        for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
-                n++;
-        return n;
+/* The sink every good configuration of a test file logs into, opened and
+ * closed by the cmocka group fixtures sink_setup() and sink_teardown()
+ * (which shuts trail down first). */
+static int sink = -1;
+
+static inline int sink_setup(void **state) {
+        (void) state;
+        sink = memfd_new();
+        return sink < 0;
+}
+
+static inline int sink_teardown(void **state) {
+        (void) state;
+        trail_shutdown();
+        close(sink);
+        return 0;
 }

@@ -125,6 +125,18 @@ static bool golden_matches(const char *name, const char *text) {
         return ok;
 }
 
+/* The number of lines of text, or -1 when a CR or an ESC is in it: each
+ * record of the corpus renders as one line, whatever its values hold. */
+static long clean_lines(const char *text) {
+        long lines = 0;
+        for (const char *p = text; *p; p++) {
+                if (*p == '\r' || *p == '\x1b')
+                        return -1;
+                lines += *p == '\n';
+        }
+        return lines;
+}
+
 /* The hostile corpus: every field type, and values that try to forge lines,
  * fields or keys. Each record's rendering is one line of the golden file. */
 static char *render_corpus(trail_formatter *f) {

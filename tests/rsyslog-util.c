@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rsyslog-util.h"
+#include "trail.h"
 
 static int free_port(int type) {
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -285,6 +286,21 @@ size_t rsyslog_collect(struct rsyslog *rs, const char *run, size_t expected, int
         }
 }
 
+bool rs_seq_from(json_object **m, size_t n, int first) {
+        for (size_t i = 0; i < n; i++) {
+                const char *seq = rs_param(m[i], "SEQ");
+                char want[16];
+
+                snprintf(want, sizeof(want), "%d", first + (int) i);
+                if (!seq || strcmp(seq, want) != 0) {
+                        fprintf(stderr, "message %zu: SEQ=%s, not %s\n", i, seq ? seq : "(none)",
+                                want);
+                        return false;
+                }
+        }
+        return true;
+}
+
 void rsyslog_messages_free(json_object **m, size_t n) {
         for (size_t i = 0; i < n; i++)
                 json_object_put(m[i]);
@@ -308,4 +324,34 @@ json_object *rsyslog_find_text(struct rsyslog *rs, const char *needle, int timeo
                         usleep(20 * 1000);
         }
         return o;
+}
+
+size_t rsyslog_link_lost(struct rsyslog *rs, uint64_t *out, size_t max) {
+        FILE *f = fopen(rs->out, "re");
+        char *line = NULL;
+        size_t len = 0, n = 0;
+
+        while (f && getline(&line, &len, f) > 0) {
+                const char *p = strstr(line, "\"LOST\": \"");
+                if (strstr(line, TRAIL_MESSAGE_ID_LINK_LOST) && p && n < max)
+                        out[n++] = strtoull(p + 9, NULL, 10);
+        }
+        free(line);
+        if (f)
+                fclose(f);
+        return n;
+}
+
+int rsyslog_back(struct rsyslog *rs) {
+        int k = rsyslog_restart(rs);
+
+        if (k < 0)
+                return k;
+        k = -1;
+        for (int tries = 0; tries < 50 && k < 0; tries++) {
+                k = trail_flush();
+                if (k < 0)
+                        usleep(100 * 1000);
+        }
+        return k;
 }

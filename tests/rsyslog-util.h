@@ -8,6 +8,9 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 struct rsyslog {
@@ -26,6 +29,26 @@ int rsyslog_start(struct rsyslog *rs, bool tls);
 int rsyslog_stop(struct rsyslog *rs);
 int rsyslog_restart(struct rsyslog *rs); /* same ports, same files */
 void rsyslog_cleanup(struct rsyslog *rs);
+/* rsyslog_restart(), then trail_flush() until trail has reconnected and
+ * sent what its handlers held (up to 5 s). 0 or the last -errno. */
+int rsyslog_back(struct rsyslog *rs);
+
+/* The cmocka group fixtures group_setup() and group_teardown() of a test
+ * file whose tests share one private rsyslogd, rs: started (with a TLS
+ * listener when tls) before the first test, removed after the last. */
+#define RSYSLOG_GROUP_FIXTURES(rs, tls)                                                   \
+        static int group_setup(void **state) {                                          \
+                (void) state;                                                           \
+                int k_ = rsyslog_start(&(rs), (tls));                                   \
+                if (k_ < 0)                                                             \
+                        fprintf(stderr, "rsyslog_start: %s\n", strerror(-k_));          \
+                return k_ < 0 ? -1 : 0;                                                 \
+        }                                                                               \
+        static int group_teardown(void **state) {                                       \
+                (void) state;                                                           \
+                rsyslog_cleanup(&(rs));                                                 \
+                return 0;                                                               \
+        }
 
 /* The messages whose structured data has RUN=run, in the order rsyslog
  * wrote them, waiting up to timeout_ms for expected of them. Returns the
@@ -38,7 +61,14 @@ void rsyslog_messages_free(json_object **m, size_t n);
  * has no structured data to match on), or NULL after timeout_ms. */
 json_object *rsyslog_find_text(struct rsyslog *rs, const char *needle, int timeout_ms);
 
+/* The LOST= of every LINK_LOST notice (TRAIL_MESSAGE_ID_LINK_LOST) rsyslog
+ * wrote so far, in order, at most max of them. Returns how many. */
+size_t rsyslog_link_lost(struct rsyslog *rs, uint64_t *out, size_t max);
+
 /* Convenience accessors: a top-level string ("msg", "appname", …) and an
  * SD-PARAM of trail@32473. NULL when absent. */
 const char *rs_get(json_object *m, const char *key);
 const char *rs_param(json_object *m, const char *name);
+/* Whether the SEQ params of m[0..n) are first, first+1, …; if not, says on
+ * stderr which message is out of line. */
+bool rs_seq_from(json_object **m, size_t n, int first);

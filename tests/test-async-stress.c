@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "journal-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 #define THREADS 16
@@ -54,9 +55,7 @@ static void sixteen_threads_deliver_everything_in_order(void **state) {
         assert_non_null(h);
         assert_int_equal(trail_handler_async_set_timeout(h, 60000000), 0);
         assert_int_equal(trail_handler_async_set_flush_timeout(h, 60000000), 0);
-        lg = trail_get("stress.journald");
-        trail_logger_add_handler(lg, h);
-        trail_logger_set_propagate(lg, false);
+        lg = logger_with("stress.journald", h);
         test_run_id(run);
         per_thread = PER_THREAD;
 
@@ -78,56 +77,30 @@ static void sixteen_threads_deliver_everything_in_order(void **state) {
                 next[no]++;
         }
         jentries_free(&es);
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
-}
-
-struct reader {
-        int fd;
-        char *buf;
-        size_t len, cap;
-};
-
-static void *read_all(void *arg) {
-        struct reader *r = arg;
-        for (;;) {
-                if (r->cap - r->len < 65536) {
-                        r->cap = r->cap * 2 + 65536;
-                        r->buf = realloc(r->buf, r->cap + 1);
-                }
-                ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
-                if (n <= 0)
-                        break;
-                r->len += (size_t) n;
-        }
-        r->buf[r->len] = '\0';
-        return NULL;
+        logger_without(lg, h);
 }
 
 static void evicting_producers_account_for_every_record(void **state) {
         (void) state;
         int p[2];
-        struct reader rd = { 0 };
+        struct fd_reader rd = { 0 };
         pthread_t reader;
         trail_stats st;
 
         assert_int_equal(pipe(p), 0);
         rd.fd = p[0];
-        assert_int_equal(pthread_create(&reader, NULL, read_all, &rd), 0);
+        assert_int_equal(pthread_create(&reader, NULL, read_to_eof, &rd), 0);
         trail_handler *s = trail_handler_stream(p[1], "text");
         trail_handler *h = trail_handler_async(s, 64, TRAIL_OVERFLOW_DROP_OLD);
         trail_handler_unref(s);
         assert_non_null(h);
-        lg = trail_get("stress.pipe");
-        trail_logger_add_handler(lg, h);
-        trail_logger_set_propagate(lg, false);
+        lg = logger_with("stress.pipe", h);
         per_thread = PIPE_PER_THREAD;
 
         run_producers();
         assert_int_equal(trail_flush(), 0);
         trail_handler_get_stats(h, &st);
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
         close(p[1]);
         pthread_join(reader, NULL);
         close(p[0]);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "journal-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 static trail_handler *async_journald(size_t capacity, int overflow) {
@@ -33,11 +34,9 @@ static void records_arrive_in_order_with_fields_and_call_time(void **state) {
         char run[33];
         trail_stats st;
         trail_handler *h = async_journald(0, TRAIL_OVERFLOW_BLOCK);
-        trail_logger *lg = trail_get("async.basic");
+        trail_logger *lg = logger_with("async.basic", h);
         struct timespec before;
 
-        trail_logger_add_handler(lg, h);
-        trail_logger_set_propagate(lg, false);
         test_run_id(run);
         TRAIL_SCOPE(TRAIL_STR("CTX", "from the context"));
         clock_gettime(CLOCK_REALTIME, &before);
@@ -86,22 +85,19 @@ static void records_arrive_in_order_with_fields_and_call_time(void **state) {
                 assert_true(mktime(&tm) <= time(NULL) + 1);
         }
         jentries_free(&es);
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 static void a_record_bigger_than_the_queue_is_cut_not_lost(void **state) {
         (void) state;
         char run[33];
         trail_handler *h = async_journald(64, TRAIL_OVERFLOW_BLOCK);
-        trail_logger *lg = trail_get("async.big");
+        trail_logger *lg = logger_with("async.big", h);
         size_t big = 200000;
         char *msg = malloc(big + 1);
 
         memset(msg, 'x', big);
         msg[big] = '\0';
-        trail_logger_add_handler(lg, h);
-        trail_logger_set_propagate(lg, false);
         test_run_id(run);
         trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("ASYNC_RUN", run)), "%s", msg);
         assert_int_equal(trail_flush(), 0);
@@ -114,8 +110,7 @@ static void a_record_bigger_than_the_queue_is_cut_not_lost(void **state) {
         assert_int_equal(strspn(m, "x"), len);
         jentries_free(&es);
         free(msg);
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 static void bad_arguments_are_refused(void **state) {
@@ -145,41 +140,12 @@ static void bad_arguments_are_refused(void **state) {
 
 /* ---- fork ---- */
 
-struct reader {
-        int fd;
-        char *buf;
-        size_t len, cap;
-};
-
-static void *read_all(void *arg) {
-        struct reader *r = arg;
-        for (;;) {
-                if (r->cap - r->len < 65536) {
-                        r->cap = r->cap * 2 + 65536;
-                        r->buf = realloc(r->buf, r->cap + 1);
-                }
-                ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
-                if (n <= 0)
-                        break;
-                r->len += (size_t) n;
-        }
-        r->buf[r->len] = '\0';
-        return NULL;
-}
-
-static size_t count(const char *hay, const char *needle) {
-        size_t c = 0;
-        for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-                c++;
-        return c;
-}
-
 #define PARENT_RECORDS 3000
 
 static void a_child_logs_at_once_and_never_repeats_the_parents_queue(void **state) {
         (void) state;
         int p[2], status;
-        struct reader rd = { 0 };
+        struct fd_reader rd = { 0 };
         pthread_t reader;
         trail_stats st;
         char run[33];
@@ -192,10 +158,8 @@ static void a_child_logs_at_once_and_never_repeats_the_parents_queue(void **stat
         trail_handler_unref(s);
         assert_non_null(h);
         trail_handler *jh = async_journald(0, TRAIL_OVERFLOW_BLOCK);
-        trail_logger *lg = trail_get("async.fork");
-        trail_logger_add_handler(lg, h);
-        trail_logger_add_handler(lg, jh);
-        trail_logger_set_propagate(lg, false);
+        trail_logger *lg = logger_with("async.fork", h);
+        assert_int_equal(trail_logger_add_handler(lg, jh), 0);
         test_run_id(run);
 
         for (int i = 0; i < PARENT_RECORDS; i++)
@@ -211,15 +175,13 @@ static void a_child_logs_at_once_and_never_repeats_the_parents_queue(void **stat
                 _exit(trail_flush() == 0 ? 0 : 3);
         }
         rd.fd = p[0];
-        assert_int_equal(pthread_create(&reader, NULL, read_all, &rd), 0);
+        assert_int_equal(pthread_create(&reader, NULL, read_to_eof, &rd), 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
         assert_int_equal(trail_flush(), 0);
-        trail_logger_remove_handler(lg, h);
-        trail_logger_remove_handler(lg, jh);
-        trail_handler_unref(h);
-        trail_handler_unref(jh);
+        logger_without(lg, h);
+        logger_without(lg, jh);
         close(p[1]);
         pthread_join(reader, NULL);
         close(p[0]);
@@ -227,12 +189,12 @@ static void a_child_logs_at_once_and_never_repeats_the_parents_queue(void **stat
         for (int i = 0; i < PARENT_RECORDS; i++) {
                 char needle[32];
                 snprintf(needle, sizeof(needle), "parent <%d>", i);
-                assert_int_equal(count(rd.buf, needle), 1);
+                assert_int_equal(count_substr(rd.buf, needle), 1);
         }
         for (int i = 0; i < 10; i++) {
                 char needle[32];
                 snprintf(needle, sizeof(needle), "child <%d>", i);
-                assert_int_equal(count(rd.buf, needle), 1);
+                assert_int_equal(count_substr(rd.buf, needle), 1);
         }
         free(rd.buf);
 

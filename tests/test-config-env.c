@@ -12,7 +12,6 @@
 
 #include "config-util.h"
 
-static int sink = -1;
 static char path[64];
 
 static void the_first_logger_loads_trail_config_and_trail_level(void **state) {

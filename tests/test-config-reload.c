@@ -18,7 +18,6 @@
 #define PER_THREAD 3000
 #define RELOADS 60
 
-static int sink = -1;
 static int started;
 
 static void *worker(void *arg) {
@@ -127,24 +126,11 @@ static void configure_from_a_filter_is_refused(void **state) {
         free(memfd_take(sink));
 }
 
-static int setup(void **state) {
-        (void) state;
-        sink = memfd_new();
-        return sink < 0;
-}
-
-static int teardown(void **state) {
-        (void) state;
-        trail_shutdown();
-        close(sink);
-        return 0;
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(no_record_is_lost_or_doubled_by_reloads),
                 cmocka_unit_test(reloads_close_replaced_handlers),
                 cmocka_unit_test(configure_from_a_filter_is_refused),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, sink_setup, sink_teardown);
 }

@@ -13,8 +13,6 @@
 
 #include "config-util.h"
 
-static int sink = -1; /* the memfd every good configuration logs into */
-
 /* The reference configuration: root at notice into the memfd, app.db at
  * debug with its own handler and no propagation, global fields. */
 static const char *good_conf(const char *marker) {
@@ -469,19 +467,6 @@ static void a_syslog_handler_is_checked_without_connecting(void **state) {
         assert_good_in_force("kept");
 }
 
-static int setup(void **state) {
-        (void) state;
-        sink = memfd_new();
-        return sink < 0;
-}
-
-static int teardown(void **state) {
-        (void) state;
-        trail_shutdown();
-        close(sink);
-        return 0;
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(a_good_file_sets_up_everything),
@@ -497,5 +482,5 @@ int main(void) {
                 cmocka_unit_test(an_async_handler),
                 cmocka_unit_test(a_syslog_handler_is_checked_without_connecting),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, sink_setup, sink_teardown);
 }

@@ -24,11 +24,14 @@
 
 #include "journal-util.h"
 #include "rsyslog-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 enum { N = 2000 };
 
 static struct rsyslog rs;
+RSYSLOG_GROUP_FIXTURES(rs, false)
+
 static volatile sig_atomic_t signals;
 
 static void on_alarm(int sig) {
@@ -77,14 +80,6 @@ static void *read_pipe(void *arg) {
                 usleep(50);
         }
         return NULL;
-}
-
-static trail_logger *logger_with(const char *name, trail_handler *h) {
-        trail_logger *lg = trail_get(name);
-        assert_non_null(lg);
-        assert_int_equal(trail_logger_add_handler(lg, h), 0);
-        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
-        return lg;
 }
 
 static void assert_stats(trail_handler *h, uint64_t records, uint64_t delivered) {
@@ -183,28 +178,10 @@ static void every_record_arrives_once_under_a_signal_storm(void **state) {
                 assert_int_equal(atol(rs_param(m[i], "SEQ")), (long) i);
         rsyslog_messages_free(m, n);
 
-        trail_logger_remove_handler(lj, hj);
-        trail_logger_remove_handler(lt, ht);
-        trail_logger_remove_handler(lp, hp);
-        trail_logger_remove_handler(la, ha);
-        trail_handler_unref(hj);
-        trail_handler_unref(ht);
-        trail_handler_unref(hp);
-        trail_handler_unref(ha);
-}
-
-static int group_setup(void **state) {
-        (void) state;
-        int k = rsyslog_start(&rs, false);
-        if (k < 0)
-                fprintf(stderr, "rsyslog_start: %s\n", strerror(-k));
-        return k < 0 ? -1 : 0;
-}
-
-static int group_teardown(void **state) {
-        (void) state;
-        rsyslog_cleanup(&rs);
-        return 0;
+        logger_without(lj, hj);
+        logger_without(lt, ht);
+        logger_without(lp, hp);
+        logger_without(la, ha);
 }
 
 int main(void) {

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,49 +26,21 @@
 
 #include "journal-util.h"
 #include "private-journald.h"
+#include "test-util.h"
 #include "trail.h"
 
 #define MARGIN_USEC 250000 /* scheduling slack on a busy 2-core machine */
 
-static int err_fd = -1, real_stderr = -1;
-static off_t err_start; /* stderr_text() starts here */
 static char saved_dev[] = "/tmp/trail-fault-dev-XXXXXX";
 
-/* What was written to stderr (fd 2 is a memfd) since stderr_clear(),
- * NUL-terminated; static. */
-static const char *stderr_from(off_t start) {
-        static char *buf;
-        off_t n = lseek(err_fd, 0, SEEK_END) - start;
-        free(buf);
-        buf = calloc(1, (size_t) n + 1);
-        assert_non_null(buf);
-        if (n > 0)
-                assert_int_equal(pread(err_fd, buf, (size_t) n, start), n);
-        return buf;
-}
-
-static const char *stderr_text(void) {
-        return stderr_from(err_start);
-}
-
-static void stderr_clear(void) {
-        err_start = lseek(err_fd, 0, SEEK_END);
-}
-
-static size_t count(const char *hay, const char *needle) {
-        size_t c = 0;
-        for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-                c++;
-        return c;
-}
-
-/* The SEQ= values of the text lines on stderr that carry RUN=run, in order. */
-static size_t stderr_seqs(const char *run, long *out, size_t max) {
+/* The SEQ= values of the text lines on stderr since start that carry
+ * RUN=run, in order. */
+static size_t stderr_seqs(off_t start, const char *run, long *out, size_t max) {
         char want[64];
         size_t n = 0;
 
         snprintf(want, sizeof(want), "RUN=%s", run);
-        for (const char *l = stderr_text(); *l;) {
+        for (const char *l = stderr_from(start); *l;) {
                 const char *end = strchr(l, '\n');
                 size_t len = end ? (size_t) (end - l) : strlen(l);
                 const char *r = memmem(l, len, want, strlen(want));
@@ -81,14 +52,6 @@ static size_t stderr_seqs(const char *run, long *out, size_t max) {
         return n;
 }
 
-static trail_logger *logger_with(const char *name, trail_handler *h) {
-        trail_logger *lg = trail_get(name);
-        assert_non_null(lg);
-        assert_int_equal(trail_logger_add_handler(lg, h), 0);
-        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
-        return lg;
-}
-
 static void log_seq(trail_logger *lg, const char *run, long first, long n) {
         for (long i = first; i < first + n; i++)
                 assert_int_equal(
@@ -96,16 +59,6 @@ static void log_seq(trail_logger *lg, const char *run, long first, long n) {
                                         TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_INT("SEQ", i)),
                                         "record %ld", i),
                         0);
-}
-
-static void assert_stats(trail_handler *h, uint64_t records, uint64_t delivered, uint64_t failed,
-                         uint64_t lost) {
-        trail_stats st;
-        assert_int_equal(trail_handler_get_stats(h, &st), 0);
-        assert_int_equal(st.records, records);
-        assert_int_equal(st.delivered, delivered);
-        assert_int_equal(st.failed, failed);
-        assert_int_equal(st.lost, lost);
 }
 
 /* seq holds exactly first, first+1, … first+n-1. */
@@ -196,14 +149,14 @@ static void killed_journald_records_fall_back_and_are_counted(void **state) {
         trail_logger *la = logger_with("fault.kill.auto", ha);
         test_run_id(run_j);
         test_run_id(run_a);
-        stderr_clear();
+        off_t err_start = stderr_offset();
         assert_int_equal(trail_get_stats(&before), 0);
 
         /* 1: journald takes everything */
         log_seq(lj, run_j, 0, 40);
         log_seq(la, run_a, 0, 40);
-        assert_stats(hj, 40, 40, 0, 0);
-        assert_stats(ha, 40, 40, 0, 0);
+        assert_handler_stats(hj, 40, 40, 0, 0);
+        assert_handler_stats(ha, 40, 40, 0, 0);
         /* everything sent has been read and written before the kill */
         n = pj_collect("RUN", run_j, "SEQ", 40, 10000, &jseq);
         assert_run(jseq, n, 0, 40);
@@ -216,23 +169,25 @@ static void killed_journald_records_fall_back_and_are_counted(void **state) {
         pj_kill();
         log_seq(lj, run_j, 40, 60);
         log_seq(la, run_a, 40, 60);
-        assert_stats(hj, 100, 40, 60, 0);
-        assert_stats(ha, 100, 40, 60, 0);
-        n = stderr_seqs(run_j, seq, 256);
+        assert_handler_stats(hj, 100, 40, 60, 0);
+        assert_handler_stats(ha, 100, 40, 60, 0);
+        n = stderr_seqs(err_start, run_j, seq, 256);
         assert_run(seq, n, 40, 60);
-        assert_int_equal(stderr_seqs(run_a, seq, 256), 0); /* the auto handler used /dev/log */
+        /* the auto handler used /dev/log */
+        assert_int_equal(stderr_seqs(err_start, run_a, seq, 256), 0);
         n = devlog_seqs(run_a, seq, 256);
         assert_run(seq, n, 40, 60);
         /* each handler reported the failure once */
-        assert_int_equal(count(stderr_text(), "trail: journald did not take a record"), 2);
+        assert_int_equal(
+                count_substr(stderr_from(err_start), "trail: journald did not take a record"), 2);
 
         /* 3: a new journald: delivery resumes */
         assert_int_equal(pj_start(), 0);
         log_seq(lj, run_j, 100, 20);
         log_seq(la, run_a, 100, 20);
-        assert_stats(hj, 120, 60, 60, 0);
-        assert_stats(ha, 120, 60, 60, 0);
-        assert_int_equal(stderr_seqs(run_j, seq, 256), 60); /* nothing more on stderr */
+        assert_handler_stats(hj, 120, 60, 60, 0);
+        assert_handler_stats(ha, 120, 60, 60, 0);
+        assert_int_equal(stderr_seqs(err_start, run_j, seq, 256), 60); /* nothing more on stderr */
         assert_int_equal(devlog_seqs(run_a, seq, 256), 0);
         for (int h = 0; h < 2; h++) {
                 n = pj_collect("RUN", h ? run_a : run_j, "SEQ", 60, 10000, &jseq);
@@ -249,10 +204,8 @@ static void killed_journald_records_fall_back_and_are_counted(void **state) {
         assert_int_equal(after.failed - before.failed, 120);
         assert_int_equal(after.lost - before.lost, 0);
 
-        trail_logger_remove_handler(lj, hj);
-        trail_logger_remove_handler(la, ha);
-        trail_handler_unref(hj);
-        trail_handler_unref(ha);
+        logger_without(lj, hj);
+        logger_without(la, ha);
 }
 
 struct sync_run {
@@ -296,7 +249,7 @@ static void stopped_journald_sync_handler_waits_at_most_its_timeout(void **state
         assert_int_equal(trail_handler_set(h, "timeout", "0"), -EINVAL);
         trail_logger *lg = logger_with("fault.stop.sync", h);
         test_run_id(run);
-        stderr_clear();
+        off_t err_start = stderr_offset();
 
         pj_pause();
         struct sync_run s = {.lg = lg, .run = run, .n = N};
@@ -323,14 +276,15 @@ static void stopped_journald_sync_handler_waits_at_most_its_timeout(void **state
         assert_int_equal(st.lost, 0);
         assert_int_equal(st.delivered + st.failed, N);
         assert_true(st.delivered > 0 && st.delivered < 100); /* the socket queue's worth */
-        assert_int_equal(count(stderr_text(),
-                               "trail: journald did not take a record (Connection timed out)"),
-                         1);
+        assert_int_equal(
+                count_substr(stderr_from(err_start),
+                             "trail: journald did not take a record (Connection timed out)"),
+                1);
 
         /* journald reads again: the queued ones are in the journal, the
          * others on stderr, each once, together every record */
         size_t nj = pj_collect("RUN", run, "SEQ", st.delivered, 10000, &jseq);
-        size_t ne = stderr_seqs(run, seq, N + 16);
+        size_t ne = stderr_seqs(err_start, run, seq, N + 16);
         assert_int_equal(nj, st.delivered);
         assert_int_equal(ne, st.failed);
         /* the queue's records came first, in order */
@@ -345,8 +299,7 @@ static void stopped_journald_sync_handler_waits_at_most_its_timeout(void **state
         assert_int_equal(st.delivered, nj + 10);
         assert_int_equal(st.failed, N - nj);
 
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 /* journald SIGSTOPped behind an async handler: no call blocks beyond the
@@ -410,8 +363,7 @@ static void stopped_journald_async_handler_never_blocks(void **state) {
         assert_int_equal(n, 1);
         free(dseq);
 
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 /* An entry larger than any datagram (the socket's send buffer is at most
@@ -435,7 +387,7 @@ static void entry_larger_than_a_datagram_arrives_by_memfd(void **state) {
                                                       TRAIL_STR("HUGE", big)),
                                          "big"),
                          0);
-        assert_stats(h, 1, 1, 0, 0);
+        assert_handler_stats(h, 1, 1, 0, 0);
         assert_int_equal(pj_collect("RUN", run, "SEQ", 1, 10000, &jseq), 1);
         assert_int_equal(jseq[0], 7);
         free(jseq);
@@ -456,8 +408,7 @@ static void entry_larger_than_a_datagram_arrives_by_memfd(void **state) {
         sd_journal_close(j);
 
         free(big);
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 /* Each test starts with a running journald, whatever the one before did. */
@@ -493,17 +444,12 @@ int main(void) {
         }
 
         /* The records' fallback goes to fd 2: capture it, keep cmocka's output. */
-        err_fd = memfd_create("stderr", MFD_CLOEXEC);
-        real_stderr = dup(STDERR_FILENO);
-        dup2(err_fd, STDERR_FILENO);
-        setvbuf(stdout, NULL, _IONBF, 0);
+        stderr_capture();
 
         r = cmocka_run_group_tests(tests, NULL, NULL);
 
         trail_shutdown();
         pj_stop();
-        dup2(real_stderr, STDERR_FILENO);
-        if (r != 0)
-                fputs(stderr_from(0), stderr); /* cmocka's reasons are in there */
+        stderr_restore(r != 0);
         return r;
 }

@@ -7,14 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -25,53 +23,13 @@
 
 #include "journal-util.h"
 #include "rsyslog-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 static struct rsyslog rs;
-static int err_fd = -1, real_stderr = -1;
+RSYSLOG_GROUP_FIXTURES(rs, false)
+
 static char tiny[] = "/tmp/trail-fault-tiny-XXXXXX";
-
-static const char *stderr_from(off_t start) {
-        static char *buf;
-        off_t n = lseek(err_fd, 0, SEEK_END) - start;
-        free(buf);
-        buf = calloc(1, (size_t) n + 1);
-        assert_non_null(buf);
-        if (n > 0)
-                assert_int_equal(pread(err_fd, buf, (size_t) n, start), n);
-        return buf;
-}
-
-static size_t count(const char *hay, const char *needle) {
-        size_t c = 0;
-        for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-                c++;
-        return c;
-}
-
-static trail_logger *logger_with(const char *name, trail_handler *h) {
-        trail_logger *lg = trail_get(name);
-        assert_non_null(lg);
-        assert_int_equal(trail_logger_add_handler(lg, h), 0);
-        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
-        return lg;
-}
-
-static void log_numbered(trail_logger *lg, const char *run, int first, int n) {
-        for (int i = first; i < first + n; i++)
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_INT("SEQ", i)),
-                                "record %d", i);
-}
-
-static void assert_stats(trail_handler *h, uint64_t records, uint64_t delivered, uint64_t failed,
-                         uint64_t lost) {
-        trail_stats st;
-        assert_int_equal(trail_handler_get_stats(h, &st), 0);
-        assert_int_equal(st.records, records);
-        assert_int_equal(st.delivered, delivered);
-        assert_int_equal(st.failed, failed);
-        assert_int_equal(st.lost, lost);
-}
 
 /* ---- EMFILE --------------------------------------------------------------- */
 
@@ -104,7 +62,7 @@ static void release_fds(void) {
 static void no_file_descriptors_left(void **state) {
         (void) state;
         char run_j[33], run_t[33], run_u[33], target[64];
-        off_t err_start = lseek(err_fd, 0, SEEK_END);
+        off_t err_start = stderr_offset();
 
         test_run_id(run_j);
         test_run_id(run_t);
@@ -131,14 +89,14 @@ static void no_file_descriptors_left(void **state) {
         log_numbered(lj, run_j, 0, 20);
         log_numbered(lt, run_t, 0, 20);
         log_numbered(lu, run_u, 0, 20);
-        assert_stats(hj, 20, 0, 20, 0);
-        assert_stats(ht, 20, 0, 0, 0); /* held */
-        assert_stats(hu, 20, 0, 20, 0);
+        assert_handler_stats(hj, 20, 0, 20, 0);
+        assert_handler_stats(ht, 20, 0, 0, 0); /* held */
+        assert_handler_stats(hu, 20, 0, 20, 0);
         assert_int_equal(trail_flush(), -EMFILE);
         const char *err = stderr_from(err_start);
-        assert_int_equal(count(err, run_j), 20);
-        assert_int_equal(count(err, run_u), 20);
-        assert_int_equal(count(err, "(Too many open files)"), 3); /* once per handler */
+        assert_int_equal(count_substr(err, run_j), 20);
+        assert_int_equal(count_substr(err, run_u), 20);
+        assert_int_equal(count_substr(err, "(Too many open files)"), 3); /* once per handler */
         release_fds();
 
         /* descriptors are back */
@@ -146,9 +104,9 @@ static void no_file_descriptors_left(void **state) {
         log_numbered(lt, run_t, 20, 5);
         log_numbered(lu, run_u, 20, 5);
         assert_int_equal(trail_flush(), 0);
-        assert_stats(hj, 25, 5, 20, 0);
-        assert_stats(ht, 25, 25, 0, 0);
-        assert_stats(hu, 25, 5, 20, 0);
+        assert_handler_stats(hj, 25, 5, 20, 0);
+        assert_handler_stats(ht, 25, 25, 0, 0);
+        assert_handler_stats(hu, 25, 5, 20, 0);
 
         struct jentries es = journal_collect("RUN", run_j, 5, 10000);
         assert_int_equal(es.n, 5);
@@ -180,14 +138,10 @@ static void no_file_descriptors_left(void **state) {
         assert_int_equal(st.delivered + st.failed, 10);
         assert_int_equal(st.dropped, 0);
 
-        trail_logger_remove_handler(lj, hj);
-        trail_logger_remove_handler(lt, ht);
-        trail_logger_remove_handler(lu, hu);
-        trail_logger_remove_handler(la, ha);
-        trail_handler_unref(hj);
-        trail_handler_unref(ht);
-        trail_handler_unref(hu);
-        trail_handler_unref(ha);
+        logger_without(lj, hj);
+        logger_without(lt, ht);
+        logger_without(lu, hu);
+        logger_without(la, ha);
 }
 
 /* ---- ENOSPC --------------------------------------------------------------- */
@@ -202,9 +156,8 @@ static void dev_full_counts_every_record_lost(void **state) {
         trail_logger *lg = logger_with("fault.full.dev", h);
         for (int i = 0; i < 100; i++)
                 assert_int_equal(trail_info(lg, "to /dev/full %d", i), 0);
-        assert_stats(h, 100, 0, 100, 100);
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        assert_handler_stats(h, 100, 0, 100, 100);
+        logger_without(lg, h);
         close(fd);
 }
 
@@ -277,7 +230,7 @@ static void full_tmpfs_counts_losses_and_recovers(void **state) {
         uint64_t delivered = st.delivered;
         print_message("tmpfs full after %" PRIu64 " records; %" PRIu64 " lost\n", delivered,
                       st.lost);
-        assert_stats(h, (uint64_t) total, delivered, (uint64_t) total - delivered,
+        assert_handler_stats(h, (uint64_t) total, delivered, (uint64_t) total - delivered,
                      (uint64_t) total - delivered);
 
         read_json_lines(path, run, &l);
@@ -288,7 +241,7 @@ static void full_tmpfs_counts_losses_and_recovers(void **state) {
         /* space again */
         assert_int_equal(unlink(filler), 0);
         log_numbered(lg, run, total, 10);
-        assert_stats(h, (uint64_t) total + 10, delivered + 10, (uint64_t) total - delivered,
+        assert_handler_stats(h, (uint64_t) total + 10, delivered + 10, (uint64_t) total - delivered,
                      (uint64_t) total - delivered);
         read_json_lines(path, run, &l);
         assert_int_equal(l.n, delivered + 10);
@@ -296,23 +249,8 @@ static void full_tmpfs_counts_losses_and_recovers(void **state) {
                 assert_int_equal(l.seq[delivered + i], total + (long) i);
         assert_true(l.broken <= 1); /* at most the one line cut short */
 
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
         close(fd);
-}
-
-static int group_setup(void **state) {
-        (void) state;
-        int k = rsyslog_start(&rs, false);
-        if (k < 0)
-                fprintf(stderr, "rsyslog_start: %s\n", strerror(-k));
-        return k < 0 ? -1 : 0;
-}
-
-static int group_teardown(void **state) {
-        (void) state;
-        rsyslog_cleanup(&rs);
-        return 0;
 }
 
 int main(void) {
@@ -322,30 +260,24 @@ int main(void) {
                 cmocka_unit_test(full_tmpfs_counts_losses_and_recovers),
         };
 
+        int r;
+
         require_journald();
-        if (unshare(CLONE_NEWNS) < 0) {
-                fprintf(stderr, "unshare(CLONE_NEWNS): %m: skipped (needs root)\n");
-                return 77;
-        }
+        if ((r = private_mount_namespace()) != 0)
+                return r;
         /* 64 KiB: 16 pages, half of them taken by the filler */
-        if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 || !mkdtemp(tiny) ||
-            mount("tmpfs", tiny, "tmpfs", 0, "size=64k,mode=0700") < 0) {
+        if (!mkdtemp(tiny) || mount("tmpfs", tiny, "tmpfs", 0, "size=64k,mode=0700") < 0) {
                 fprintf(stderr, "cannot mount a tiny tmpfs: %m\n");
                 return 1;
         }
 
         /* fallbacks go to fd 2: capture it, keep cmocka's output */
-        err_fd = memfd_create("stderr", MFD_CLOEXEC);
-        real_stderr = dup(STDERR_FILENO);
-        dup2(err_fd, STDERR_FILENO);
-        setvbuf(stdout, NULL, _IONBF, 0);
+        stderr_capture();
 
-        int r = cmocka_run_group_tests(tests, group_setup, group_teardown);
+        r = cmocka_run_group_tests(tests, group_setup, group_teardown);
 
         trail_shutdown();
-        dup2(real_stderr, STDERR_FILENO);
-        if (r != 0)
-                fputs(stderr_from(0), stderr);
+        stderr_restore(r != 0);
         umount(tiny);
         rmdir(tiny);
         return r;

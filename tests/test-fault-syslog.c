@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,107 +24,13 @@
 
 #include "journal-util.h"
 #include "rsyslog-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 #define MARGIN_USEC 250000 /* scheduling slack on a busy 2-core machine */
 
 static struct rsyslog rs;
-static int err_fd = -1, real_stderr = -1;
-static off_t err_start;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static const char *stderr_from(off_t start) {
-        static char *buf;
-        off_t n = lseek(err_fd, 0, SEEK_END) - start;
-        free(buf);
-        buf = calloc(1, (size_t) n + 1);
-        assert_non_null(buf);
-        if (n > 0)
-                assert_int_equal(pread(err_fd, buf, (size_t) n, start), n);
-        return buf;
-}
-
-static size_t count(const char *hay, const char *needle) {
-        size_t c = 0;
-        for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-                c++;
-        return c;
-}
-
-static trail_logger *logger_with(const char *name, trail_handler *h) {
-        trail_logger *lg = trail_get(name);
-        assert_non_null(lg);
-        assert_int_equal(trail_logger_add_handler(lg, h), 0);
-        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
-        return lg;
-}
-
-/* Logs SEQ=first..first+n-1; returns the slowest call in microseconds. */
-static uint64_t log_numbered(trail_logger *lg, const char *run, int first, int n) {
-        uint64_t worst = 0;
-        for (int i = first; i < first + n; i++) {
-                uint64_t t0 = now_usec(), d;
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_INT("SEQ", i)),
-                                "record %d", i);
-                d = now_usec() - t0;
-                if (d > worst)
-                        worst = d;
-        }
-        return worst;
-}
-
-static void assert_sequence(json_object **m, size_t n, int first) {
-        for (size_t i = 0; i < n; i++) {
-                char want[16];
-                snprintf(want, sizeof(want), "%d", first + (int) i);
-                assert_non_null(rs_param(m[i], "SEQ"));
-                assert_string_equal(rs_param(m[i], "SEQ"), want);
-        }
-}
-
-static void assert_stats(trail_handler *h, uint64_t records, uint64_t delivered, uint64_t failed,
-                         uint64_t lost) {
-        trail_stats st;
-        assert_int_equal(trail_handler_get_stats(h, &st), 0);
-        assert_int_equal(st.records, records);
-        assert_int_equal(st.delivered, delivered);
-        assert_int_equal(st.failed, failed);
-        assert_int_equal(st.lost, lost);
-}
-
-/* The LOST= of every LINK_LOST notice rsyslog wrote so far, in order. */
-static size_t link_lost_notices(uint64_t *out, size_t max) {
-        FILE *f = fopen(rs.out, "re");
-        char *line = NULL;
-        size_t len = 0, n = 0;
-
-        while (f && getline(&line, &len, f) > 0) {
-                const char *p = strstr(line, "\"LOST\": \"");
-                if (strstr(line, TRAIL_MESSAGE_ID_LINK_LOST) && p && n < max)
-                        out[n++] = strtoull(p + 9, NULL, 10);
-        }
-        free(line);
-        if (f)
-                fclose(f);
-        return n;
-}
-
-/* rsyslog back on its ports; trail_flush() reconnects and sends what is held. */
-static void receiver_back(void) {
-        int k = -1;
-        assert_int_equal(rsyslog_restart(&rs), 0);
-        for (int tries = 0; tries < 50 && k < 0; tries++) {
-                k = trail_flush();
-                if (k < 0)
-                        usleep(100 * 1000);
-        }
-        assert_int_equal(k, 0);
-}
+RSYSLOG_GROUP_FIXTURES(rs, false)
 
 /* ---- The fault server --------------------------------------------------- */
 
@@ -205,7 +110,7 @@ static void tcp_refusing_receiver(void **state) {
         assert_int_equal(trail_handler_set(h, "timeout", "100ms"), 0);
         trail_logger *lg = logger_with("fault.sys.refused", h);
         test_run_id(run);
-        size_t notices_before = link_lost_notices(notices, 64);
+        size_t notices_before = rsyslog_link_lost(&rs, notices, 64);
 
         assert_int_equal(rsyslog_stop(&rs), 0);
         uint64_t worst = log_numbered(lg, run, 0, N);
@@ -214,21 +119,20 @@ static void tcp_refusing_receiver(void **state) {
         assert_int_equal(trail_handler_get_stats(h, &st), 0);
         lost = st.lost;
         assert_true(lost > 0 && lost < N);
-        assert_stats(h, N, 0, 0, lost);
+        assert_handler_stats(h, N, 0, 0, lost);
         assert_int_equal(trail_flush(), -ECONNREFUSED); /* still nobody there */
 
-        receiver_back();
+        assert_int_equal(rsyslog_back(&rs), 0);
         size_t survivors = N - (size_t) lost;
         size_t n = rsyslog_collect(&rs, run, survivors, 15000, &m);
         assert_int_equal(n, survivors);
-        assert_sequence(m, n, (int) lost); /* the newest, in order */
+        assert_true(rs_seq_from(m, n, (int) lost)); /* the newest, in order */
         rsyslog_messages_free(m, n);
-        assert_int_equal(link_lost_notices(notices, 64), notices_before + 1);
+        assert_int_equal(rsyslog_link_lost(&rs, notices, 64), notices_before + 1);
         assert_int_equal(notices[notices_before], lost);
-        assert_stats(h, N, survivors, 0, lost);
+        assert_handler_stats(h, N, survivors, 0, lost);
 
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 /* The receiver takes one record, then resets the connection (SO_LINGER 0)
@@ -264,17 +168,16 @@ static void tcp_resetting_receiver(void **state) {
 
         uint64_t worst = log_numbered(lg, run, 1, 99);
         assert_true(worst <= 100000 + MARGIN_USEC);
-        assert_stats(h, 100, 1, 0, 0); /* 99 held */
+        assert_handler_stats(h, 100, 1, 0, 0); /* 99 held */
 
-        receiver_back();
+        assert_int_equal(rsyslog_back(&rs), 0);
         size_t n = rsyslog_collect(&rs, run, 99, 15000, &m);
         assert_int_equal(n, 99);
-        assert_sequence(m, n, 1);
+        assert_true(rs_seq_from(m, n, 1));
         rsyslog_messages_free(m, n);
-        assert_stats(h, 100, 100, 0, 0);
+        assert_handler_stats(h, 100, 100, 0, 0);
 
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 /* The receiver accepts and never reads: the kernel's buffers fill, then
@@ -299,7 +202,7 @@ static void tcp_stalled_receiver(void **state) {
         assert_int_equal(trail_handler_set(h, "timeout", "100ms"), 0);
         trail_logger *lg = logger_with("fault.sys.stall", h);
         test_run_id(run);
-        size_t notices_before = link_lost_notices(notices, 64);
+        size_t notices_before = rsyslog_link_lost(&rs, notices, 64);
 
         assert_int_equal(rsyslog_stop(&rs), 0);
         int l = listen_on(rs.tcp_port, 4096);
@@ -336,7 +239,7 @@ static void tcp_stalled_receiver(void **state) {
         close(c);
         close(l);
 
-        receiver_back();
+        assert_int_equal(rsyslog_back(&rs), 0);
         size_t survivors = (size_t) total - got - (size_t) lost;
         size_t n = rsyslog_collect(&rs, run, survivors, 15000, &m);
         assert_int_equal(n, survivors);
@@ -344,18 +247,17 @@ static void tcp_stalled_receiver(void **state) {
          * the receiver stalled was never dropped (the receiver only had half
          * of it): it comes first, whole */
         if (partial) {
-                assert_sequence(m, 1, (int) got);
-                assert_sequence(m + 1, n - 1, total - (int) survivors + 1);
+                assert_true(rs_seq_from(m, 1, (int) got));
+                assert_true(rs_seq_from(m + 1, n - 1, total - (int) survivors + 1));
         } else
-                assert_sequence(m, n, total - (int) survivors);
+                assert_true(rs_seq_from(m, n, total - (int) survivors));
         rsyslog_messages_free(m, n);
-        assert_int_equal(link_lost_notices(notices, 64), notices_before + 1);
+        assert_int_equal(rsyslog_link_lost(&rs, notices, 64), notices_before + 1);
         assert_int_equal(notices[notices_before], lost);
-        assert_stats(h, (uint64_t) total, got + survivors, 0, lost);
+        assert_handler_stats(h, (uint64_t) total, got + survivors, 0, lost);
 
         free(seq);
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 /* UDP to a port nobody listens on: the refusal comes back as ICMP, and
@@ -374,7 +276,7 @@ static void udp_refusing_receiver(void **state) {
         assert_int_equal(trail_handler_set(h, "timeout", "100ms"), 0);
         trail_logger *lg = logger_with("fault.sys.udp", h);
         test_run_id(run);
-        err_start = lseek(err_fd, 0, SEEK_END);
+        off_t err_start = stderr_offset();
 
         assert_int_equal(rsyslog_stop(&rs), 0);
         uint64_t worst = log_numbered(lg, run, 0, 20);
@@ -383,35 +285,20 @@ static void udp_refusing_receiver(void **state) {
         assert_int_equal(st.records, 20);
         assert_int_equal(st.delivered + st.failed, 20);
         assert_int_equal(st.lost, 0);
-        assert_int_equal(count(stderr_from(err_start), run), st.failed);
-        assert_int_equal(count(stderr_from(err_start), "trail: syslog udp://"), 1);
+        assert_int_equal(count_substr(stderr_from(err_start), run), st.failed);
+        assert_int_equal(count_substr(stderr_from(err_start), "trail: syslog udp://"), 1);
 
         assert_int_equal(rsyslog_restart(&rs), 0);
         uint64_t delivered = st.delivered;
         log_numbered(lg, run, 20, 10);
         size_t n = rsyslog_collect(&rs, run, 10, 15000, &m);
         assert_int_equal(n, 10);
-        assert_sequence(m, n, 20);
+        assert_true(rs_seq_from(m, n, 20));
         rsyslog_messages_free(m, n);
         assert_int_equal(trail_handler_get_stats(h, &st), 0);
         assert_int_equal(st.delivered, delivered + 10);
 
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
-}
-
-static int group_setup(void **state) {
-        (void) state;
-        int k = rsyslog_start(&rs, false);
-        if (k < 0)
-                fprintf(stderr, "rsyslog_start: %s\n", strerror(-k));
-        return k < 0 ? -1 : 0;
-}
-
-static int group_teardown(void **state) {
-        (void) state;
-        rsyslog_cleanup(&rs);
-        return 0;
+        logger_without(lg, h);
 }
 
 int main(void) {
@@ -423,16 +310,11 @@ int main(void) {
         };
 
         /* fallbacks go to fd 2: capture it, keep cmocka's output */
-        err_fd = memfd_create("stderr", MFD_CLOEXEC);
-        real_stderr = dup(STDERR_FILENO);
-        dup2(err_fd, STDERR_FILENO);
-        setvbuf(stdout, NULL, _IONBF, 0);
+        stderr_capture();
 
         int r = cmocka_run_group_tests(tests, group_setup, group_teardown);
 
         trail_shutdown();
-        dup2(real_stderr, STDERR_FILENO);
-        if (r != 0)
-                fputs(stderr_from(0), stderr);
+        stderr_restore(r != 0);
         return r;
 }

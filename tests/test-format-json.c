@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "format-util.h"
+#include "test-util.h"
 
 static void json_renders_the_hostile_corpus_like_the_golden_file(void **state) {
         (void) state;
@@ -19,21 +20,9 @@ static void json_renders_the_hostile_corpus_like_the_golden_file(void **state) {
 
         assert_true(golden_matches("json.txt", all));
         /* one line per record: no raw newline, CR or ESC reached the output */
-        size_t lines = 0;
-        for (const char *p = all; *p; p++) {
-                lines += *p == '\n';
-                assert_true(*p != '\r' && *p != '\x1b');
-        }
-        assert_int_equal(lines, 8);
+        assert_int_equal(clean_lines(all), 8);
         free(all);
         trail_formatter_unref(f);
-}
-
-static size_t count(const char *s, const char *needle) {
-        size_t n = 0;
-        for (const char *p = s; (p = strstr(p, needle)); p++)
-                n++;
-        return n;
 }
 
 static void json_keys_never_repeat(void **state) {
@@ -49,7 +38,7 @@ static void json_keys_never_repeat(void **state) {
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
                 char k[32];
                 snprintf(k, sizeof(k), "\"%s\":", keys[i]);
-                assert_int_equal(count(out, k), 1);
+                assert_int_equal(count_substr(out, k), 1);
         }
         assert_non_null(strstr(out, "\"F_MESSAGE\":\"m\""));
         assert_non_null(strstr(out, "\"TIME\":\"t\""));
@@ -63,11 +52,8 @@ static void json_takes_a_value_of_a_mebibyte(void **state) {
         (void) state;
         struct render rd = { .f = trail_formatter_new("json") };
         size_t n = 1 << 20;
-        char *big = malloc(n + 1);
+        char *big = big_value(n, "ab\n\"\x01");
 
-        for (size_t i = 0; i < n; i++)
-                big[i] = (char) ("ab\n\"\x01"[i % 5]);
-        big[n] = '\0';
         const char *out = RENDER(&rd, TRAIL_INFO, TRAIL_FIELDS(TRAIL_STR("BIG", big)), "big");
         const char *v = strstr(out, "\"BIG\":\"");
         assert_non_null(v);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "format-util.h"
+#include "test-util.h"
 
 #define DEFAULT_PATTERN "%(asctime)s %(levelname)s %(name)s: %(message)s %(fields)s"
 
@@ -28,12 +29,7 @@ static void text_renders_the_hostile_corpus_like_the_golden_file(void **state) {
         char *all = render_corpus(f);
 
         assert_true(golden_matches("text-default.txt", all));
-        size_t lines = 0;
-        for (const char *p = all; *p; p++) {
-                lines += *p == '\n';
-                assert_true(*p != '\r' && *p != '\x1b');
-        }
-        assert_int_equal(lines, 8);
+        assert_int_equal(clean_lines(all), 8);
         free(all);
         trail_formatter_unref(f);
 
@@ -329,11 +325,8 @@ static void text_takes_a_value_of_a_mebibyte(void **state) {
         (void) state;
         struct render rd = { .f = text_with("color", "never") };
         size_t n = 1 << 20;
-        char *big = malloc(n + 1);
+        char *big = big_value(n, "a\n\x1b\\");
 
-        for (size_t i = 0; i < n; i++)
-                big[i] = (char) ("a\n\x1b\\"[i % 4]);
-        big[n] = '\0';
         const char *out = RENDER(&rd, TRAIL_INFO, TRAIL_FIELDS(TRAIL_STR("BIG", big)), "big");
         const char *v = strstr(out, " BIG=\"");
         assert_non_null(v);

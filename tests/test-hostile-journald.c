@@ -22,6 +22,7 @@
 
 #include "hostile/corpus.h"
 #include "journal-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 #define IDENT      "hostile-journald"
@@ -42,7 +43,7 @@ static trail_logger *journald_logger(const char *name) {
         return lg;
 }
 
-static int64_t now_usec(void) {
+static int64_t realtime_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -92,12 +93,7 @@ static int setup(void **state) {
         (void) state;
         require_journald();
         test_run_id(run);
-        if (trail_set_ident(IDENT) < 0)
-                return -1;
-        return trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("RUN", run),
-                                                    TRAIL_STR("API_KEY", "glob-key-31d5"))) < 0
-                       ? -1
-                       : 0;
+        return hostile_setup(run, IDENT, -1);
 }
 
 static int teardown(void **state) {
@@ -113,32 +109,19 @@ static int teardown(void **state) {
 static void every_hostile_value_is_one_exact_entry(void **state) {
         (void) state;
         trail_logger *lg = journald_logger("hostile.journald");
-        trail_field names[N_HOSTILE_NAMES];
         char pid[16];
-        int64_t start = now_usec();
+        int64_t start = realtime_usec();
 
-        for (size_t i = 0; i < N_HOSTILE_NAMES; i++)
-                names[i] = TRAIL_STR(hostile_names[i], "forged");
         {
                 TRAIL_SCOPE(TRAIL_STR("SESSION_TOKEN", "ctx-tok-9e0b"));
                 for (size_t i = 0; i < N_HOSTILE; i++) {
-                        const struct hostile *h = &hostile_values[i];
-                        trail_field f[12 + N_HOSTILE_NAMES];
-                        size_t n = 0;
+                        trail_field f[HOSTILE_FIELDS];
+                        size_t n = hostile_fields(f, i, "forged");
 
-                        f[n++] = TRAIL_UINT("SEQ", i);
-                        for (size_t k = 0; k < N_HOSTILE_NAMES; k++)
-                                f[n++] = names[k];
-                        f[n++] = TRAIL_BYTES("VALUE", h->v, h->len);
-                        f[n++] = TRAIL_STR("SVALUE", h->v);
-                        f[n++] = TRAIL_STR("PASSWORD", "pw-field-4a1f");
-                        f[n++] = TRAIL_STR("db.password", "db-pw-77c2");
-                        f[n++] = TRAIL_STR("Cookie", "cookie-5c5c");
-                        f[n++] = TRAIL_STR("AUTHORIZATION", "auth-hdr-8b8b");
-                        f[n++] = TRAIL_STR("NOTE", "card 5500 0055 5555 5559 password=val-pw-0f0f");
                         trail_log_with(lg, (int) (i % 8), ((trail_fields){f, n}),
-                                       "m:%s pay 4111111111111111 Bearer %s password=%s", h->v,
-                                       "eyJhbGciOiJub25lIn0.bearer-e1e1", "msg-pw-6d2e");
+                                       "m:%s pay 4111111111111111 Bearer %s password=%s",
+                                       hostile_values[i].v, "eyJhbGciOiJub25lIn0.bearer-e1e1",
+                                       "msg-pw-6d2e");
                 }
         }
 

@@ -21,6 +21,7 @@
 
 #include "hostile/corpus.h"
 #include "hostile/parse.h"
+#include "test-util.h"
 #include "trail.h"
 
 #define IDENT    "hostile-ident"
@@ -51,13 +52,8 @@ static void sink_open(struct sink *s, const char *format) {
         s->fd = memfd_create(format, MFD_CLOEXEC);
         assert_true(s->fd >= 0);
         s->h = trail_handler_stream(s->fd, format);
-        assert_non_null(s->h);
         snprintf(s->logger, sizeof(s->logger), "hostile.stream.%s", format);
-        s->lg = trail_get(s->logger);
-        assert_non_null(s->lg);
-        assert_int_equal(trail_logger_add_handler(s->lg, s->h), 0);
-        assert_int_equal(trail_logger_set_propagate(s->lg, false), 0);
-        assert_int_equal(trail_logger_set_level(s->lg, TRAIL_DEBUG), 0);
+        s->lg = logger_with(s->logger, s->h);
         s->text = NULL;
 }
 
@@ -76,8 +72,7 @@ static void sink_take(struct sink *s) {
 }
 
 static void sink_close(struct sink *s) {
-        assert_int_equal(trail_logger_remove_handler(s->lg, s->h), 0);
-        trail_handler_unref(s->h);
+        logger_without(s->lg, s->h);
         close(s->fd);
         free(s->text);
 }
@@ -341,12 +336,7 @@ static int setup(void **state) {
         sds = calloc(MAX_KV, sizeof(*sds));
         if (!kvs || !sds)
                 return -1;
-        if (trail_set_ident(IDENT) < 0 || trail_set_facility(FACILITY) < 0)
-                return -1;
-        return trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("RUN", run),
-                                                    TRAIL_STR("API_KEY", "glob-key-31d5"))) < 0
-                       ? -1
-                       : 0;
+        return hostile_setup(run, IDENT, FACILITY);
 }
 
 static int teardown(void **state) {
@@ -361,10 +351,6 @@ static int teardown(void **state) {
  * message, among hostile field names and secrets: one clean record each. */
 static void every_hostile_value_is_one_clean_record(void **state) {
         (void) state;
-        trail_field names[N_HOSTILE_NAMES];
-
-        for (size_t i = 0; i < N_HOSTILE_NAMES; i++)
-                names[i] = TRAIL_STR(hostile_names[i], "n");
         for (size_t fi = 0; fi < N_FORMATS; fi++) {
                 struct sink s;
                 sink_open(&s, formats[fi]);
@@ -373,19 +359,9 @@ static void every_hostile_value_is_one_clean_record(void **state) {
                         const struct hostile *h = &hostile_values[i];
                         int level = (int) (i % 8);
                         size_t slen = strnlen(h->v, h->len);
-                        trail_field f[12 + N_HOSTILE_NAMES];
-                        size_t n = 0;
+                        trail_field f[HOSTILE_FIELDS];
+                        size_t n = hostile_fields(f, i, "n");
 
-                        f[n++] = TRAIL_UINT("SEQ", i);
-                        for (size_t k = 0; k < N_HOSTILE_NAMES; k++)
-                                f[n++] = names[k];
-                        f[n++] = TRAIL_BYTES("VALUE", h->v, h->len);
-                        f[n++] = TRAIL_STR("SVALUE", h->v);
-                        f[n++] = TRAIL_STR("PASSWORD", "pw-field-4a1f");
-                        f[n++] = TRAIL_STR("db.password", "db-pw-77c2");
-                        f[n++] = TRAIL_STR("Cookie", "cookie-5c5c");
-                        f[n++] = TRAIL_STR("AUTHORIZATION", "auth-hdr-8b8b");
-                        f[n++] = TRAIL_STR("NOTE", "card 5500 0055 5555 5559 password=val-pw-0f0f");
                         /* the value as data, never as the format */
                         trail_log_with(s.lg, level, ((trail_fields){f, n}),
                                        "m:%s pay 4111111111111111 Bearer %s password=%s", h->v,

@@ -21,6 +21,7 @@
 #include "hostile/parse.h"
 #include "journal-util.h"
 #include "rsyslog-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 #define IDENT      "hostile-syslog"
@@ -39,12 +40,7 @@ static int setup(void **state) {
                 return -1;
         }
         test_run_id(run);
-        if (trail_set_ident(IDENT) < 0 || trail_set_facility(FACILITY) < 0)
-                return -1;
-        return trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("RUN", run),
-                                                    TRAIL_STR("API_KEY", "glob-key-31d5"))) < 0
-                       ? -1
-                       : 0;
+        return hostile_setup(run, IDENT, FACILITY);
 }
 
 static int teardown(void **state) {
@@ -183,37 +179,21 @@ static void corpus_through(const char *target, bool rfc5424) {
         trail_handler *h = handler_for(target, rfc5424 && strncmp(target, "unix:", 5) == 0);
         char name[64];
         snprintf(name, sizeof(name), "hostile.syslog.%.3s%d", target, rfc5424);
-        trail_logger *lg = trail_get(name);
-        trail_field names[N_HOSTILE_NAMES];
+        trail_logger *lg = logger_with(name, h);
         json_object **m;
         char **raw, end[64];
         off_t from = out_size();
 
-        assert_int_equal(trail_logger_add_handler(lg, h), 0);
-        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
-        assert_int_equal(trail_logger_set_level(lg, TRAIL_DEBUG), 0);
-        for (size_t i = 0; i < N_HOSTILE_NAMES; i++)
-                names[i] = TRAIL_STR(hostile_names[i], "forged");
         {
                 TRAIL_SCOPE(TRAIL_STR("SESSION_TOKEN", "ctx-tok-9e0b"));
                 for (size_t i = 0; i < N_HOSTILE; i++) {
-                        const struct hostile *hv = &hostile_values[i];
-                        trail_field f[12 + N_HOSTILE_NAMES];
-                        size_t n = 0;
+                        trail_field f[HOSTILE_FIELDS];
+                        size_t n = hostile_fields(f, i, "forged");
 
-                        f[n++] = TRAIL_UINT("SEQ", i);
-                        for (size_t k = 0; k < N_HOSTILE_NAMES; k++)
-                                f[n++] = names[k];
-                        f[n++] = TRAIL_BYTES("VALUE", hv->v, hv->len);
-                        f[n++] = TRAIL_STR("SVALUE", hv->v);
-                        f[n++] = TRAIL_STR("PASSWORD", "pw-field-4a1f");
-                        f[n++] = TRAIL_STR("db.password", "db-pw-77c2");
-                        f[n++] = TRAIL_STR("Cookie", "cookie-5c5c");
-                        f[n++] = TRAIL_STR("AUTHORIZATION", "auth-hdr-8b8b");
-                        f[n++] = TRAIL_STR("NOTE", "card 5500 0055 5555 5559 password=val-pw-0f0f");
                         trail_log_with(lg, (int) (i % 8), ((trail_fields){f, n}),
-                                       "m:%s pay 4111111111111111 Bearer %s password=%s", hv->v,
-                                       "eyJhbGciOiJub25lIn0.bearer-e1e1", "msg-pw-6d2e");
+                                       "m:%s pay 4111111111111111 Bearer %s password=%s",
+                                       hostile_values[i].v, "eyJhbGciOiJub25lIn0.bearer-e1e1",
+                                       "msg-pw-6d2e");
                 }
         }
         snprintf(end, sizeof(end), "end-%s", run);
@@ -234,8 +214,7 @@ static void corpus_through(const char *target, bool rfc5424) {
         assert_int_equal(trail_handler_get_stats(h, &st), 0);
         assert_int_equal(st.delivered, N_HOSTILE + 1);
         assert_int_equal(st.lost, 0);
-        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 static void udp_rfc5424_takes_the_corpus(void **state) {
@@ -273,7 +252,7 @@ static void big(const char *target, bool rfc5424) {
         trail_handler *h = handler_for(target, rfc5424 && strncmp(target, "unix:", 5) == 0);
         char name[64];
         snprintf(name, sizeof(name), "hostile.syslog.big.%.3s", target);
-        trail_logger *lg = trail_get(name);
+        trail_logger *lg = logger_with(name, h);
         char *value = big_value(1 << 20, "0123456789abcdef\n");
         char end[64];
         json_object **m;
@@ -281,8 +260,6 @@ static void big(const char *target, bool rfc5424) {
         off_t from = out_size();
         trail_stats before, after;
 
-        assert_int_equal(trail_logger_add_handler(lg, h), 0);
-        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
         assert_int_equal(trail_get_stats(&before), 0);
         trail_warning_with(lg, TRAIL_FIELDS(TRAIL_UINT("SEQ", 1), TRAIL_STR("BIG", value)), "%s",
                            value);
@@ -311,8 +288,7 @@ static void big(const char *target, bool rfc5424) {
         }
         assert_int_equal(after.truncated - before.truncated, 1);
         lines_free(m, raw, n);
-        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
-        trail_handler_unref(h);
+        logger_without(lg, h);
         free(value);
 }
 

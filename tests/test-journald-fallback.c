@@ -6,14 +6,12 @@
  * A journald that dies while connected is test-fault-journald's. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,25 +21,11 @@
 #include <cmocka.h>
 
 #include "journal-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 #define JDIR "/run/systemd/journal"
 static char saved_dir[] = "/tmp/trail-journal-XXXXXX";
-static int err_fd = -1, real_stderr = -1;
-
-static const char *stderr_text(void) {
-        static char buf[65536];
-        ssize_t n = pread(err_fd, buf, sizeof(buf) - 1, 0);
-        buf[n > 0 ? n : 0] = '\0';
-        return buf;
-}
-
-static size_t count(const char *hay, const char *needle) {
-        size_t c = 0;
-        for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-                c++;
-        return c;
-}
 
 static void dead_socket_at(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -56,12 +40,11 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         (void) state;
         char id[33];
         trail_stats st;
-        trail_logger *lg = trail_get("fallback");
         trail_handler *h = trail_handler_journald();
+        trail_logger *lg = logger_with("fallback", h);
 
-        trail_logger_add_handler(lg, h);
-        trail_logger_set_propagate(lg, false);
         test_run_id(id);
+        off_t err_start = stderr_offset();
 
         /* 1: no socket at all; sd_journal_sendv() alone would return 0 here. */
         assert_int_equal(trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "first %d", 1), 0);
@@ -70,15 +53,16 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         assert_int_equal(st.delivered, 0);
         assert_int_equal(st.failed, 1);
         assert_int_equal(st.lost, 0);
-        assert_non_null(strstr(stderr_text(), " INFO fallback: first 1 FB_ID="));
+        assert_non_null(strstr(stderr_from(err_start), " INFO fallback: first 1 FB_ID="));
 
         /* 2: a socket nobody listens on. */
         dead_socket_at(JDIR "/socket");
         trail_error_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "second");
         trail_handler_get_stats(h, &st);
         assert_int_equal(st.failed, 2);
-        assert_non_null(strstr(stderr_text(), " ERROR fallback: second FB_ID="));
-        assert_int_equal(count(stderr_text(), "trail: journald did not take a record"), 1);
+        assert_non_null(strstr(stderr_from(err_start), " ERROR fallback: second FB_ID="));
+        assert_int_equal(
+                count_substr(stderr_from(err_start), "trail: journald did not take a record"), 1);
 
         /* 3: journald is back: delivery resumes, nothing more on stderr. */
         unlink(JDIR "/socket");
@@ -86,12 +70,12 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         snprintf(real, sizeof(real), "%s/socket", saved_dir);
         close(open(JDIR "/socket", O_CREAT | O_WRONLY, 0600));
         assert_int_equal(mount(real, JDIR "/socket", "none", MS_BIND, NULL), 0);
-        size_t before = strlen(stderr_text());
+        off_t before = stderr_offset();
         trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "third");
         trail_handler_get_stats(h, &st);
         assert_int_equal(st.delivered, 1);
         assert_int_equal(st.failed, 2);
-        assert_int_equal(strlen(stderr_text()), before);
+        assert_int_equal(stderr_offset(), before);
 
         /* 4: the path hidden again while the same journald runs: the handler
          * is connected and does not look at the path per record, so the
@@ -102,7 +86,7 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         trail_handler_get_stats(h, &st);
         assert_int_equal(st.delivered, 2);
         assert_int_equal(st.failed, 2);
-        assert_int_equal(strlen(stderr_text()), before);
+        assert_int_equal(stderr_offset(), before);
 
         struct jentries es = journal_collect("FB_ID", id, 2, 10000);
         assert_int_equal(es.n, 2);
@@ -110,28 +94,24 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         assert_string_equal(jentry_get(&es.e[1], "MESSAGE", NULL), "fourth");
         jentries_free(&es);
 
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 static void auto_handler_uses_stderr_quietly_without_journald(void **state) {
         (void) state;
         trail_stats st;
-        trail_logger *lg = trail_get("fallback.auto");
         trail_handler *h = trail_handler_auto();
+        trail_logger *lg = logger_with("fallback.auto", h);
+        off_t err_start = stderr_offset();
 
-        trail_logger_add_handler(lg, h);
-        trail_logger_set_propagate(lg, false);
-        assert_int_equal(ftruncate(err_fd, 0), 0);
-        assert_int_equal(lseek(err_fd, 0, SEEK_SET), 0);
         trail_warning(lg, "no journald here");
         trail_handler_get_stats(h, &st);
         assert_int_equal(st.delivered, 1);
         assert_int_equal(st.failed, 0);
-        assert_non_null(strstr(stderr_text(), " WARNING fallback.auto: no journald here\n"));
-        assert_null(strstr(stderr_text(), "trail: journald"));
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        assert_non_null(
+                strstr(stderr_from(err_start), " WARNING fallback.auto: no journald here\n"));
+        assert_null(strstr(stderr_from(err_start), "trail: journald"));
+        logger_without(lg, h);
 }
 
 /* Without journald, the auto handler writes RFC 3164 to /dev/log when a
@@ -148,12 +128,10 @@ static void auto_handler_uses_local_syslog_without_journald(void **state) {
         assert_true(fd >= 0);
         assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
 
-        trail_logger *lg = trail_get("fallback.local");
         trail_handler *h = trail_handler_auto();
-        trail_logger_add_handler(lg, h);
-        trail_logger_set_propagate(lg, false);
+        trail_logger *lg = logger_with("fallback.local", h);
         test_run_id(id);
-        size_t before = strlen(stderr_text());
+        off_t before = stderr_offset();
         trail_warning_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "to syslog");
 
         ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
@@ -163,10 +141,9 @@ static void auto_handler_uses_local_syslog_without_journald(void **state) {
         snprintf(want, sizeof(want), "]: to syslog FB_ID=%s", id);
         assert_true(strncmp(buf, "<28>", 4) == 0); /* daemon.warning */
         assert_non_null(strstr(buf, want));
-        assert_int_equal(strlen(stderr_text()), before); /* nothing on stderr */
+        assert_int_equal(stderr_offset(), before); /* nothing on stderr */
 
-        trail_logger_remove_handler(lg, h);
-        trail_handler_unref(h);
+        logger_without(lg, h);
         close(fd);
         assert_int_equal(umount("/dev"), 0);
 }
@@ -180,28 +157,23 @@ int main(void) {
                 cmocka_unit_test(missing_socket_falls_back_to_stderr),
         };
 
+        int r;
+
         require_journald();
-        if (unshare(CLONE_NEWNS) < 0) {
-                fprintf(stderr, "unshare(CLONE_NEWNS): %m: skipped (needs root)\n");
-                return 77;
-        }
-        if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 || !mkdtemp(saved_dir) ||
-            mount(JDIR, saved_dir, "none", MS_BIND, NULL) < 0 ||
+        if ((r = private_mount_namespace()) != 0)
+                return r;
+        if (!mkdtemp(saved_dir) || mount(JDIR, saved_dir, "none", MS_BIND, NULL) < 0 ||
             mount("tmpfs", JDIR, "tmpfs", 0, "mode=0755") < 0) {
                 fprintf(stderr, "cannot hide the journal socket: %m\n");
                 return 1;
         }
 
         /* The records' fallback goes to fd 2: capture it, keep cmocka's output. */
-        err_fd = memfd_create("stderr", 0);
-        real_stderr = dup(STDERR_FILENO);
-        dup2(err_fd, STDERR_FILENO);
-        setvbuf(stdout, NULL, _IONBF, 0);
+        stderr_capture();
 
-        int r = cmocka_run_group_tests(tests, NULL, NULL);
+        r = cmocka_run_group_tests(tests, NULL, NULL);
 
-        dup2(real_stderr, STDERR_FILENO);
-        fputs(stderr_text(), stderr);
+        stderr_restore(true);
         umount(JDIR);
         umount(saved_dir);
         rmdir(saved_dir);

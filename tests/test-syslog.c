@@ -14,33 +14,11 @@
 
 #include "journal-util.h"
 #include "rsyslog-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 static struct rsyslog rs;
-
-static int group_setup(void **state) {
-        (void) state;
-        int k = rsyslog_start(&rs, true);
-        if (k < 0)
-                fprintf(stderr, "rsyslog_start: %s\n", strerror(-k));
-        return k < 0 ? -1 : 0;
-}
-
-static int group_teardown(void **state) {
-        (void) state;
-        rsyslog_cleanup(&rs);
-        return 0;
-}
-
-/* A handler alone on a logger of its own. */
-static trail_logger *logger_with(const char *name, trail_handler *h) {
-        trail_logger *lg = trail_get(name);
-        assert_non_null(lg);
-        assert_int_equal(trail_logger_add_handler(lg, h), 0);
-        assert_int_equal(trail_logger_set_propagate(lg, false), 0);
-        assert_int_equal(trail_logger_set_level(lg, TRAIL_DEBUG), 0);
-        return lg;
-}
+RSYSLOG_GROUP_FIXTURES(rs, true)
 
 static const char *msg_without_bom(json_object *m) {
         const char *s = rs_get(m, "msg");
@@ -114,8 +92,7 @@ static void round_trip(const char *target, const char *logger, bool rfc5424_on_u
         assert_int_equal(st.records, 1);
         assert_int_equal(st.delivered, 1);
         assert_int_equal(st.lost, 0);
-        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
-        trail_handler_unref(h);
+        logger_without(lg, h);
         assert_int_equal(trail_set_ident(NULL), 0);
         assert_int_equal(trail_set_facility(3), 0);
 }
@@ -171,25 +148,8 @@ static void unix_rfc3164_is_parsed_as_legacy_syslog(void **state) {
         snprintf(expect, sizeof(expect), "old style RUN=%s V=\"two\\nlines\"", run);
         assert_non_null(strstr(rs_get(o, "msg"), expect));
         json_object_put(o);
-        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
-        trail_handler_unref(h);
+        logger_without(lg, h);
         assert_int_equal(trail_set_ident(NULL), 0);
-}
-
-/* Logs n numbered records, SEQ=first.. */
-static void log_numbered(trail_logger *lg, const char *run, int first, int n) {
-        for (int i = first; i < first + n; i++)
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_INT("SEQ", i)),
-                                "record %d", i);
-}
-
-static void assert_sequence(json_object **m, size_t n, int first) {
-        for (size_t i = 0; i < n; i++) {
-                char want[16];
-                snprintf(want, sizeof(want), "%d", first + (int) i);
-                assert_non_null(rs_param(m[i], "SEQ"));
-                assert_string_equal(rs_param(m[i], "SEQ"), want);
-        }
 }
 
 static void restart_of_the_receiver_loses_nothing_within_the_buffer(void **state, const char *scheme,
@@ -221,27 +181,19 @@ static void restart_of_the_receiver_loses_nothing_within_the_buffer(void **state
         assert_int_equal(st.delivered, 100);
 
         /* Back: the first flush reconnects and sends them, in order, once. */
-        assert_int_equal(rsyslog_restart(&rs), 0);
-        int k = -1;
-        for (int tries = 0; tries < 50 && k < 0; tries++) {
-                k = trail_flush();
-                if (k < 0)
-                        usleep(100 * 1000);
-        }
-        assert_int_equal(k, 0);
+        assert_int_equal(rsyslog_back(&rs), 0);
         log_numbered(lg, run, 300, 10);
         assert_int_equal(trail_flush(), 0);
         n = rsyslog_collect(&rs, run, 310, 15000, &m);
         assert_int_equal(n, 310);
-        assert_sequence(m, n, 0);
+        assert_true(rs_seq_from(m, n, 0));
         rsyslog_messages_free(m, n);
         assert_int_equal(trail_handler_get_stats(h, &st), 0);
         assert_int_equal(st.records, 310);
         assert_int_equal(st.delivered, 310);
         assert_int_equal(st.lost, 0);
 
-        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 static void tcp_receiver_restart_loses_nothing(void **state) {
@@ -277,41 +229,27 @@ static void full_buffer_drops_oldest_and_reports_the_loss(void **state) {
         uint64_t lost = st.lost;
         assert_true(lost > 0 && lost < 500);
 
-        assert_int_equal(rsyslog_restart(&rs), 0);
-        int k = -1;
-        for (int tries = 0; tries < 50 && k < 0; tries++) {
-                k = trail_flush();
-                if (k < 0)
-                        usleep(100 * 1000);
-        }
-        assert_int_equal(k, 0);
+        assert_int_equal(rsyslog_back(&rs), 0);
         size_t survivors = 500 - (size_t) lost;
         size_t n = rsyslog_collect(&rs, run, 1 + survivors, 15000, &m);
         assert_int_equal(n, 1 + survivors);
         /* the newest survive, in order */
         assert_string_equal(rs_param(m[0], "SEQ"), "0");
-        assert_sequence(m + 1, survivors, 1 + (int) lost);
+        assert_true(rs_seq_from(m + 1, survivors, 1 + (int) lost));
         rsyslog_messages_free(m, n);
 
         /* and one record says how many were lost */
-        FILE *f = fopen(rs.out, "re");
-        char *line = NULL, want[64];
-        size_t len = 0;
+        uint64_t notices[64];
+        size_t n_notices = rsyslog_link_lost(&rs, notices, 64);
         bool found = false;
-        snprintf(want, sizeof(want), "\"LOST\": \"%llu\"", (unsigned long long) lost);
-        while (f && getline(&line, &len, f) > 0)
-                if (strstr(line, TRAIL_MESSAGE_ID_LINK_LOST) && strstr(line, want))
-                        found = true;
-        free(line);
-        if (f)
-                fclose(f);
+        for (size_t i = 0; i < n_notices; i++)
+                found = found || notices[i] == lost;
         assert_true(found);
         assert_int_equal(trail_handler_get_stats(h, &st), 0);
         assert_int_equal(st.lost, lost);
         assert_int_equal(st.delivered, 1 + survivors);
 
-        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 /* A server whose certificate does not verify gets nothing. */
@@ -332,8 +270,7 @@ static void tls_refuses_a_server_it_cannot_verify(void **state) {
         rsyslog_messages_free(m, 0);
         assert_int_equal(trail_handler_get_stats(h, &st), 0);
         assert_int_equal(st.delivered, 0);
-        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 /* With a client certificate configured, the handshake still succeeds. */
@@ -354,8 +291,7 @@ static void tls_with_a_client_certificate(void **state) {
         assert_int_equal(trail_flush(), 0);
         assert_int_equal(rsyslog_collect(&rs, run, 1, 10000, &m), 1);
         rsyslog_messages_free(m, 1);
-        assert_int_equal(trail_logger_remove_handler(lg, h), 0);
-        trail_handler_unref(h);
+        logger_without(lg, h);
 }
 
 static void bad_targets_are_refused(void **state) {

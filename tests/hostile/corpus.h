@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trail.h"
+
 struct hostile {
         const char *name; /* what the value tries */
         const char *v;
@@ -130,6 +132,43 @@ static const char *const hostile_secrets[] = {
 };
 #define N_SECRETS (sizeof(hostile_secrets) / sizeof(hostile_secrets[0]))
 
+/* What every record of a test-hostile-* test carries besides its own
+ * fields: RUN=run and a secret (API_KEY) as global fields, ident as the
+ * identifier and, unless it is -1, facility as the facility. 0, or -1 (a
+ * cmocka fixture's failure). */
+static inline int hostile_setup(const char *run, const char *ident, int facility) {
+        if (trail_set_ident(ident) < 0 || (facility != -1 && trail_set_facility(facility) < 0))
+                return -1;
+        return trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("RUN", run),
+                                                    TRAIL_STR("API_KEY", "glob-key-31d5"))) < 0
+                       ? -1
+                       : 0;
+}
+
+/* The fields of the record the test-hostile-* tests log for value i of the
+ * corpus: SEQ=i; every hostile name, with name_value; the value as bytes
+ * (VALUE) and as a string (SVALUE); secrets under names the default
+ * redaction list covers (PASSWORD, db.password, Cookie, AUTHORIZATION) and
+ * in a value the scrubber reads (NOTE). f has room for HOSTILE_FIELDS;
+ * returns how many it filled. */
+#define HOSTILE_FIELDS (8 + N_HOSTILE_NAMES)
+static inline size_t hostile_fields(trail_field *f, size_t i, const char *name_value) {
+        const struct hostile *h = &hostile_values[i];
+        size_t n = 0;
+
+        f[n++] = TRAIL_UINT("SEQ", i);
+        for (size_t k = 0; k < N_HOSTILE_NAMES; k++)
+                f[n++] = TRAIL_STR(hostile_names[k], name_value);
+        f[n++] = TRAIL_BYTES("VALUE", h->v, h->len);
+        f[n++] = TRAIL_STR("SVALUE", h->v);
+        f[n++] = TRAIL_STR("PASSWORD", "pw-field-4a1f");
+        f[n++] = TRAIL_STR("db.password", "db-pw-77c2");
+        f[n++] = TRAIL_STR("Cookie", "cookie-5c5c");
+        f[n++] = TRAIL_STR("AUTHORIZATION", "auth-hdr-8b8b");
+        f[n++] = TRAIL_STR("NOTE", "card 5500 0055 5555 5559 password=val-pw-0f0f");
+        return n;
+}
+
 /* The first secret found in the bytes, or NULL. */
 static inline const char *find_secret(const char *s, size_t n) {
         for (size_t i = 0; i < N_SECRETS; i++)
@@ -193,16 +232,4 @@ static inline long first_dangerous(const char *s, size_t n) {
                 i += u[i] < 0x80 ? 1 : test_utf8_len(u + i, n - i);
         }
         return -1;
-}
-
-/* A malloc'd buffer of n bytes of a repeated pattern: a large value. */
-static inline char *big_value(size_t n, const char *pattern) {
-        size_t k = strlen(pattern);
-        char *b = malloc(n + 1);
-        if (!b)
-                abort();
-        for (size_t i = 0; i < n; i++)
-                b[i] = pattern[i % k];
-        b[n] = '\0';
-        return b;
 }
