@@ -3,7 +3,7 @@
  * read back with sd-journal: each call is exactly one entry, with trail's
  * own fields once each and untouched, every value byte for byte, no
  * secret, and no entry that trail did not send. Then journald's limits:
- * past the iovec budget of sd_journal_sendv() and the per-record cap, the
+ * past the iovec budget of one native-protocol datagram and the per-record cap, the
  * entry still arrives with trail's fields and the call's last fields, and
  * TRUNCATED_FIELDS says exactly how many were left out. */
 #include <errno.h>
@@ -181,8 +181,9 @@ static void every_hostile_value_is_one_exact_entry(void **state) {
 }
 
 /* A mebibyte in a field and in the message: journald takes values up to
- * DATA_SIZE_MAX (768 MiB), sd_journal_sendv() sends them through a memfd;
- * both arrive whole. */
+ * DATA_SIZE_MAX (768 MiB); the handler sends an entry too large for a
+ * datagram through a memfd (this one fits the 8 MiB send buffer it asks
+ * for; test-journal-send takes the memfd path); both arrive whole. */
 static void a_mebibyte_value_arrives_whole(void **state) {
         (void) state;
         trail_logger *lg = journald_logger("hostile.journald.big");
@@ -262,7 +263,7 @@ static size_t many_fields(trail_logger *lg, size_t n, bool nl) {
         return k;
 }
 
-/* sd_journal_sendv() sends a field as 2 iovecs (5 with a newline) and
+/* The native protocol takes a field as 2 iovecs (5 with a newline) and
  * sendmsg() takes at most IOV_MAX (1024): about 500 fields fit, well under
  * journald's own ENTRY_FIELD_COUNT_MAX (1024), past which it would drop the
  * whole entry. */

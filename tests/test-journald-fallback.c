@@ -46,7 +46,7 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         test_run_id(id);
         off_t err_start = stderr_offset();
 
-        /* 1: no socket at all; sd_journal_sendv() alone would return 0 here. */
+        /* 1: no socket at all (sd_journal_sendv() would return 0 here). */
         assert_int_equal(trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "first %d", 1), 0);
         trail_handler_get_stats(h, &st);
         assert_int_equal(st.records, 1);

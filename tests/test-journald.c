@@ -289,7 +289,7 @@ static void handler_level_filters_records(void **state) {
         trail_handler_unref(h);
 }
 
-/* sd_journal_sendv() sends each field as 2 iovecs (5 with a newline) and
+/* The native protocol takes each field as 2 iovecs (5 with a newline) and
  * sendmsg() takes at most 1024: past that, the fields of lowest precedence
  * are left out and counted, and the record still arrives. */
 static void record_with_too_many_fields_arrives_with_the_call_fields(void **state) {
