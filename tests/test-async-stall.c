@@ -136,7 +136,7 @@ static void run_phase(const struct phase *p) {
         trail_stats st;
         trail_handler *j = trail_handler_journald();
         trail_handler *h = trail_handler_async(j, 64, p->overflow);
-        uint64_t worst = 0, errors_logged = 0;
+        uint64_t worst = 0;
         int status;
 
         assert_non_null(h);
@@ -161,7 +161,6 @@ static void run_phase(const struct phase *p) {
                 d = now_usec() - t0;
                 if (d > worst)
                         worst = d;
-                errors_logged += error;
         }
         /* No call waited longer than the timeout (plus scheduling slack). */
         print_message("overflow %d: %d records, slowest call %" PRIu64 " us\n", p->overflow,
@@ -172,9 +171,8 @@ static void run_phase(const struct phase *p) {
         assert_int_equal(st.records, p->records);
         assert_true(st.dropped > 0); /* journald was stopped: the queue overflowed */
         assert_true(st.queue_high_water >= 60);
-        /* it did wait: every record under BLOCK, the kept ERRORs otherwise */
-        if (p->overflow == TRAIL_OVERFLOW_BLOCK || errors_logged > 0)
-                assert_true(worst >= p->timeout_usec);
+        if (p->overflow == TRAIL_OVERFLOW_BLOCK)
+                assert_true(worst >= p->timeout_usec); /* it did wait */
 
         assert_int_equal(kill(journald, SIGCONT), 0);
         assert_int_equal(trail_flush(), 0);
@@ -220,11 +218,22 @@ static void block_waits_at_most_the_timeout(void **state) {
         run_phase(&(struct phase) { TRAIL_OVERFLOW_BLOCK, 120, 0, 20000 });
 }
 
+/* A phase that failed while journald was stopped must not leave it so: the
+ * next phase would wait forever for a stop that was already reported. */
+static int resume_journald(void **state) {
+        (void) state;
+        if (journald > 0)
+                (void) kill(journald, SIGCONT);
+        return 0;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(drop_new_keeps_callers_moving_and_counts_exactly),
-                cmocka_unit_test(drop_old_keeps_callers_moving_and_counts_exactly),
-                cmocka_unit_test(block_waits_at_most_the_timeout),
+                cmocka_unit_test_teardown(drop_new_keeps_callers_moving_and_counts_exactly,
+                                          resume_journald),
+                cmocka_unit_test_teardown(drop_old_keeps_callers_moving_and_counts_exactly,
+                                          resume_journald),
+                cmocka_unit_test_teardown(block_waits_at_most_the_timeout, resume_journald),
         };
         int r;
 
