@@ -43,7 +43,7 @@ static char *logfmt_value(char *p, const char *s, size_t n) {
                 return p + n;
         }
         *p++ = '"';
-        p = json_escape(p, s, n);
+        p = escape(p, s, n, &json_escaper);
         *p++ = '"';
         return p;
 }

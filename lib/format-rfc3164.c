@@ -43,36 +43,15 @@ static int rfc3164_set(trail_formatter *f, const char *key, const char *value) {
  * line separators U+2028/U+2029, as the text formatter counts them) and
  * invalid UTF-8 as \n, \t, \xNN; in a quoted value '"' and '\' too. At
  * most 4 bytes out per byte in. */
-static char *escape(char *p, const char *s, size_t n, bool quoted) {
-        static const char hex[] = "0123456789abcdef";
-        const unsigned char *u = (const unsigned char *) s;
-
-        for (size_t i = 0; i < n;) {
-                unsigned char c = u[i];
-                size_t len;
-
-                if (c == '\n')
-                        *p++ = '\\', *p++ = 'n';
-                else if (c == '\t')
-                        *p++ = '\\', *p++ = 't';
-                else if (quoted && (c == '"' || c == '\\'))
-                        *p++ = '\\', *p++ = (char) c;
-                else if (c >= 0x20 && c < 0x7f)
-                        *p++ = (char) c;
-                else if (c >= 0x80 && (len = utf8_sequence_len(u + i, n - i)) > 0 &&
-                         !(len == 2 && c == 0xc2 && u[i + 1] < 0xa0) &&
-                         !(len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
-                           (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))) {
-                        memcpy(p, u + i, len);
-                        p += len;
-                        i += len;
-                        continue;
-                } else
-                        *p++ = '\\', *p++ = 'x', *p++ = hex[c >> 4], *p++ = hex[c & 15];
-                i++;
-        }
-        return p;
-}
+static const struct escaper rfc3164_bare = {
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, ESC_HEX) },
+        .invalid = ESCAPE_INVALID_HEX,
+};
+static const struct escaper rfc3164_quoted = {
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, ESC_HEX), ['"'] = '"',
+                  ['\\'] = '\\' },
+        .invalid = ESCAPE_INVALID_HEX,
+};
 
 static bool needs_quotes(const char *s, size_t n) {
         if (n == 0)
@@ -141,7 +120,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
                       memchr(r->message, '=', r->message_len);
         if (quoted)
                 *p++ = '"';
-        p = escape(p, r->message, r->message_len, quoted);
+        p = escape(p, r->message, r->message_len, quoted ? &rfc3164_quoted : &rfc3164_bare);
         if (quoted)
                 *p++ = '"';
 
@@ -160,7 +139,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
                         v = num, vn = rfield_render_value(fl, num);
                 if (needs_quotes(v, vn)) {
                         *p++ = '"';
-                        p = escape(p, v, vn, true);
+                        p = escape(p, v, vn, &rfc3164_quoted);
                         *p++ = '"';
                 } else {
                         memcpy(p, v, vn);
