@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Formatters in general: the registry of formatters by name, their
- * reference counting and options, and the helpers they share (UTF-8 checks,
+ * reference counting and options, and the helpers they share (the escaper,
  * RFC 3339 time). Each formatter lives in its own format-*.c. */
 
 #include <stdio.h>
@@ -156,51 +156,7 @@ _public_ int trail_formatter_format(const trail_formatter *f, const trail_record
         return k;
 }
 
-/* ---- Shared helpers ----------------------------------------------------- */
-
-size_t utf8_sequence_len(const unsigned char *s, size_t n) {
-        unsigned char c = s[0];
-        size_t len;
-        uint32_t cp;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                len = 2, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-                len = 3, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-                len = 4, cp = c & 0x07;
-        else
-                return 0;
-        if (len > n)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
-}
-
-bool utf8_is_valid(const char *s, size_t n) {
-        const unsigned char *u = (const unsigned char *) s;
-
-        for (size_t i = 0; i < n;) {
-                if (u[i] < 0x80) {
-                        i++;
-                        continue;
-                }
-                size_t k = utf8_sequence_len(u + i, n - i);
-                if (k == 0)
-                        return false;
-                i += k;
-        }
-        return true;
-}
+/* ---- Escaping ----------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF), or 0; *ret_skip is how many bytes to
@@ -243,8 +199,6 @@ static inline size_t utf8_scan(const unsigned char *s, size_t n, size_t *ret_ski
         *ret_skip = len;
         return len;
 }
-
-/* ---- Escaping ----------------------------------------------------------- */
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -373,6 +327,8 @@ size_t escaped_len(const char *s, size_t n, const struct escaper *e) {
         }
         return total;
 }
+
+/* ---- Shared helpers ----------------------------------------------------- */
 
 static char *put2(char *p, unsigned v) {
         *p++ = (char) ('0' + v / 10 % 10);

@@ -138,11 +138,6 @@ void formatter_freeze(trail_formatter *f);
 trail_formatter *formatter_clone(const trail_formatter *f);
 
 /* Formatting helpers shared by the formatters. */
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0. */
-size_t utf8_sequence_len(const unsigned char *s, size_t n);
-bool utf8_is_valid(const char *s, size_t n);
-
 /* Escaping (format.c): one escaper for every text format (text, rfc3164,
  * rfc5424, json, logfmt); what differs between them is a struct escaper.
  * byte[c] says what becomes of the byte c:
