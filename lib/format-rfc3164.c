@@ -53,17 +53,6 @@ static const struct escaper rfc3164_quoted = {
         .invalid = ESCAPE_INVALID_HEX,
 };
 
-static bool needs_quotes(const char *s, size_t n) {
-        if (n == 0)
-                return true;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-                if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f)
-                        return true;
-        }
-        return false;
-}
-
 static int rfc3164_format(const trail_formatter *f, const struct trail_record *r, es_str_t **buf) {
         static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
         const struct rfc3164 *x = (const struct rfc3164 *) f;
@@ -114,15 +103,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
         p += format_int(p, pid_get());
         memcpy(p, "]: ", 3);
         p += 3;
-        /* quoted when it holds '=', so that it cannot pass for a field, or
-         * starts with '"', or is empty (as the text formatter does) */
-        bool quoted = r->message_len == 0 || r->message[0] == '"' ||
-                      memchr(r->message, '=', r->message_len);
-        if (quoted)
-                *p++ = '"';
-        p = escape(p, r->message, r->message_len, quoted ? &rfc3164_quoted : &rfc3164_bare);
-        if (quoted)
-                *p++ = '"';
+        p = put_message(p, r->message, r->message_len, &rfc3164_bare, &rfc3164_quoted);
 
         for (size_t i = 0; i < r->n_fields; i++) {
                 const struct rfield *fl = &r->fields[i];
@@ -137,14 +118,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
                         v = fl->v.s, vn = fl->len;
                 else
                         v = num, vn = rfield_render_value(fl, num);
-                if (needs_quotes(v, vn)) {
-                        *p++ = '"';
-                        p = escape(p, v, vn, &rfc3164_quoted);
-                        *p++ = '"';
-                } else {
-                        memcpy(p, v, vn);
-                        p += vn;
-                }
+                p = put_value(p, v, vn, &rfc3164_quoted);
         }
         (*buf)->lenStr += (es_size_t) (p - start);
         return 0;

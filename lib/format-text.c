@@ -94,17 +94,6 @@ static const char *const level_color[] = {
 
 /* ---- Escaping ------------------------------------------------------------- */
 
-static bool needs_quotes(const char *s, size_t n) {
-        if (n == 0)
-                return true;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-                if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f)
-                        return true;
-        }
-        return false;
-}
-
 /* '\\', control characters, C1 controls, U+2028/9 and invalid UTF-8 escaped
  * (and '"' when quoted): at most 4 bytes out per byte in. Every escape is
  * "\\", "\"", "\n", "\r", "\t" or "\xNN", so the bytes can be recovered. */
@@ -127,25 +116,7 @@ static char *render_value(char *p, const struct rfield *fl) {
                 v = fl->v.s, vn = fl->len;
         else
                 v = num, vn = rfield_render_value(fl, num);
-        if (!needs_quotes(v, vn))
-                return memcpy(p, v, vn), p + vn;
-        *p++ = '"';
-        p = escape(p, v, vn, &text_quoted);
-        *p++ = '"';
-        return p;
-}
-
-/* The message is quoted when it holds '=' (so it cannot pass for a field),
- * starts with '"' or is empty; escaped either way. */
-static char *render_message(char *p, const char *s, size_t n) {
-        bool quoted = n == 0 || s[0] == '"' || memchr(s, '=', n);
-
-        if (quoted)
-                *p++ = '"';
-        p = escape(p, s, n, quoted ? &text_quoted : &text_bare);
-        if (quoted)
-                *p++ = '"';
-        return p;
+        return put_value(p, v, vn, &text_quoted);
 }
 
 /* ---- Rendering ------------------------------------------------------------- */
@@ -242,7 +213,7 @@ static char *render_item(const struct text_formatter *tf, const struct item *it,
                 s = record_logger_name(r, &n);
                 return escape(p, s, n, &text_bare);
         case ITEM_MESSAGE:
-                return render_message(p, r->message, r->message_len);
+                return put_message(p, r->message, r->message_len, &text_bare, &text_quoted);
         case ITEM_FILENAME:
                 s = base_name(r->src->file, r->src->file_len, &n);
                 return escape(p, s, n, &text_bare);

@@ -328,6 +328,43 @@ size_t escaped_len(const char *s, size_t n, const struct escaper *e) {
         return total;
 }
 
+bool value_needs_quotes(const char *s, size_t n) {
+        static const bool quote[256] = {
+                [0x00 ... ' '] = true, ['"'] = true, ['='] = true, ['\\'] = true, [0x7f ... 0xff] = true,
+        };
+        const unsigned char *u = (const unsigned char *) s;
+        size_t i = 0;
+
+        if (n == 0)
+                return true;
+        for (; i + 4 <= n; i += 4)
+                if (quote[u[i]] | quote[u[i + 1]] | quote[u[i + 2]] | quote[u[i + 3]])
+                        return true;
+        for (; i < n; i++)
+                if (quote[u[i]])
+                        return true;
+        return false;
+}
+
+char *put_value(char *p, const char *s, size_t n, const struct escaper *quoted) {
+        if (!value_needs_quotes(s, n))
+                return mempcpy(p, s, n);
+        *p++ = '"';
+        p = escape(p, s, n, quoted);
+        *p++ = '"';
+        return p;
+}
+
+char *put_message(char *p, const char *s, size_t n, const struct escaper *bare,
+                  const struct escaper *quoted) {
+        if (n > 0 && s[0] != '"' && !memchr(s, '=', n))
+                return escape(p, s, n, bare);
+        *p++ = '"';
+        p = escape(p, s, n, quoted);
+        *p++ = '"';
+        return p;
+}
+
 /* ---- Shared helpers ----------------------------------------------------- */
 
 static char *put2(char *p, unsigned v) {

@@ -184,6 +184,17 @@ static inline char *escape(char *p, const char *s, size_t n, const struct escape
 }
 /* The length escape() writes. */
 size_t escaped_len(const char *s, size_t n, const struct escaper *e);
+/* KEY=value lines (text, rfc3164, logfmt): a value is written bare when it
+ * is not empty and holds only printable ASCII but space, '"', '=' and '\\',
+ * so that a bare value never needs an escape; otherwise in double quotes,
+ * escaped with quoted. */
+bool value_needs_quotes(const char *s, size_t n);
+char *put_value(char *p, const char *s, size_t n, const struct escaper *quoted);
+/* The message before the KEY=value fields (text, rfc3164): quoted like a
+ * value when it holds '=' (it cannot pass for a field), starts with '"' or
+ * is empty; otherwise escaped with bare. */
+char *put_message(char *p, const char *s, size_t n, const struct escaper *bare,
+                  const struct escaper *quoted);
 
 /* RFC 3339 with microseconds: "2026-11-25T20:31:00.123456+01:00" (local
  * offset) or "…Z" (utc). Returns the length; out has 40 bytes. */
