@@ -41,15 +41,14 @@ static int rfc3164_set(trail_formatter *f, const char *key, const char *value) {
 
 /* Control characters (C0, DEL, the C1 controls U+0080..U+009F, and the
  * line separators U+2028/U+2029, as the text formatter counts them) and
- * invalid UTF-8 as \n, \t, \xNN; in a quoted value '"' and '\' too. At
- * most 4 bytes out per byte in. */
+ * invalid UTF-8 as \n, \r, \t, \xNN (trail(7)); in a quoted value '"' and
+ * '\' too. At most 4 bytes out per byte in. */
 static const struct escaper rfc3164_bare = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, ESC_HEX) },
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r') },
         .invalid = ESCAPE_INVALID_HEX,
 };
 static const struct escaper rfc3164_quoted = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, ESC_HEX), ['"'] = '"',
-                  ['\\'] = '\\' },
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['"'] = '"', ['\\'] = '\\' },
         .invalid = ESCAPE_INVALID_HEX,
 };
 
