@@ -12,115 +12,16 @@
 
 /* ---- Shared helpers ------------------------------------------------------ */
 
-/* 0: copied as is; 1: escaped; 2: the start of a multi-byte sequence. */
-static const unsigned char json_class[256] = {
-        [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1, [0x80 ... 0xff] = 2,
+/* RFC 8259 §7: '"', '\\' and the C0 controls escaped, by name where
+ * JSON has one; trail also escapes DEL, the C1 controls and U+2028/U+2029
+ * (a terminal or a JavaScript reader acts on them) and replaces each
+ * maximal invalid UTF-8 subpart with U+FFFD, as Python's and WHATWG's
+ * decoders do, so that the output is always valid UTF-8. */
+const struct escaper json_escaper = {
+        .byte = { ESCAPE_CONTROLS('b', 't', 'n', 'f', 'r'), ['"'] = '"', ['\\'] = '\\' },
+        .invalid = ESCAPE_INVALID_SUBPART,
+        .json = true,
 };
-
-size_t utf8_scan(const unsigned char *s, size_t n, size_t *ret_skip) {
-        unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-        size_t len, k;
-
-        if (c >= 0xc2 && c <= 0xdf)
-                len = 2;
-        else if (c >= 0xe0 && c <= 0xef) {
-                len = 3;
-                if (c == 0xe0)
-                        lo = 0xa0; /* overlong */
-                else if (c == 0xed)
-                        hi = 0x9f; /* surrogates */
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                len = 4;
-                if (c == 0xf0)
-                        lo = 0x90; /* overlong */
-                else if (c == 0xf4)
-                        hi = 0x8f; /* above U+10FFFF */
-        } else {
-                *ret_skip = 1;
-                return 0;
-        }
-        for (k = 1; k < len; k++) {
-                if (k >= n || s[k] < lo || s[k] > hi) {
-                        *ret_skip = k;
-                        return 0;
-                }
-                lo = 0x80, hi = 0xbf;
-        }
-        *ret_skip = len;
-        return len;
-}
-
-static const char hex_digits[] = "0123456789abcdef";
-
-char *json_escape(char *p, const char *s, size_t n) {
-        const unsigned char *u = (const unsigned char *) s;
-        size_t i = 0;
-
-        while (i < n) {
-                size_t run = i;
-                while (run < n && json_class[u[run]] == 0)
-                        run++;
-                if (run > i) {
-                        memcpy(p, u + i, run - i);
-                        p += run - i;
-                        i = run;
-                        if (i >= n)
-                                break;
-                }
-                unsigned char c = u[i];
-                if (json_class[c] == 1) {
-                        *p++ = '\\';
-                        switch (c) {
-                        case '"':
-                        case '\\':
-                                *p++ = (char) c;
-                                break;
-                        case '\n':
-                                *p++ = 'n';
-                                break;
-                        case '\r':
-                                *p++ = 'r';
-                                break;
-                        case '\t':
-                                *p++ = 't';
-                                break;
-                        case '\b':
-                                *p++ = 'b';
-                                break;
-                        case '\f':
-                                *p++ = 'f';
-                                break;
-                        default:
-                                *p++ = 'u', *p++ = '0', *p++ = '0';
-                                *p++ = hex_digits[c >> 4], *p++ = hex_digits[c & 15];
-                        }
-                        i++;
-                        continue;
-                }
-                size_t skip, len = utf8_scan(u + i, n - i, &skip);
-                if (len == 0) {
-                        /* Unicode §3.9 "maximal subparts": one U+FFFD for
-                         * each, as Python's and WHATWG's decoders do. */
-                        memcpy(p, "\xef\xbf\xbd", 3);
-                        p += 3;
-                } else if (len == 2 && c == 0xc2 && u[i + 1] < 0xa0) {
-                        /* C1 controls (U+0080..U+009F): a terminal may act on them. */
-                        memcpy(p, "\\u00", 4);
-                        p += 4;
-                        *p++ = hex_digits[u[i + 1] >> 4], *p++ = hex_digits[u[i + 1] & 15];
-                } else if (len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
-                           (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
-                        /* U+2028, U+2029: line breaks to some readers. */
-                        memcpy(p, u[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
-                        p += 6;
-                } else {
-                        memcpy(p, u + i, len);
-                        p += len;
-                }
-                i += skip;
-        }
-        return p;
-}
 
 char *base64_encode(char *p, const unsigned char *s, size_t n) {
         static const char b64[] =
@@ -225,7 +126,7 @@ static inline char *put(char *p, const char *s, size_t n) {
 
 static char *json_string(char *p, const char *s, size_t n) {
         *p++ = '"';
-        p = json_escape(p, s, n);
+        p = escape(p, s, n, &json_escaper);
         *p++ = '"';
         return p;
 }

@@ -25,27 +25,10 @@ static int logfmt_set(trail_formatter *f, const char *key, const char *value) {
 
 /* go-logfmt quotes a value with a space, control character, '=', '"' or
  * invalid UTF-8; trail also quotes '\\', DEL, any non-ASCII character and the
- * empty value, so that a bare value is always read back byte for byte. */
-static bool logfmt_needs_quotes(const char *s, size_t n) {
-        if (n == 0)
-                return true;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-                if (c <= ' ' || c == '=' || c == '"' || c == '\\' || c >= 0x7f)
-                        return true;
-        }
-        return false;
-}
-
+ * empty value (value_needs_quotes()), so that a bare value is always read
+ * back byte for byte. A quoted value is a JSON string. */
 static char *logfmt_value(char *p, const char *s, size_t n) {
-        if (!logfmt_needs_quotes(s, n)) {
-                memcpy(p, s, n);
-                return p + n;
-        }
-        *p++ = '"';
-        p = json_escape(p, s, n);
-        *p++ = '"';
-        return p;
+        return put_value(p, s, n, &json_escaper);
 }
 
 static int logfmt_format(const trail_formatter *f, const struct trail_record *r,

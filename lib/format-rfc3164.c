@@ -41,49 +41,16 @@ static int rfc3164_set(trail_formatter *f, const char *key, const char *value) {
 
 /* Control characters (C0, DEL, the C1 controls U+0080..U+009F, and the
  * line separators U+2028/U+2029, as the text formatter counts them) and
- * invalid UTF-8 as \n, \t, \xNN; in a quoted value '"' and '\' too. At
- * most 4 bytes out per byte in. */
-static char *escape(char *p, const char *s, size_t n, bool quoted) {
-        static const char hex[] = "0123456789abcdef";
-        const unsigned char *u = (const unsigned char *) s;
-
-        for (size_t i = 0; i < n;) {
-                unsigned char c = u[i];
-                size_t len;
-
-                if (c == '\n')
-                        *p++ = '\\', *p++ = 'n';
-                else if (c == '\t')
-                        *p++ = '\\', *p++ = 't';
-                else if (quoted && (c == '"' || c == '\\'))
-                        *p++ = '\\', *p++ = (char) c;
-                else if (c >= 0x20 && c < 0x7f)
-                        *p++ = (char) c;
-                else if (c >= 0x80 && (len = utf8_sequence_len(u + i, n - i)) > 0 &&
-                         !(len == 2 && c == 0xc2 && u[i + 1] < 0xa0) &&
-                         !(len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
-                           (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))) {
-                        memcpy(p, u + i, len);
-                        p += len;
-                        i += len;
-                        continue;
-                } else
-                        *p++ = '\\', *p++ = 'x', *p++ = hex[c >> 4], *p++ = hex[c & 15];
-                i++;
-        }
-        return p;
-}
-
-static bool needs_quotes(const char *s, size_t n) {
-        if (n == 0)
-                return true;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-                if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f)
-                        return true;
-        }
-        return false;
-}
+ * invalid UTF-8 as \n, \r, \t, \xNN (trail(7)); in a quoted value '"' and
+ * '\' too. At most 4 bytes out per byte in. */
+static const struct escaper rfc3164_bare = {
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r') },
+        .invalid = ESCAPE_INVALID_HEX,
+};
+static const struct escaper rfc3164_quoted = {
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['"'] = '"', ['\\'] = '\\' },
+        .invalid = ESCAPE_INVALID_HEX,
+};
 
 static int rfc3164_format(const trail_formatter *f, const struct trail_record *r, es_str_t **buf) {
         static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -135,15 +102,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
         p += format_int(p, pid_get());
         memcpy(p, "]: ", 3);
         p += 3;
-        /* quoted when it holds '=', so that it cannot pass for a field, or
-         * starts with '"', or is empty (as the text formatter does) */
-        bool quoted = r->message_len == 0 || r->message[0] == '"' ||
-                      memchr(r->message, '=', r->message_len);
-        if (quoted)
-                *p++ = '"';
-        p = escape(p, r->message, r->message_len, quoted);
-        if (quoted)
-                *p++ = '"';
+        p = put_message(p, r->message, r->message_len, &rfc3164_bare, &rfc3164_quoted);
 
         for (size_t i = 0; i < r->n_fields; i++) {
                 const struct rfield *fl = &r->fields[i];
@@ -158,14 +117,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
                         v = fl->v.s, vn = fl->len;
                 else
                         v = num, vn = rfield_render_value(fl, num);
-                if (needs_quotes(v, vn)) {
-                        *p++ = '"';
-                        p = escape(p, v, vn, true);
-                        *p++ = '"';
-                } else {
-                        memcpy(p, v, vn);
-                        p += vn;
-                }
+                p = put_value(p, v, vn, &rfc3164_quoted);
         }
         (*buf)->lenStr += (es_size_t) (p - start);
         return 0;

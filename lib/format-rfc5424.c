@@ -100,67 +100,20 @@ static char *put_header(char *p, const char *s, size_t n, size_t max) {
 
 /* U+FFFD for each byte that does not start a valid UTF-8 sequence: the
  * repaired text is then valid UTF-8, as a PARAM-VALUE and a BOM-marked MSG
- * must be. escape_sd also escapes '"', '\' and ']' (RFC 5424 §6.3.3).
- * Control characters (C0, DEL, C1) and U+2028/9 are written as \n, \r, \t
- * or \xNN: RFC 5424 §6.4 allows them, but a receiver that writes lines or
- * a terminal would act on them, and trail's formatters never write a line
- * break (CWE-117). At most 4 bytes out per byte in. Stops before exceeding
- * limit; *consumed tells how much input was written. */
-static char *put_utf8(char *p, const char *s, size_t n, bool escape_sd, size_t limit,
-                      size_t *consumed) {
-        static const char hex[] = "0123456789abcdef";
-        const unsigned char *u = (const unsigned char *) s;
-        char *end = p + limit;
-        size_t i = 0;
-
-        while (i < n) {
-                unsigned char c = u[i];
-                size_t len;
-
-                if (c >= 0x20 && c < 0x7f) {
-                        bool esc = escape_sd && (c == '"' || c == '\\' || c == ']');
-                        if (p + 1 + esc > end)
-                                break;
-                        if (esc)
-                                *p++ = '\\';
-                        *p++ = (char) c;
-                        i++;
-                } else if (c == '\n' || c == '\r' || c == '\t') {
-                        if (p + 2 > end)
-                                break;
-                        *p++ = '\\';
-                        *p++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-                        i++;
-                } else if (c >= 0x80 && (len = utf8_sequence_len(u + i, n - i)) > 0) {
-                        bool control = (len == 2 && c == 0xc2 && u[i + 1] < 0xa0) ||
-                                       (len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
-                                        (u[i + 2] == 0xa8 || u[i + 2] == 0xa9));
-                        if (p + (control ? 4 * len : len) > end)
-                                break;
-                        for (size_t k = 0; k < len; k++)
-                                if (control)
-                                        *p++ = '\\', *p++ = 'x', *p++ = hex[u[i + k] >> 4],
-                                        *p++ = hex[u[i + k] & 15];
-                                else
-                                        *p++ = (char) u[i + k];
-                        i += len;
-                } else if (c >= 0x80) {
-                        if (p + 3 > end)
-                                break;
-                        memcpy(p, "\xef\xbf\xbd", 3);
-                        p += 3;
-                        i++;
-                } else {
-                        if (p + 4 > end)
-                                break;
-                        *p++ = '\\', *p++ = 'x', *p++ = hex[c >> 4], *p++ = hex[c & 15];
-                        i++;
-                }
-        }
-        if (consumed)
-                *consumed = i;
-        return p;
-}
+ * must be. A PARAM-VALUE also has '"', '\' and ']' escaped (RFC 5424
+ * §6.3.3). Control characters (C0, DEL, C1) and U+2028/9 are written as
+ * \n, \r, \t or \xNN: RFC 5424 §6.4 allows them, but a receiver that writes
+ * lines or a terminal would act on them, and trail's formatters never
+ * write a line break (CWE-117). At most 4 bytes out per byte in. */
+static const struct escaper sd_value = {
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['"'] = '"', ['\\'] = '\\',
+                  [']'] = ']' },
+        .invalid = ESCAPE_INVALID_REPLACE,
+};
+static const struct escaper msg_text = {
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r') },
+        .invalid = ESCAPE_INVALID_REPLACE,
+};
 
 static char *put_param(char *p, const char *name, size_t name_len, const char *v, size_t vn) {
         *p++ = ' ';
@@ -170,36 +123,15 @@ static char *put_param(char *p, const char *name, size_t name_len, const char *v
         p += name_len;
         *p++ = '=';
         *p++ = '"';
-        p = put_utf8(p, v, vn, true, SIZE_MAX / 4, NULL);
+        p = escape(p, v, vn, &sd_value);
         *p++ = '"';
         return p;
 }
 
 /* The exact length put_param() writes. */
 static size_t param_len(size_t name_len, const char *v, size_t vn) {
-        const unsigned char *u = (const unsigned char *) v;
-        size_t n = 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3;
-
-        for (size_t i = 0; i < vn;) {
-                size_t len;
-                if (u[i] >= 0x20 && u[i] < 0x7f) {
-                        n += 1 + (u[i] == '"' || u[i] == '\\' || u[i] == ']');
-                        i++;
-                } else if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t') {
-                        n += 2;
-                        i++;
-                } else if (u[i] >= 0x80 && (len = utf8_sequence_len(u + i, vn - i)) > 0) {
-                        bool control = (len == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0) ||
-                                       (len == 3 && u[i] == 0xe2 && u[i + 1] == 0x80 &&
-                                        (u[i + 2] == 0xa8 || u[i + 2] == 0xa9));
-                        n += control ? 4 * len : len;
-                        i += len;
-                } else {
-                        n += u[i] >= 0x80 ? 3 : 4;
-                        i++;
-                }
-        }
-        return n;
+        return 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3 +
+               escaped_len(v, vn, &sd_value);
 }
 
 static const char *field_text(const struct rfield *fl, char *num, size_t *ret_len) {
@@ -332,13 +264,13 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
                                 atomic_inc(&trail_stat_truncated);
                         return 0;
                 }
-                room = max > 0 ? max - used - 4 : SIZE_MAX / 4;
+                room = max > 0 ? max - used - 4 : SIZE_MAX;
                 memcpy(p, " \xef\xbb\xbf", 4);
                 p += 4;
-                char *m = put_utf8(p, r->message, r->message_len, false, room, &consumed);
+                char *m = escape_cut(p, r->message, r->message_len, &msg_text, room, &consumed);
                 if (consumed < r->message_len) {
-                        m = put_utf8(p, r->message, r->message_len, false,
-                                     room - STRLEN(TRUNCATION_MARK), NULL);
+                        m = escape_cut(p, r->message, r->message_len, &msg_text,
+                                       room - STRLEN(TRUNCATION_MARK), NULL);
                         m = stpcpy(m, TRUNCATION_MARK);
                         atomic_inc(&trail_stat_truncated);
                 }

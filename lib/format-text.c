@@ -94,68 +94,17 @@ static const char *const level_color[] = {
 
 /* ---- Escaping ------------------------------------------------------------- */
 
-static bool needs_quotes(const char *s, size_t n) {
-        if (n == 0)
-                return true;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-                if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f)
-                        return true;
-        }
-        return false;
-}
-
-static const char hex[] = "0123456789abcdef";
-
-static char *hex_escape(char *p, unsigned char c) {
-        *p++ = '\\', *p++ = 'x', *p++ = hex[c >> 4], *p++ = hex[c & 15];
-        return p;
-}
-
 /* '\\', control characters, C1 controls, U+2028/9 and invalid UTF-8 escaped
  * (and '"' when quoted): at most 4 bytes out per byte in. Every escape is
  * "\\", "\"", "\n", "\r", "\t" or "\xNN", so the bytes can be recovered. */
-static char *escape(char *p, const char *s, size_t n, bool quoted) {
-        const unsigned char *u = (const unsigned char *) s;
-
-        for (size_t i = 0; i < n;) {
-                unsigned char c = u[i];
-                size_t len, skip;
-
-                if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
-                        *p++ = (char) c;
-                        i++;
-                        continue;
-                }
-                if (c == '\\' || (c == '"' && quoted))
-                        *p++ = '\\', *p++ = (char) c;
-                else if (c == '"')
-                        *p++ = '"';
-                else if (c == '\n')
-                        *p++ = '\\', *p++ = 'n';
-                else if (c == '\r')
-                        *p++ = '\\', *p++ = 'r';
-                else if (c == '\t')
-                        *p++ = '\\', *p++ = 't';
-                else if (c < 0x80)
-                        p = hex_escape(p, c);
-                else if ((len = utf8_scan(u + i, n - i, &skip)) > 0) {
-                        bool control = (len == 2 && c == 0xc2 && u[i + 1] < 0xa0) ||
-                                       (len == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
-                                        (u[i + 2] == 0xa8 || u[i + 2] == 0xa9));
-                        for (size_t k = 0; k < len; k++)
-                                if (control)
-                                        p = hex_escape(p, u[i + k]);
-                                else
-                                        *p++ = (char) u[i + k];
-                        i += len;
-                        continue;
-                } else
-                        p = hex_escape(p, c);
-                i++;
-        }
-        return p;
-}
+static const struct escaper text_bare = {
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\' },
+        .invalid = ESCAPE_INVALID_HEX,
+};
+static const struct escaper text_quoted = {
+        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\', ['"'] = '"' },
+        .invalid = ESCAPE_INVALID_HEX,
+};
 
 /* A value as in KEY=value: bare when it has nothing to escape, else quoted. */
 static char *render_value(char *p, const struct rfield *fl) {
@@ -167,25 +116,7 @@ static char *render_value(char *p, const struct rfield *fl) {
                 v = fl->v.s, vn = fl->len;
         else
                 v = num, vn = rfield_render_value(fl, num);
-        if (!needs_quotes(v, vn))
-                return memcpy(p, v, vn), p + vn;
-        *p++ = '"';
-        p = escape(p, v, vn, true);
-        *p++ = '"';
-        return p;
-}
-
-/* The message is quoted when it holds '=' (so it cannot pass for a field),
- * starts with '"' or is empty; escaped either way. */
-static char *render_message(char *p, const char *s, size_t n) {
-        bool quoted = n == 0 || s[0] == '"' || memchr(s, '=', n);
-
-        if (quoted)
-                *p++ = '"';
-        p = escape(p, s, n, quoted);
-        if (quoted)
-                *p++ = '"';
-        return p;
+        return put_value(p, v, vn, &text_quoted);
 }
 
 /* ---- Rendering ------------------------------------------------------------- */
@@ -280,24 +211,24 @@ static char *render_item(const struct text_formatter *tf, const struct item *it,
                 return p;
         case ITEM_NAME:
                 s = record_logger_name(r, &n);
-                return escape(p, s, n, false);
+                return escape(p, s, n, &text_bare);
         case ITEM_MESSAGE:
-                return render_message(p, r->message, r->message_len);
+                return put_message(p, r->message, r->message_len, &text_bare, &text_quoted);
         case ITEM_FILENAME:
                 s = base_name(r->src->file, r->src->file_len, &n);
-                return escape(p, s, n, false);
+                return escape(p, s, n, &text_bare);
         case ITEM_PATHNAME:
-                return escape(p, r->src->file, r->src->file_len, false);
+                return escape(p, r->src->file, r->src->file_len, &text_bare);
         case ITEM_LINENO:
                 return p + format_int(p, r->src->line);
         case ITEM_FUNCNAME:
-                return escape(p, r->src->func, r->src->func_len, false);
+                return escape(p, r->src->func, r->src->func_len, &text_bare);
         case ITEM_PROCESS:
                 return p + format_int(p, pid_get());
         case ITEM_THREAD:
                 return p + format_int(p, r->tid);
         case ITEM_IDENT:
-                return escape(p, id, id_len, false);
+                return escape(p, id, id_len, &text_bare);
         case ITEM_FIELD: {
                 const struct rfield *fl = record_field(r, it->s, it->len);
                 if (!fl) {

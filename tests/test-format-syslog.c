@@ -249,6 +249,17 @@ static void rfc3164_is_the_legacy_line_with_escapes(void **state) {
         assert_null(strchr(out, '\n'));
 }
 
+/* trail(7): in every text line, newline, carriage return and tab are
+ * \n, \r and \t, in the message and in values. */
+static void rfc3164_writes_cr_lf_and_tab_as_letter_escapes(void **state) {
+        (void) state;
+        use("rfc3164");
+        trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("K", "x\r\ny\tz")), "a\r\nb\tc");
+        assert_non_null(strstr(out, "]: a\\r\\nb\\tc K=\"x\\r\\ny\\tz\""));
+        assert_null(strchr(out, '\r'));
+        assert_null(strchr(out, '\n'));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(pri_is_facility_times_eight_plus_level),
@@ -258,6 +269,7 @@ int main(void) {
                 cmocka_unit_test(invalid_utf8_is_repaired_never_sent_as_utf8),
                 cmocka_unit_test(long_messages_are_cut_at_a_character_and_marked),
                 cmocka_unit_test(rfc3164_is_the_legacy_line_with_escapes),
+                cmocka_unit_test(rfc3164_writes_cr_lf_and_tab_as_letter_escapes),
         };
         int r = cmocka_run_group_tests(tests, setup, teardown);
         trail_formatter_unref(probe);

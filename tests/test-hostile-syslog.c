@@ -69,6 +69,10 @@ static size_t lines_since(off_t from, const char *marker, json_object ***ret, ch
                 if (f && fseeko(f, from, SEEK_SET) == 0) {
                         ssize_t len;
                         while ((len = getline(&line, &cap, f)) > 0) {
+                                /* rsyslog writes a long line in pieces: the
+                                 * last one read may not be whole yet */
+                                if (line[len - 1] != '\n')
+                                        break;
                                 m = realloc(m, (n + 1) * sizeof(*m));
                                 raw = realloc(raw, (n + 1) * sizeof(*raw));
                                 assert_non_null(m);
