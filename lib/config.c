@@ -1496,7 +1496,12 @@ static int config_load_locked(const char *path, unsigned flags, trail_config_err
         c.errors = (struct errors) {};
 
 report:
-        if (errors.n > 0) {
+        if (errors.n == 0 && errors.oom) {
+                /* so short of memory that even the error could not be
+                 * recorded: still refused, never half applied */
+                on_error(c.file, 0, NULL, "out of memory", userdata);
+                r = -ENOMEM;
+        } else if (errors.n > 0) {
                 qsort(errors.e, errors.n, sizeof(errors.e[0]), error_cmp);
                 for (size_t i = 0; i < errors.n; i++)
                         on_error(c.file, errors.e[i].line, errors.e[i].key, errors.e[i].message,
@@ -1511,8 +1516,13 @@ report:
         } else if (flags & TRAIL_CONFIGURE_CHECK) {
                 if (out)
                         describe(&c, out);
-        } else
+        } else {
                 r = config_apply(&c);
+                /* nothing was swapped in: the file is not at fault, but the
+                 * caller's error callback hears of it like of any other */
+                if (r < 0)
+                        on_error(c.file, 0, NULL, strerror(-r), userdata);
+        }
 
         errors_free(&errors);
         config_free_contents(&c);

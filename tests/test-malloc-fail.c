@@ -1436,6 +1436,11 @@ static void check_configure(struct op_job *j) {
                                     strerror(-j->r), (unsigned long) j->mask,
                                     (int) config_errors_len, config_errors);
                 assert_int_equal(j->mask, 0x01); /* nothing of the new one, all of the old */
+                /* and the caller's error callback was told, whatever failed */
+                if (config_errors_len == 0)
+                        print_error("attempt %lu refused (%s) without an error reported\n",
+                                    j->n, strerror(-j->r));
+                assert_true(config_errors_len > 0);
         }
 }
 
