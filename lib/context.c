@@ -67,7 +67,8 @@ int field_store_append(struct field_store *s, trail_fields fields) {
                 char name[FIELD_NAME_MAX + 2];
                 const char *value = NULL;
                 size_t name_len, value_len = 0;
-                bool renamed = false;
+                bool renamed = false, secret = false;
+                int type = uf->type;
 
                 if (uf->type < TRAIL_FIELD_STR || uf->type > TRAIL_FIELD_ERRNO) {
                         r = -EINVAL;
@@ -80,10 +81,17 @@ int field_store_append(struct field_store *s, trail_fields fields) {
                                 goto fail;
                         }
                         atomic_inc(&trail_stat_fields_renamed);
+                        secret = name_len == FIELD_NAME_MAX && redact_long_name(uf->name);
                 } else
                         memcpy(name, uf->name, name_len);
 
-                if (uf->type == TRAIL_FIELD_STR) {
+                if (_unlikely_(secret)) {
+                        /* the record's redaction cannot see the end of the
+                         * name any more: the value is masked now */
+                        type = TRAIL_FIELD_STR;
+                        value = redact_mask_value;
+                        value_len = strlen(value);
+                } else if (uf->type == TRAIL_FIELD_STR) {
                         value = uf->value.s ? uf->value.s : "(null)";
                         value_len = strlen(value);
                 } else if (uf->type == TRAIL_FIELD_BYTES && uf->value.p) {
@@ -99,7 +107,7 @@ int field_store_append(struct field_store *s, trail_fields fields) {
                 *sf = (struct stored_field) {
                         .name_off = (uint32_t) arena_put(s, name, name_len),
                         .name_len = (uint32_t) name_len,
-                        .type = uf->type,
+                        .type = type,
                 };
                 if (value)
                         sf->off = arena_put(s, value, value_len), sf->len = value_len;

@@ -33,6 +33,13 @@ void redact_fields(struct tls_state *t, struct rfield *f, size_t n);
 /* Scrubs the message in t->message, using t->render as scratch. */
 void redact_message(struct tls_state *t);
 void redact_free(void);
+/* Whether a name longer than FIELD_NAME_MAX ends in a listed name (after
+ * '_'): normalising cuts such a name to its first 64 characters, which
+ * loses the end where redact_fields() would find DB_PASSWORD. Its field
+ * then has its value masked where it is built (redact_mask()). */
+bool redact_long_name(const char *name);
+void redact_mask(struct rfield *f);
+extern const char redact_mask_value[];
 
 /* backtrace.c: BACKTRACE= text in t->backtrace, without the name; the
  * frames above caller (a return address in the caller of trail__log) are

@@ -130,15 +130,21 @@ trail_formatter *formatter_clone(const trail_formatter *f) {
 _public_ int trail_formatter_format(const trail_formatter *f, const trail_record *r, char *buf,
                                     size_t size) {
         PROTECT_ERRNO;
+        struct tls_state *t;
         es_str_t *s;
         int k;
 
         if (!f || !r || (!buf && size > 0))
                 return -EINVAL;
-        s = es_newStr(256);
-        if (!s)
+        /* rendered into the thread's buffer: no allocation per record */
+        t = tls_state_get();
+        if (!t)
                 return -ENOMEM;
-        k = f->ops->format(f, r, &s);
+        if (!t->formatted && !(t->formatted = es_newStr(256)))
+                return -ENOMEM;
+        es_emptyStr(t->formatted);
+        k = f->ops->format(f, r, &t->formatted);
+        s = t->formatted;
         if (k >= 0) {
                 size_t n = s->lenStr;
                 if (n > INT32_MAX)
@@ -152,7 +158,7 @@ _public_ int trail_formatter_format(const trail_formatter *f, const trail_record
                         k = (int) n;
                 }
         }
-        es_deleteStr(s);
+        buf_trim(&t->formatted, 256);
         return k;
 }
 

@@ -36,6 +36,7 @@ static void tls_state_free(void *p) {
         es_deleteStr(t->names);
         es_deleteStr(t->scrub);
         es_deleteStr(t->backtrace);
+        es_deleteStr(t->formatted);
         free(t->merged);
         free(t->iov);
         free(t->frames);
@@ -103,7 +104,7 @@ int buf_reserve(es_str_t **b, size_t extra) {
         return es_extendBuf(b, (es_size_t) extra) == 0 ? 0 : -ENOMEM;
 }
 
-static void buf_trim(es_str_t **b, es_size_t keep) {
+void buf_trim(es_str_t **b, es_size_t keep) {
         if ((*b)->lenBuf <= BUF_KEEP_MAX)
                 return;
         es_str_t *n = es_newStr(keep);
@@ -352,6 +353,7 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
         for (size_t i = 0; i < fields.n; i++) {
                 const trail_field *uf = &fields.fields[i];
                 struct rfield f = { .type = uf->type, .len = uf->len };
+                bool secret = false;
                 size_t len;
 
                 if (uf->type >= TRAIL__FIELD_SAMPLE && uf->type <= TRAIL__FIELD_BACKTRACE)
@@ -384,6 +386,7 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
                                 continue;
                         }
                         atomic_inc(&trail_stat_fields_renamed);
+                        secret = len == FIELD_NAME_MAX && redact_long_name(uf->name);
                         t->names->lenStr += (es_size_t) len;
                         f.name = out;
                         f.name_len = (uint32_t) len;
@@ -411,6 +414,8 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
                                 f.v.b = uf->value.b;
                         break;
                 }
+                if (_unlikely_(secret))
+                        redact_mask(&f);
                 int r = merge_add(m, &f);
                 if (r < 0)
                         return r;

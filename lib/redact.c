@@ -9,7 +9,7 @@
 #include "trail-private.h"
 
 #define MASK "****"
-static const char mask_value[] = MASK; /* a masked field points here */
+const char redact_mask_value[] = MASK; /* a masked field points here */
 
 struct redact_entry {
         size_t len;
@@ -479,8 +479,30 @@ hide_all:
 
 static void mask(struct rfield *f) {
         f->type = TRAIL_FIELD_STR;
-        f->v.s = mask_value;
+        f->v.s = redact_mask_value;
         f->len = STRLEN(MASK);
+}
+
+void redact_mask(struct rfield *f) {
+        mask(f);
+}
+
+bool redact_long_name(const char *name) {
+        char tail[FIELD_NAME_MAX + 1]; /* a listed name and the '_' before it */
+        size_t n = strlen(name);
+
+        if (n <= FIELD_NAME_MAX)
+                return false;
+        name += n - sizeof(tail);
+        for (size_t i = 0; i < sizeof(tail); i++) {
+                char c = name[i];
+                if (c >= 'a' && c <= 'z')
+                        c = (char) (c - 'a' + 'A');
+                else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+                        c = '_';
+                tail[i] = c;
+        }
+        return name_is_redacted(list_get(), tail, sizeof(tail));
 }
 
 void redact_fields(struct tls_state *t, struct rfield *f, size_t n) {
@@ -496,7 +518,7 @@ void redact_fields(struct tls_state *t, struct rfield *f, size_t n) {
         /* Scrubbed values go to t->scrub, reserved once for all of them so
          * that none moves. */
         for (size_t i = 0; i < n; i++)
-                if (f[i].type == TRAIL_FIELD_STR && f[i].v.s != mask_value) {
+                if (f[i].type == TRAIL_FIELD_STR && f[i].v.s != redact_mask_value) {
                         size_t len = scrubbed_len(f[i].v.s, f[i].len);
                         if (_unlikely_(len != SIZE_MAX))
                                 need += len;
@@ -515,7 +537,7 @@ void redact_fields(struct tls_state *t, struct rfield *f, size_t n) {
                 return;
         }
         for (size_t i = 0; i < n; i++)
-                if (f[i].type == TRAIL_FIELD_STR && f[i].v.s != mask_value &&
+                if (f[i].type == TRAIL_FIELD_STR && f[i].v.s != redact_mask_value &&
                     scrubbed_len(f[i].v.s, f[i].len) != SIZE_MAX) {
                         char *out = (char *) es_getBufAddr(t->scrub) + t->scrub->lenStr;
                         size_t k = scrub_copy(f[i].v.s, f[i].len, out);

@@ -407,6 +407,7 @@ struct tls_state {
         size_t format_max; /* the handler's maximum record length; 0: none */
         es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
         es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
+        es_str_t *formatted; /* trail_formatter_format()'s output; NULL until needed */
         struct dispatch_slot slot; /* grace.c */
 };
 
@@ -423,6 +424,9 @@ struct tls_state *tls_state_get(void);
 struct tls_state *tls_state_peek(void); /* NULL when this thread has none yet */
 void tls_state_release(void);
 int buf_reserve(es_str_t **b, size_t extra);
+/* A buffer grown past 64 KiB by one large record is replaced by one of keep
+ * bytes, so that one record does not pin its size for the thread's life. */
+void buf_trim(es_str_t **b, es_size_t keep);
 /* Numbers rendered without snprintf; returns the length written. */
 size_t format_int(char *out, int64_t v);
 size_t format_uint(char *out, uint64_t v);

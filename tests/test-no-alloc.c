@@ -84,12 +84,56 @@ static void logfmt_records_allocate_nothing(void **state) {
         stream_allocates_nothing("logfmt", "noalloc.logfmt");
 }
 
+/* A custom handler rendering each record with formatter objects, as a
+ * program shipping records elsewhere would. */
+static trail_formatter *formatters[5];
+static size_t formatted_bytes;
+
+static int format_each(const trail_record *r, void *userdata) {
+        char buf[4096];
+        (void) userdata;
+        for (size_t i = 0; i < sizeof(formatters) / sizeof(formatters[0]); i++) {
+                int k = trail_formatter_format(formatters[i], r, buf, sizeof(buf));
+                if (k < 0)
+                        return k;
+                formatted_bytes += (size_t) k;
+        }
+        return 0;
+}
+
+static void formatter_objects_allocate_nothing(void **state) {
+        (void) state;
+        static const char *const names[] = { "text", "json", "logfmt", "rfc5424", "rfc3164" };
+        const trail_handler_vtable vt = { .emit = format_each };
+        trail_logger *lg = trail_get("noalloc.formatter");
+        trail_handler *h = trail_handler_custom(&vt, NULL);
+
+        assert_non_null(h);
+        for (size_t i = 0; i < 5; i++)
+                assert_non_null(formatters[i] = trail_formatter_new(names[i]));
+        trail_logger_add_handler(lg, h);
+        trail_logger_set_propagate(lg, false);
+        log_a_batch(lg, "x", 10);
+        formatted_bytes = 0;
+        allocations = 0;
+        counting = true;
+        log_a_batch(lg, "x", 1000);
+        counting = false;
+        assert_int_equal(allocations, 0);
+        assert_true(formatted_bytes > 5 * 1000 * 100); /* it did render */
+        trail_logger_remove_handler(lg, h);
+        trail_handler_unref(h);
+        for (size_t i = 0; i < 5; i++)
+                trail_formatter_unref(formatters[i]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(journald_records_allocate_nothing),
                 cmocka_unit_test(stream_records_allocate_nothing),
                 cmocka_unit_test(json_records_allocate_nothing),
                 cmocka_unit_test(logfmt_records_allocate_nothing),
+                cmocka_unit_test(formatter_objects_allocate_nothing),
         };
         require_journald();
         int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -120,6 +120,49 @@ static void context_and_global_fields_are_masked(void **state) {
         assert_int_equal(trail_set_global_fields(TRAIL_NO_FIELDS), 0);
 }
 
+/* A name over 64 characters is cut to its first 64: a listed name at its
+ * end still masks the value, in the call, the context and the global
+ * fields; an over-long name that merely ends in a longer word does not. */
+static void over_long_names_ending_in_a_listed_name_are_masked(void **state) {
+        (void) state;
+        static const struct {
+                const char *name, *cut, *value, *want;
+        } f[] = {
+                { "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_DB_PASSWORD",
+                  "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_DB_PA", "hunter2",
+                  "****" },
+                { "tenant.billing.region.eu-west.cluster.primary.replica.seven.api-key",
+                  "TENANT_BILLING_REGION_EU_WEST_CLUSTER_PRIMARY_REPLICA_SEVEN_API_", "ctx-k3y",
+                  "****" },
+                { "GLOBAL_SERVICE_DEPLOYMENT_ENVIRONMENT_CONFIGURATION_VALUE_CLIENT_SECRET",
+                  "GLOBAL_SERVICE_DEPLOYMENT_ENVIRONMENT_CONFIGURATION_VALUE_CLIENT", "glob-s3cret",
+                  "****" },
+                { "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_PASSWORDLESS",
+                  "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_PASSW", "visible",
+                  "visible" },
+        };
+
+        assert_int_equal(trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR(f[2].name, f[2].value))), 0);
+        {
+                TRAIL_SCOPE(TRAIL_STR(f[1].name, f[1].value));
+                trail_info_with(out.lg,
+                                TRAIL_FIELDS(TRAIL_STR(f[0].name, f[0].value),
+                                             TRAIL_STR(f[3].name, f[3].value)),
+                                "long names");
+        }
+        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+                const char *v = last_value(f[i].cut);
+                if (!v || strcmp(v, f[i].want) != 0)
+                        fail_msg("%s: %s, want %s", f[i].name, v ? v : "(missing)", f[i].want);
+        }
+        const char *text = capture_take(&out);
+        for (size_t i = 0; i < 3; i++)
+                if (strstr(text, f[i].value))
+                        fail_msg("%s reached the stream in clear: %s", f[i].value, text);
+        assert_non_null(strstr(text, "=visible"));
+        assert_int_equal(trail_set_global_fields(TRAIL_NO_FIELDS), 0);
+}
+
 /* Appends the Luhn check digit to the n-1 digits in s. */
 static void luhn_complete(char *s) {
         size_t n = strlen(s);
@@ -345,6 +388,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(named_fields_are_masked_on_every_sink),
                 cmocka_unit_test(context_and_global_fields_are_masked),
+                cmocka_unit_test(over_long_names_ending_in_a_listed_name_are_masked),
                 cmocka_unit_test(messages_are_scrubbed),
                 cmocka_unit_test(card_lengths_are_13_to_19_digits),
                 cmocka_unit_test(string_values_are_scrubbed_and_numbers_kept),
