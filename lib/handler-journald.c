@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -63,12 +64,43 @@ static int local_syslog_emit(struct journald_handler *j, const struct trail_reco
  * as sd_journal_sendv() speaks it, but on a socket of trail's own:
  * sd_journal_sendv() sends on a blocking socket and has no timeout, so while
  * journald is stopped or overloaded and its queue is full, it blocks the
- * logging thread without a bound. This socket is non-blocking and waits with
- * poll(), which on a connected datagram socket waits for room in journald's
- * queue. */
+ * logging thread without a bound. This socket blocks too, for one system call
+ * per record when journald is busy, as sd_journal_sendv() makes, but with a
+ * send timeout (SO_SNDTIMEO) no longer than half the shortest timeout of any
+ * journald handler; a send that did not fit in it waits the rest of its
+ * caller's time in poll(), which on a connected datagram socket waits for
+ * room in journald's queue. */
 
 static int journal_fd = -1; /* connected; replaced in place (dup3) on reconnect */
 static pthread_mutex_t journal_fd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define TIMEOUT_DEFAULT_USEC 5000000
+/* The socket's SO_SNDTIMEO: half the shortest handler timeout so far (it
+ * only ever decreases). Set on the socket before it is published here, so
+ * that a send never blocks longer than this says. */
+static uint64_t journal_sndtimeo_usec = TIMEOUT_DEFAULT_USEC / 2; /* atomic */
+/* the kernel counts the send timeout in jiffies, rounded up */
+#define SNDTIMEO_SLACK_USEC 20000
+
+static void sndtimeo_apply(int fd, uint64_t usec) {
+        struct timeval tv = { .tv_sec = (time_t) (usec / 1000000),
+                              .tv_usec = (suseconds_t) (usec % 1000000) };
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* A handler's timeout: the socket's send timeout becomes at most half of it. */
+static void sndtimeo_lower(uint64_t timeout_usec) {
+        uint64_t usec = timeout_usec / 2;
+
+        pthread_mutex_lock(&journal_fd_lock);
+        if (usec < __atomic_load_n(&journal_sndtimeo_usec, __ATOMIC_RELAXED)) {
+                int fd = __atomic_load_n(&journal_fd, __ATOMIC_ACQUIRE);
+                if (fd >= 0)
+                        sndtimeo_apply(fd, usec);
+                __atomic_store_n(&journal_sndtimeo_usec, usec, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&journal_fd_lock);
+}
 
 /* Whether journald may be there, before a record is rendered for it: when it
  * is not, the auto handler uses the local syslog without counting a failure.
@@ -92,11 +124,12 @@ static int journal_connect(void) {
         int fd, cur, k;
 
         pthread_mutex_lock(&journal_fd_lock);
-        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
                 k = -errno;
                 goto out;
         }
+        sndtimeo_apply(fd, __atomic_load_n(&journal_sndtimeo_usec, __ATOMIC_RELAXED));
         /* as sd_journal_sendv() does: room for large entries before the memfd path */
         (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int) { 8 * 1024 * 1024 }, sizeof(int));
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
@@ -143,12 +176,21 @@ static int wait_writable(int fd, uint64_t deadline) {
         }
 }
 
-/* One datagram to journald: retried after EINTR, after EAGAIN once there is
- * room (until the deadline), and once on a new connection when journald was
- * restarted (the old socket refuses). */
+/* Whether a blocking send, bounded by the socket's send timeout, ends before
+ * the deadline. */
+static bool may_block(uint64_t deadline) {
+        uint64_t t = __atomic_load_n(&journal_sndtimeo_usec, __ATOMIC_ACQUIRE);
+        return deadline == NO_DEADLINE || now_usec() + t + SNDTIMEO_SLACK_USEC <= deadline;
+}
+
+/* One datagram to journald: first a blocking send when it ends in time (one
+ * system call while journald's queue is full), then non-blocking ones,
+ * retried after EINTR, after EAGAIN once poll() says there is room (until
+ * the deadline), and once on a new connection when journald was restarted
+ * (the old socket refuses). */
 static int journal_sendmsg(const struct msghdr *mh, uint64_t deadline) {
         int fd = __atomic_load_n(&journal_fd, __ATOMIC_ACQUIRE), k;
-        bool reconnected = false;
+        bool reconnected = false, block = may_block(deadline);
 
         if (fd < 0) {
                 fd = journal_connect();
@@ -157,7 +199,9 @@ static int journal_sendmsg(const struct msghdr *mh, uint64_t deadline) {
                 reconnected = true;
         }
         for (;;) {
-                if (sendmsg(fd, mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+                int flags = MSG_NOSIGNAL | (block ? 0 : MSG_DONTWAIT);
+                block = false;
+                if (sendmsg(fd, mh, flags) >= 0)
                         return 0;
                 k = -errno;
                 if (k == -EINTR)
@@ -505,6 +549,7 @@ static int journald_set(trail_handler *h, const char *key, const char *value) {
         k = parse_duration_usec(value, &v);
         if (k < 0 || v == 0 || v > 3600ULL * 1000000)
                 return -EINVAL;
+        sndtimeo_lower(v);
         __atomic_store_n(&j->timeout_usec, v, __ATOMIC_RELAXED);
         return 0;
 }
@@ -532,7 +577,7 @@ static trail_handler *journald_new(bool automatic) {
         j->automatic = automatic;
         /* long enough for a busy journald whose short queue (10 datagrams
          * on some hosts) starves one of many senders for a second */
-        j->timeout_usec = 5000000;
+        j->timeout_usec = TIMEOUT_DEFAULT_USEC;
         return &j->base;
 }
 
