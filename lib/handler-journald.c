@@ -178,19 +178,20 @@ static int wait_writable(int fd, uint64_t deadline) {
 
 /* Whether a blocking send, bounded by the socket's send timeout, ends before
  * the deadline. */
-static bool may_block(uint64_t deadline) {
+static bool may_block(uint64_t now, uint64_t deadline) {
         uint64_t t = __atomic_load_n(&journal_sndtimeo_usec, __ATOMIC_ACQUIRE);
-        return deadline == NO_DEADLINE || now_usec() + t + SNDTIMEO_SLACK_USEC <= deadline;
+        return deadline == NO_DEADLINE || now + t + SNDTIMEO_SLACK_USEC <= deadline;
 }
 
-/* One datagram to journald: first a blocking send when it ends in time (one
+/* One datagram to journald: first a blocking send when block says it ends in
+ * time (may_block(); one
  * system call while journald's queue is full), then non-blocking ones,
  * retried after EINTR, after EAGAIN once poll() says there is room (until
  * the deadline), and once on a new connection when journald was restarted
  * (the old socket refuses). */
-static int journal_sendmsg(const struct msghdr *mh, uint64_t deadline) {
+static int journal_sendmsg(const struct msghdr *mh, uint64_t deadline, bool block) {
         int fd = __atomic_load_n(&journal_fd, __ATOMIC_ACQUIRE), k;
-        bool reconnected = false, block = may_block(deadline);
+        bool reconnected = false;
 
         if (fd < 0) {
                 fd = journal_connect();
@@ -268,7 +269,7 @@ static int journal_send_memfd(struct iovec *iov, size_t n, uint64_t deadline) {
         c->cmsg_type = SCM_RIGHTS;
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        return journal_sendmsg(&mh, deadline);
+        return journal_sendmsg(&mh, deadline, may_block(now_usec(), deadline));
 }
 
 /* The native serialisation of fields given as "NAME=value" iovecs: each
@@ -487,16 +488,18 @@ static void report_once(struct journald_handler *j, int error) {
  * worker waits as long as it takes (the async handler bounds its callers). */
 static int journal_send(struct journald_handler *j, struct tls_state *t, size_t n, bool deferred) {
         struct iovec *fields = t->iov, *out = fields + n;
-        uint64_t *lens = (uint64_t *) (void *) (out + 5 * n), deadline = NO_DEADLINE;
+        uint64_t *lens = (uint64_t *) (void *) (out + 5 * n), deadline = NO_DEADLINE, now = 0;
         size_t n_out = native_serialise(fields, n, out, lens);
         struct msghdr mh = { .msg_iov = out, .msg_iovlen = n_out };
         int k;
 
-        if (!deferred)
+        if (!deferred) {
+                now = now_usec();
                 deadline = __atomic_load_n(&j->stalled, __ATOMIC_RELAXED)
-                                   ? now_usec() /* one try, no wait */
-                                   : now_usec() + __atomic_load_n(&j->timeout_usec, __ATOMIC_RELAXED);
-        k = journal_sendmsg(&mh, deadline);
+                                   ? now /* one try, no wait */
+                                   : now + __atomic_load_n(&j->timeout_usec, __ATOMIC_RELAXED);
+        }
+        k = journal_sendmsg(&mh, deadline, may_block(now, deadline));
         if (k == -EMSGSIZE || k == -ENOBUFS || k == -ENOMEM)
                 k = journal_send_memfd(out, n_out, deadline);
         if (k == -ETIMEDOUT)

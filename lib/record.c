@@ -223,10 +223,6 @@ static bool field_name_is_reserved(const char *name, size_t n) {
         return false;
 }
 
-static bool field_char_ok(char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 /* journald's rules: A-Z, 0-9, '_'; not starting with a digit or '_' (those
  * are journald's trusted fields); 1 to 64 characters; and not one of trail's
  * own fields. */
@@ -257,11 +253,7 @@ size_t field_name_normalise(const char *name, char *out, bool *renamed) {
         if (!name)
                 return 0;
         for (; name[in] && n < FIELD_NAME_MAX; in++) {
-                char c = name[in];
-                if (c >= 'a' && c <= 'z')
-                        c = (char) (c - 'a' + 'A');
-                else if (!field_char_ok(c))
-                        c = '_';
+                char c = field_char_normalise(name[in]);
                 if (c != name[in])
                         *renamed = true;
                 if (n == 0 && c == '_') {

@@ -494,14 +494,8 @@ bool redact_long_name(const char *name) {
         if (n <= FIELD_NAME_MAX)
                 return false;
         name += n - sizeof(tail);
-        for (size_t i = 0; i < sizeof(tail); i++) {
-                char c = name[i];
-                if (c >= 'a' && c <= 'z')
-                        c = (char) (c - 'a' + 'A');
-                else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-                        c = '_';
-                tail[i] = c;
-        }
+        for (size_t i = 0; i < sizeof(tail); i++)
+                tail[i] = field_char_normalise(name[i]);
         return name_is_redacted(list_get(), tail, sizeof(tail));
 }
 

@@ -344,6 +344,15 @@ void field_store_free(struct field_store *s);
  * FIELD_NAME_MAX + 2 bytes), 0 when the name cannot be used. *renamed tells
  * whether it differs from the input. */
 size_t field_name_normalise(const char *name, char *out, bool *renamed);
+static inline bool field_char_ok(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+/* One character of a name, as normalising makes it: upper case, or '_'. */
+static inline char field_char_normalise(char c) {
+        if (c >= 'a' && c <= 'z')
+                return (char) (c - 'a' + 'A');
+        return field_char_ok(c) ? c : '_';
+}
 bool field_name_is_valid(const char *name, size_t *ret_len);
 
 /* grace.c: each thread that logs has a dispatch slot, so that a swap of the

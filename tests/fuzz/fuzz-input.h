@@ -151,8 +151,10 @@ static inline void fuzz_buf_put(struct fuzz_buf *b, const void *s, size_t n) {
         b->p[b->n] = '\0';
 }
 
-/* json, logfmt: one U+FFFD per maximal subpart (Python's "replace"). */
-static inline struct fuzz_buf repair_subparts(const void *v, size_t n) {
+/* Invalid UTF-8 replaced by U+FFFD: one per maximal subpart (json, logfmt:
+ * Python's "replace"), or one per byte that does not start a well-formed
+ * sequence (rfc5424). */
+static inline struct fuzz_buf repair(const void *v, size_t n, bool per_subpart) {
         const uint8_t *s = v;
         struct fuzz_buf b = {};
 
@@ -162,25 +164,17 @@ static inline struct fuzz_buf repair_subparts(const void *v, size_t n) {
                 if (len)
                         fuzz_buf_put(&b, s + i, len), i += len;
                 else
-                        fuzz_buf_put(&b, "\xef\xbf\xbd", 3), i += sub;
+                        fuzz_buf_put(&b, "\xef\xbf\xbd", 3), i += per_subpart ? sub : 1;
         }
         return b;
 }
 
-/* rfc5424: one U+FFFD per byte that does not start a well-formed sequence. */
-static inline struct fuzz_buf repair_bytes(const void *v, size_t n) {
-        const uint8_t *s = v;
-        struct fuzz_buf b = {};
+static inline struct fuzz_buf repair_subparts(const void *v, size_t n) {
+        return repair(v, n, true);
+}
 
-        fuzz_buf_put(&b, "", 0);
-        for (size_t i = 0, sub; i < n;) {
-                size_t len = ref_utf8(s + i, n - i, &sub);
-                if (len)
-                        fuzz_buf_put(&b, s + i, len), i += len;
-                else
-                        fuzz_buf_put(&b, "\xef\xbf\xbd", 3), i++;
-        }
-        return b;
+static inline struct fuzz_buf repair_bytes(const void *v, size_t n) {
+        return repair(v, n, false);
 }
 
 /* No byte a terminal or a line-oriented reader acts on: C0 controls, DEL,
