@@ -256,8 +256,11 @@ static size_t group_end(const char *s, size_t n, size_t i) {
 
 /* A run of digit groups separated by single spaces or dashes starts at i
  * (its end in *ret_end). Not touching a letter, a card number is 13 to 19
- * digits of consecutive groups that pass the Luhn check: "4111 1111 1111
- * 1111", "call 555-0100 4111111111111111". The longest from the first group
+ * digits that pass the Luhn check, in one group or grouped as cards are
+ * printed: 4 digits first, then groups of 3 to 6 ("4111 1111 1111 1111",
+ * "3782 822463 10005"). So "call 555-0100 4111111111111111" masks the card
+ * alone, and an identifier such as "job-14399-1795651130" is no card, though
+ * its 15 digits may pass the Luhn check. The longest from the first group
  * that can start one. */
 static bool card_at(const char *s, size_t n, size_t i, size_t *ret_start, size_t *ret_end) {
         size_t e = group_end(s, n, i);
@@ -268,10 +271,12 @@ static bool card_at(const char *s, size_t n, size_t i, size_t *ret_start, size_t
         if ((i > 0 && is_alnum(s[i - 1])) || (e < n && is_alnum(s[e])))
                 return false;
         for (size_t g = i; g < e;) {
-                size_t h = g, digits = 0, best = 0;
+                size_t h = g, digits = 0, best = 0, first = group_end(s, n, g) - g;
 
                 while (h < e) {
                         size_t ge = group_end(s, n, h);
+                        if (h > g && (first != 4 || ge - h < 3 || ge - h > 6))
+                                break;
                         digits += ge - h;
                         if (digits > 19)
                                 break;

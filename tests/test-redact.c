@@ -217,6 +217,12 @@ static void messages_are_scrubbed(void **state) {
                 { "id 4111111111111111x", "id 4111111111111111x" },
                 { "order 12345 placed for customer 42", "order 12345 placed for customer 42" },
                 { "4111--1111-1111-1111", "4111--1111-1111-1111" },
+                /* grouped otherwise than cards are printed: identifiers
+                 * (each of these passes the Luhn check) */
+                { "run job-14399-1795651130", "run job-14399-1795651130" },
+                { "ref 411111-1111111111", "ref 411111-1111111111" },
+                { "ref 4111-11-11-1111-1111", "ref 4111-11-11-1111-1111" },
+                { "amex 3782 822463 10005 grouped", "amex **** grouped" },
                 /* bearer tokens */
                 { "Authorization: Bearer abc.def-ghi_jkl~+/= next",
                   "Authorization: Bearer **** next" },
