@@ -1171,6 +1171,42 @@ static int env_levels(struct config *c, trail_config_error_fn on_error, void *us
 /* ---- Applying ------------------------------------------------------------- */
 
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Whether this thread holds config_lock: a program that forks from a
+ * callback of trail_configure_full() (its error callback) holds it already. */
+static __thread bool config_lock_mine;
+
+static void config_lock_take(void) {
+        pthread_mutex_lock(&config_lock);
+        config_lock_mine = true;
+}
+
+static void config_lock_drop(void) {
+        config_lock_mine = false;
+        pthread_mutex_unlock(&config_lock);
+}
+
+/* fork(): a configuration is never inherited half-applied. */
+static bool config_fork_taken;
+
+static void config_fork_prepare(void) {
+        config_fork_taken = !config_lock_mine;
+        if (config_fork_taken)
+                pthread_mutex_lock(&config_lock);
+}
+
+static void config_fork_release(void) {
+        if (config_fork_taken)
+                pthread_mutex_unlock(&config_lock);
+}
+
+static const struct fork_hooks config_fork = {
+        .prepare = config_fork_prepare,
+        .parent = config_fork_release,
+        .child = config_fork_release,
+};
+__attribute__((constructor)) static void config_fork_register(void) {
+        fork_hooks_register(FORK_RANK_CONFIG, &config_fork);
+}
 int config_autoload_done;
 
 /* What the configuration in force manages, so that the next one can take
@@ -1534,10 +1570,10 @@ int config_check(const char *path, trail_config_error_fn on_error, void *userdat
         PROTECT_ERRNO;
         int r;
 
-        pthread_mutex_lock(&config_lock);
+        config_lock_take();
         r = config_load_locked(path, TRAIL_CONFIGURE_CHECK, on_error ?: error_to_stderr,
                                userdata, out, NULL);
-        pthread_mutex_unlock(&config_lock);
+        config_lock_drop();
         return r;
 }
 
@@ -1560,12 +1596,12 @@ _public_ int trail_configure_full(const char *path, unsigned flags,
                 path = env;
         }
 
-        pthread_mutex_lock(&config_lock);
+        config_lock_take();
         /* An explicit configuration wins over $TRAIL_CONFIG, even one read
          * later by a thread that asked for its first logger meanwhile. */
         __atomic_store_n(&config_autoload_done, 1, __ATOMIC_RELEASE);
         r = config_load_locked(path, flags, on_error ?: error_to_stderr, userdata, NULL, &why);
-        pthread_mutex_unlock(&config_lock);
+        config_lock_drop();
 
         if (!(flags & TRAIL_CONFIGURE_CHECK) && path)
                 config_record(r >= 0, path, why ?: strerror(-r));
@@ -1590,9 +1626,9 @@ void config_autoload(void) {
         if (autoloading)
                 return;
         autoloading = true;
-        pthread_mutex_lock(&config_lock);
+        config_lock_take();
         if (__atomic_load_n(&config_autoload_done, __ATOMIC_ACQUIRE)) {
-                pthread_mutex_unlock(&config_lock);
+                config_lock_drop();
                 autoloading = false;
                 return;
         }
@@ -1606,14 +1642,14 @@ void config_autoload(void) {
                 if (r < 0 && path)
                         (void) config_load_locked(NULL, 0, error_silent, NULL, NULL, NULL);
         }
-        pthread_mutex_unlock(&config_lock);
+        config_lock_drop();
         autoloading = false;
         if (path)
                 config_record(r >= 0, path, why ?: strerror(-r));
 }
 
 void config_free(void) {
-        pthread_mutex_lock(&config_lock);
+        config_lock_take();
         handler_sets_release(current.deferred);
         current.deferred = NULL;
         free(current.loggers);
@@ -1621,5 +1657,5 @@ void config_free(void) {
         current.n = 0;
         current.ident = current.facility = current.fields = false;
         current.redact = current.scrub = current.backtrace = current.flow = false;
-        pthread_mutex_unlock(&config_lock);
+        config_lock_drop();
 }

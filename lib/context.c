@@ -191,6 +191,11 @@ _public_ void trail_context_pop(int token) {
 /* ---- Global fields ------------------------------------------------------ */
 
 static pthread_mutex_t globals_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct fork_hooks globals_fork = { .mutex = &globals_lock };
+__attribute__((constructor)) static void globals_fork_register(void) {
+        fork_hooks_register(FORK_RANK_GLOBALS, &globals_fork);
+}
 static struct field_store globals;
 static uint64_t globals_gen; /* changes with every trail_set_global_fields() */
 

@@ -15,7 +15,6 @@ int dispatch_swap_pending;
 
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dispatch_slot *slots;
-static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
 
 /* A record held at the door waits at most this long: a swapper that is
  * itself interrupted (a signal handler that logs) must not hang the thread. */
@@ -38,14 +37,6 @@ static void nap(unsigned round) {
 
 /* fork() copies the registry with the other threads' slots, which will
  * never move again in the child, and maybe the lock held. */
-static void slots_prepare_fork(void) {
-        pthread_mutex_lock(&slots_lock);
-}
-
-static void slots_parent_fork(void) {
-        pthread_mutex_unlock(&slots_lock);
-}
-
 static void slots_child_fork(void) {
         struct tls_state *t = tls_state_peek();
 
@@ -56,15 +47,14 @@ static void slots_child_fork(void) {
                 slots = &t->slot;
         }
         dispatch_swap_pending = 0;
-        pthread_mutex_unlock(&slots_lock);
 }
 
-static void slots_atfork(void) {
-        (void) pthread_atfork(slots_prepare_fork, slots_parent_fork, slots_child_fork);
+static const struct fork_hooks slots_fork = { .mutex = &slots_lock, .child = slots_child_fork };
+__attribute__((constructor)) static void slots_fork_register(void) {
+        fork_hooks_register(FORK_RANK_DISPATCH_SLOTS, &slots_fork);
 }
 
 void dispatch_slot_register(struct dispatch_slot *s) {
-        pthread_once(&slots_once, slots_atfork);
         pthread_mutex_lock(&slots_lock);
         s->prev = NULL;
         s->wait = false;

@@ -92,8 +92,6 @@ struct async_handler {
         /* The worker's per-thread buffers, also reachable from here: in the
          * child of fork() the thread is gone but its buffers are not lost. */
         struct tls_state *worker_tls, *parent_worker_tls;
-
-        struct async_handler *registry_next;
 };
 
 static const struct handler_ops async_ops;
@@ -658,39 +656,22 @@ static int async_flush(trail_handler *h) {
 
 /* ---- Fork ---------------------------------------------------------------------- */
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct async_handler *registry;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void atfork_prepare(void) {
-        pthread_mutex_lock(&registry_lock);
-}
-
-static void atfork_parent(void) {
-        pthread_mutex_unlock(&registry_lock);
-}
-
 /* The child has no worker, and the parent's queued records are the
- * parent's to deliver: every queue starts empty, and a worker is started by
+ * parent's to deliver: the queue starts empty, and a worker is started by
  * the child's first record. */
-static void atfork_child(void) {
-        for (struct async_handler *a = registry; a; a = a->registry_next) {
-                for (uint64_t i = 0; i <= a->mask; i++)
-                        a->ring[i].seq = i;
-                a->enqueue_pos = a->dequeue_pos = 0;
-                a->busy_pos = POS_IDLE;
-                a->work_waiters = a->space_waiters = a->done_waiters = 0;
-                memset(a->pending_dropped, 0, sizeof(a->pending_dropped));
-                pthread_mutex_init(&a->start_lock, NULL);
-                a->running = false;
-                a->parent_worker_tls = a->worker_tls;
-                a->worker_tls = NULL;
-        }
-        pthread_mutex_init(&registry_lock, NULL);
-}
+static void async_fork_child(trail_handler *h) {
+        struct async_handler *a = (struct async_handler *) h;
 
-static void atfork_register(void) {
-        (void) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        for (uint64_t i = 0; i <= a->mask; i++)
+                a->ring[i].seq = i;
+        a->enqueue_pos = a->dequeue_pos = 0;
+        a->busy_pos = POS_IDLE;
+        a->work_waiters = a->space_waiters = a->done_waiters = 0;
+        memset(a->pending_dropped, 0, sizeof(a->pending_dropped));
+        pthread_mutex_init(&a->start_lock, NULL);
+        a->running = false;
+        a->parent_worker_tls = a->worker_tls;
+        a->worker_tls = NULL;
 }
 
 /* ---- Lifetime ------------------------------------------------------------------- */
@@ -706,14 +687,6 @@ static void async_destroy(struct async_handler *a) {
 
 static void async_free(trail_handler *h) {
         struct async_handler *a = (struct async_handler *) h;
-
-        pthread_mutex_lock(&registry_lock);
-        for (struct async_handler **p = &registry; *p; p = &(*p)->registry_next)
-                if (*p == a) {
-                        *p = a->registry_next;
-                        break;
-                }
-        pthread_mutex_unlock(&registry_lock);
 
         if (__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)) {
                 struct timespec until;
@@ -745,6 +718,7 @@ static const struct handler_ops async_ops = {
         .emit = async_emit,
         .flush = async_flush,
         .free = async_free,
+        .fork_child = async_fork_child,
 };
 
 _public_ trail_handler *trail_handler_async(trail_handler *inner, size_t capacity, int overflow) {
@@ -792,12 +766,7 @@ _public_ trail_handler *trail_handler_async(trail_handler *inner, size_t capacit
                 a->ring[i].seq = i;
         pthread_mutex_init(&a->start_lock, NULL);
         a->inner = trail_handler_ref(inner);
-
-        pthread_once(&atfork_once, atfork_register);
-        pthread_mutex_lock(&registry_lock);
-        a->registry_next = registry;
-        registry = a;
-        pthread_mutex_unlock(&registry_lock);
+        handler_fork_track(&a->base);
         return &a->base;
 }
 

@@ -103,10 +103,22 @@ static void capture_free(trail_handler *h) {
         free(c);
 }
 
+/* fork(): the list is changed only under the lock, which is held briefly. */
+static void capture_fork_prepare(trail_handler *h) {
+        pthread_mutex_lock(&((struct capture_handler *) h)->lock);
+}
+
+static void capture_fork_release(trail_handler *h) {
+        pthread_mutex_unlock(&((struct capture_handler *) h)->lock);
+}
+
 static const struct handler_ops capture_ops = {
         .type = "capture",
         .emit = capture_emit,
         .free = capture_free,
+        .fork_prepare = capture_fork_prepare,
+        .fork_parent = capture_fork_release,
+        .fork_child = capture_fork_release,
 };
 
 _public_ trail_handler *trail_handler_capture(void) {
@@ -124,6 +136,7 @@ _public_ trail_handler *trail_handler_capture(void) {
                 errno = -r;
                 return NULL;
         }
+        handler_fork_track(&c->base);
         return &c->base;
 }
 

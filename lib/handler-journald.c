@@ -74,6 +74,13 @@ static int local_syslog_emit(struct journald_handler *j, const struct trail_reco
 static int journal_fd = -1; /* connected; replaced in place (dup3) on reconnect */
 static pthread_mutex_t journal_fd_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The child shares the connected datagram socket: each send is one whole
+ * record, so parent and child never interleave. */
+static const struct fork_hooks journal_fd_fork = { .mutex = &journal_fd_lock };
+__attribute__((constructor)) static void journal_fd_fork_register(void) {
+        fork_hooks_register(FORK_RANK_JOURNAL_FD, &journal_fd_fork);
+}
+
 #define TIMEOUT_DEFAULT_USEC 5000000
 /* The socket's SO_SNDTIMEO: half the shortest handler timeout so far (it
  * only ever decreases). Set on the socket before it is published here, so

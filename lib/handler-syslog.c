@@ -755,6 +755,40 @@ static void syslog_free(trail_handler *h) {
         free(s);
 }
 
+/* fork(): the lock is held across I/O, up to the timeout, so fork() does
+ * not wait for it. In the child it is released, or made anew when a thread
+ * of the parent held it. A stream connection is the parent's: frames of the
+ * child's would interleave with the parent's, and a TLS session cannot be
+ * shared at all. The child drops its copy without a word to the receiver
+ * and connects anew at its first record. Frames waiting in the buffer are
+ * the parent's to send. */
+static void syslog_fork_child(trail_handler *h) {
+        struct syslog_handler *s = (struct syslog_handler *) h;
+        bool consistent = pthread_mutex_trylock(&s->lock) == 0;
+
+        if (consistent)
+                pthread_mutex_unlock(&s->lock);
+        else
+                pthread_mutex_init(&s->lock, NULL);
+        if (is_stream(s)) {
+#if HAVE_GNUTLS
+                /* Frees memory, sends nothing; a session a thread of the
+                 * parent was using may be half-changed: left alone. */
+                if (s->session && consistent)
+                        gnutls_deinit(s->session);
+                s->session = NULL;
+                s->tls_again = false;
+#endif
+                if (s->fd >= 0)
+                        close(s->fd);
+                s->fd = -1;
+        }
+        s->q.start = s->q.end = s->q.head_sent = s->q.n_frames = 0;
+        s->lost_unreported = 0;
+        s->stalled = false;
+        s->next_retry_usec = 0;
+}
+
 static int set_string(char **field, const char *value) {
         char *c = *value ? strdup(value) : NULL;
         if (*value && !c)
@@ -841,6 +875,7 @@ static const struct handler_ops syslog_ops_network = {
         .flush = syslog_flush,
         .set = syslog_set,
         .free = syslog_free,
+        .fork_child = syslog_fork_child,
 };
 
 static const struct handler_ops syslog_ops_local = {
@@ -850,6 +885,7 @@ static const struct handler_ops syslog_ops_local = {
         .flush = syslog_flush,
         .set = syslog_set,
         .free = syslog_free,
+        .fork_child = syslog_fork_child,
 };
 
 /* "host:port", "[v6]:port", "host" (default port). */
@@ -950,6 +986,7 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
                 errno = -k;
                 return NULL;
         }
+        handler_fork_track(&s->base);
         /* the first record connects, so that creating a handler never waits */
         return &s->base;
 

@@ -10,6 +10,66 @@
 /* Serialises changes of handlers' formatters and filters. */
 static pthread_mutex_t handler_config_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The handlers with fork hooks that are not freed yet, for fork(). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static trail_handler *live;
+
+void handler_fork_track(trail_handler *h) {
+        pthread_mutex_lock(&live_lock);
+        h->live_prev = NULL;
+        h->live_next = live;
+        if (live)
+                live->live_prev = h;
+        live = h;
+        h->live = true;
+        pthread_mutex_unlock(&live_lock);
+}
+
+static void handler_fork_untrack(trail_handler *h) {
+        pthread_mutex_lock(&live_lock);
+        if (h->live) {
+                if (h->live_prev)
+                        h->live_prev->live_next = h->live_next;
+                else
+                        live = h->live_next;
+                if (h->live_next)
+                        h->live_next->live_prev = h->live_prev;
+                h->live = false;
+        }
+        pthread_mutex_unlock(&live_lock);
+}
+
+static void live_fork_prepare(void) {
+        for (trail_handler *h = live; h; h = h->live_next)
+                if (h->ops->fork_prepare)
+                        h->ops->fork_prepare(h);
+}
+
+static void live_fork_parent(void) {
+        for (trail_handler *h = live; h; h = h->live_next)
+                if (h->ops->fork_parent)
+                        h->ops->fork_parent(h);
+}
+
+static void live_fork_child(void) {
+        for (trail_handler *h = live; h; h = h->live_next)
+                if (h->ops->fork_child)
+                        h->ops->fork_child(h);
+}
+
+static const struct fork_hooks config_fork = { .mutex = &handler_config_lock };
+static const struct fork_hooks live_fork = {
+        .mutex = &live_lock,
+        .prepare = live_fork_prepare,
+        .parent = live_fork_parent,
+        .child = live_fork_child,
+};
+
+__attribute__((constructor)) static void handler_fork_register(void) {
+        fork_hooks_register(FORK_RANK_HANDLER_CONFIG, &config_fork);
+        fork_hooks_register(FORK_RANK_HANDLERS, &live_fork);
+}
+
 int handler_init(trail_handler *h, const struct handler_ops *ops) {
         h->ops = ops;
         h->refcount = 1;
@@ -37,6 +97,7 @@ _public_ trail_handler *trail_handler_ref(trail_handler *h) {
 _public_ trail_handler *trail_handler_unref(trail_handler *h) {
         if (h && __atomic_sub_fetch(&h->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
                 PROTECT_ERRNO;
+                handler_fork_untrack(h);
                 if (h->ops->flush)
                         (void) h->ops->flush(h);
                 trail_formatter_unref(h->formatter);

@@ -53,6 +53,11 @@ _public_ int trail_level_parse(const char *s) {
 #define LOGGER_BUCKETS 256
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct fork_hooks registry_fork = { .mutex = &registry_lock };
+__attribute__((constructor)) static void registry_fork_register(void) {
+        fork_hooks_register(FORK_RANK_LOGGERS, &registry_fork);
+}
 static trail_logger *buckets[LOGGER_BUCKETS];
 static trail_logger *root;
 static struct handler_set *retired_sets;

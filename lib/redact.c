@@ -40,6 +40,11 @@ static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 static struct redact_list *current; /* atomic; NULL: the default list */
 static pthread_mutex_t redact_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct fork_hooks redact_fork = { .mutex = &redact_lock };
+__attribute__((constructor)) static void redact_fork_register(void) {
+        fork_hooks_register(FORK_RANK_REDACT, &redact_fork);
+}
 static struct retired *retired_lists;
 static bool scrub_off; /* atomic */
 

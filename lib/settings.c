@@ -9,6 +9,11 @@
 #include "trail-private.h"
 
 static pthread_mutex_t settings_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct fork_hooks settings_fork = { .mutex = &settings_lock };
+__attribute__((constructor)) static void settings_fork_register(void) {
+        fork_hooks_register(FORK_RANK_SETTINGS, &settings_fork);
+}
 static struct ident *ident_current;
 static struct ident_retired {
         struct ident_retired *next;

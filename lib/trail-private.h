@@ -73,6 +73,14 @@ struct handler_ops {
          * does not know, -EINVAL for a bad value. */
         int (*set)(trail_handler *h, const char *key, const char *value);
         void (*free)(trail_handler *h);
+        /* fork(), optional (see fork.c): prepare takes the handler's locks
+         * that are held only briefly, parent releases them; child, in the
+         * child, releases them and mends whatever a thread the child does
+         * not have left behind (a connection, a queue, a lock held across
+         * I/O). */
+        void (*fork_prepare)(trail_handler *h);
+        void (*fork_parent)(trail_handler *h);
+        void (*fork_child)(trail_handler *h);
 };
 
 struct handler_counters {
@@ -82,6 +90,9 @@ struct handler_counters {
 
 struct trail_handler {
         const struct handler_ops *ops;
+        /* handlers with fork hooks, until freed (handler_fork_track()) */
+        trail_handler *live_prev, *live_next;
+        bool live;
         unsigned refcount;
         int level;
         struct handler_counters stats;
@@ -90,9 +101,35 @@ struct trail_handler {
         struct retired *retired;      /* replaced formatters and filter lists */
 };
 
+/* fork.c: the library's locks across fork(), in this order (the lock
+ * order: a thread holding one only waits for ones below it). */
+enum fork_rank {
+        FORK_RANK_CONFIG,          /* config.c: a configuration being loaded */
+        FORK_RANK_LOGGERS,         /* logger.c: the logger tree, handler sets */
+        FORK_RANK_HANDLER_CONFIG,  /* handler.c: formatters and filters of handlers */
+        FORK_RANK_REDACT,          /* redact.c */
+        FORK_RANK_SETTINGS,        /* settings.c: identifier, facility */
+        FORK_RANK_GLOBALS,         /* context.c: global fields */
+        FORK_RANK_JOURNAL_FD,      /* handler-journald.c: the socket */
+        FORK_RANK_DISPATCH_SLOTS,  /* grace.c */
+        FORK_RANK_HANDLERS,        /* handler.c: live handlers, and each one's own locks */
+        _FORK_RANK_MAX,
+};
+struct fork_hooks {
+        pthread_mutex_t *mutex; /* NULL, or taken before prepare(), released after parent()/child() */
+        void (*prepare)(void);
+        void (*parent)(void);
+        void (*child)(void);
+};
+/* From a constructor (before any thread exists); hooks are static. */
+void fork_hooks_register(enum fork_rank rank, const struct fork_hooks *h);
+
 /* handler.c */
 /* Sets the type's default formatter too; returns 0 or a negative errno. */
 int handler_init(trail_handler *h, const struct handler_ops *ops);
+/* A handler whose type has fork hooks, once it is fully built: fork() calls
+ * them until the handler is freed. */
+void handler_fork_track(trail_handler *h);
 /* Returns what ops->emit returned. */
 int handler_emit(trail_handler *h, const struct trail_record *r);
 /* An emit result: the record was queued, the handler accounts for it itself. */
