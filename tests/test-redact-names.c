@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Redaction judges every name a field goes by (trail_set_redact_fields(3)):
  * generated names (redact-gen.h) that end in a listed name are given as call,
- * context and global fields, and each record is rendered by every formatter;
- * no rendering may hold the value. The real journald: test-redact-journald.c. */
+ * context (also captured and restored) and global fields, and each record is
+ * rendered by every formatter; no rendering may hold the value. The real journald: test-redact-journald.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +17,9 @@
 static const char *const formats[] = { "text", "json", "logfmt", "rfc5424", "rfc3164" };
 #define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
 
-enum path { PATH_CALL, PATH_CONTEXT, PATH_GLOBAL, N_PATHS };
-static const char *const path_names[] = { "call", "context", "global" };
+enum path { PATH_CALL, PATH_CONTEXT, PATH_GLOBAL, PATH_CAPTURED, N_PATHS };
+static const char *const path_names[] = { "call", "context", "global",
+                                          "captured context" };
 
 struct check {
         trail_formatter *f[N_FORMATS];
@@ -90,6 +91,19 @@ static void log_through(trail_logger *lg, struct check *c, enum path path, const
                 assert_true(token >= 0);
                 trail_info(lg, "generated");
                 trail_context_pop(token);
+                break;
+        }
+        case PATH_CAPTURED: { /* trail_context_capture(), then restored */
+                int token = trail_context_push(one);
+                assert_true(token >= 0);
+                trail_context *cx = trail_context_capture();
+                assert_non_null(cx);
+                trail_context_pop(token);
+                token = trail_context_restore(cx);
+                assert_true(token >= 0);
+                trail_info(lg, "generated");
+                trail_context_pop(token);
+                trail_context_free(cx);
                 break;
         }
         default:
