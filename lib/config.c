@@ -778,7 +778,7 @@ static void set_fields(struct config *c, const struct entry *e) {
                 size_t nl;
                 if (!field_name_is_valid(name, &nl)) {
                         ERR(c, e, "'%s' is not a journal field name (A-Z, 0-9, _; not "
-                                  "starting with a digit or _; not one of trail's own)",
+                                  "starting with a digit or _; not reserved, see trail_fields(3))",
                             name);
                         goto fail;
                 }

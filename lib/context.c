@@ -64,11 +64,10 @@ int field_store_append(struct field_store *s, trail_fields fields) {
 
         for (size_t i = 0; i < fields.n; i++) {
                 const trail_field *uf = &fields.fields[i];
-                char name[FIELD_NAME_MAX + 2];
+                char name[FIELD_NAME_MAX + 2], given[REDACT_TAIL_MAX];
                 const char *value = NULL;
-                size_t name_len, value_len = 0;
-                bool renamed = false, secret = false;
-                int type = uf->type;
+                size_t name_len, given_len = 0, value_len = 0;
+                bool renamed = false;
 
                 if (uf->type < TRAIL_FIELD_STR || uf->type > TRAIL_FIELD_ERRNO) {
                         r = -EINVAL;
@@ -81,17 +80,13 @@ int field_store_append(struct field_store *s, trail_fields fields) {
                                 goto fail;
                         }
                         atomic_inc(&trail_stat_fields_renamed);
-                        secret = name_len == FIELD_NAME_MAX && redact_long_name(uf->name);
+                        /* kept for redaction, which judges the name as
+                         * given too, with the list in force at each record */
+                        given_len = redact_given_tail(uf->name, given);
                 } else
                         memcpy(name, uf->name, name_len);
 
-                if (_unlikely_(secret)) {
-                        /* the record's redaction cannot see the end of the
-                         * name any more: the value is masked now */
-                        type = TRAIL_FIELD_STR;
-                        value = redact_mask_value;
-                        value_len = strlen(value);
-                } else if (uf->type == TRAIL_FIELD_STR) {
+                if (uf->type == TRAIL_FIELD_STR) {
                         value = uf->value.s ? uf->value.s : "(null)";
                         value_len = strlen(value);
                 } else if (uf->type == TRAIL_FIELD_BYTES && uf->value.p) {
@@ -99,7 +94,7 @@ int field_store_append(struct field_store *s, trail_fields fields) {
                         value_len = uf->len;
                 }
 
-                r = arena_reserve(s, name_len + value_len);
+                r = arena_reserve(s, name_len + given_len + value_len);
                 if (r < 0)
                         goto fail;
 
@@ -107,7 +102,9 @@ int field_store_append(struct field_store *s, trail_fields fields) {
                 *sf = (struct stored_field) {
                         .name_off = (uint32_t) arena_put(s, name, name_len),
                         .name_len = (uint32_t) name_len,
-                        .type = type,
+                        .given_off = (uint32_t) arena_put(s, given, given_len),
+                        .given_len = (uint32_t) given_len,
+                        .type = uf->type,
                 };
                 if (value)
                         sf->off = arena_put(s, value, value_len), sf->len = value_len;

@@ -73,7 +73,7 @@ _public_ trail_context *trail_context_capture(void) {
         char *p;
 
         for (size_t i = 0; i < n; i++)
-                bytes += s->f[i].name_len + 1 + s->f[i].len + 1;
+                bytes += s->f[i].name_len + 1 + s->f[i].len + 1 + strlen(redact_mask_value) + 1;
         c = malloc(sizeof(*c) + n * sizeof(trail_field) + bytes);
         if (!c) {
                 errno = ENOMEM;
@@ -90,7 +90,16 @@ _public_ trail_context *trail_context_capture(void) {
                 memcpy(p, s->arena + sf->name_off, sf->name_len);
                 p[sf->name_len] = '\0';
                 p += sf->name_len + 1;
-                if (sf->type == TRAIL_FIELD_STR || sf->type == TRAIL_FIELD_BYTES) {
+                if (sf->given_len > 0 &&
+                    redact_given_is_secret(s->arena + sf->given_off, sf->given_len)) {
+                        /* the copy carries the normalised name only, which
+                         * may no longer show what the given name did: the
+                         * value is masked now, with the list in force */
+                        f->type = TRAIL_FIELD_STR;
+                        f->len = strlen(redact_mask_value);
+                        f->value.s = memcpy(p, redact_mask_value, f->len + 1);
+                        p += f->len + 1;
+                } else if (sf->type == TRAIL_FIELD_STR || sf->type == TRAIL_FIELD_BYTES) {
                         if (sf->len)
                                 memcpy(p, s->arena + sf->off, sf->len);
                         p[sf->len] = '\0';

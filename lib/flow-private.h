@@ -33,11 +33,17 @@ void redact_fields(struct tls_state *t, struct rfield *f, size_t n);
 /* Scrubs the message in t->message, using t->render as scratch. */
 void redact_message(struct tls_state *t);
 void redact_free(void);
-/* Whether a name longer than FIELD_NAME_MAX ends in a listed name (after
- * '_'): normalising cuts such a name to its first 64 characters, which
- * loses the end where redact_fields() would find DB_PASSWORD. Its field
- * then has its value masked where it is built (redact_mask()). */
-bool redact_long_name(const char *name);
+/* A field is masked when any name it goes by is, or ends in '_' and, a
+ * listed name: the name sinks show (normalised, and its first SD_NAME_MAX
+ * characters, as RFC 5424 shows it; redact_fields() judges both), and the
+ * name as given (each byte as normalising makes it, and nothing added,
+ * removed or cut: normalising may add "F_", and cutting to 64 may lose
+ * the end where DB_PASSWORD would be found).
+ * redact_given_tail() writes the end of a given name that decides this,
+ * each byte normalised, to out and returns its length; redact_given_is_secret()
+ * judges it with the list in force. */
+size_t redact_given_tail(const char *name, char *out); /* REDACT_TAIL_MAX bytes */
+bool redact_given_is_secret(const char *tail, size_t n);
 void redact_mask(struct rfield *f);
 extern const char redact_mask_value[];
 

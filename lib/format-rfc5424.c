@@ -9,7 +9,6 @@
 
 #include "trail-private.h"
 
-#define SD_NAME_MAX 32
 #define HOSTNAME_MAX 255
 #define APP_NAME_MAX 48
 #define PROCID_MAX 128

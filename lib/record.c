@@ -201,7 +201,13 @@ size_t rfield_render_value(const struct rfield *f, char *out) {
 /* ---- Field names ------------------------------------------------------- */
 
 /* trail's own journald fields: a user field of one of these names would
- * forge or duplicate them, so it is renamed with an "F_" prefix. */
+ * forge or duplicate them, so it is renamed with an "F_" prefix. So are the
+ * names that journalctl -u/--user-unit trusts in a record from root: a root
+ * program's field OBJECT_SYSTEMD_UNIT=other.service (or OBJECT_PID=, from
+ * which journald adds the OBJECT_ fields of that process) would file its
+ * record under another unit, and so would COREDUMP_UNIT= with a
+ * MESSAGE_ID= of systemd-coredump's. The whole OBJECT_ prefix is journald's
+ * (systemd.journal-fields(7)). */
 static bool field_name_is_reserved(const char *name, size_t n) {
         static const struct {
                 const char *s;
@@ -211,12 +217,14 @@ static bool field_name_is_reserved(const char *name, size_t n) {
                 R("MESSAGE"),         R("PRIORITY"),  R("SYSLOG_IDENTIFIER"),
                 R("SYSLOG_FACILITY"), R("LOGGER"),    R("CODE_FILE"),
                 R("CODE_LINE"),       R("CODE_FUNC"), R("TID"),
-                R("TRUNCATED_FIELDS"),
+                R("TRUNCATED_FIELDS"), R("COREDUMP_UNIT"), R("COREDUMP_USER_UNIT"),
 #undef R
         };
 
-        if (!strchr("MPSLCT", name[0]))
+        if (!strchr("MPSLCTO", name[0]))
                 return false;
+        if (n >= STRLEN("OBJECT_") && memcmp(name, "OBJECT_", STRLEN("OBJECT_")) == 0)
+                return true;
         for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
                 if (reserved[i].n == n && memcmp(reserved[i].s, name, n) == 0)
                         return true;
@@ -330,6 +338,10 @@ static int merge_store(struct merge *m, const struct field_store *s) {
                         f.v.p = s->arena + sf->off;
                 else
                         memcpy(&f.v, &sf->v, sizeof(sf->v));
+                /* judged with the list in force now, as call fields are */
+                if (sf->given_len > 0 &&
+                    redact_given_is_secret(s->arena + sf->given_off, sf->given_len))
+                        redact_mask(&f);
                 int r = merge_add(m, &f);
                 if (r < 0)
                         return r;
@@ -378,7 +390,10 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
                                 continue;
                         }
                         atomic_inc(&trail_stat_fields_renamed);
-                        secret = len == FIELD_NAME_MAX && redact_long_name(uf->name);
+                        /* the name as given: normalising may have cut the
+                         * listed name at its end, or added to it */
+                        char tail[REDACT_TAIL_MAX];
+                        secret = redact_given_is_secret(tail, redact_given_tail(uf->name, tail));
                         t->names->lenStr += (es_size_t) len;
                         f.name = out;
                         f.name_len = (uint32_t) len;

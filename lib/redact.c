@@ -67,12 +67,22 @@ static void list_index(struct redact_list *l) {
         }
 }
 
-/* Names are kept as records carry them: normalised, hence upper case. */
+/* Names are kept in upper case, each byte as normalising makes it, with
+ * leading '_' removed, and nothing added or cut: "2fa" is kept as 2FA, so
+ * that it is found at the end of USER_2FA and of F_2FA alike. A name longer
+ * than a field name can be is refused. */
 static int entry_set(struct redact_entry *e, const char *name) {
-        bool renamed;
+        size_t n = 0;
 
-        e->len = field_name_normalise(name, e->name, &renamed);
-        return e->len > 0 ? 0 : -EINVAL;
+        while (*name && field_char_normalise(*name) == '_')
+                name++;
+        for (; name[n]; n++) {
+                if (n >= FIELD_NAME_MAX)
+                        return -EINVAL;
+                e->name[n] = field_char_normalise(name[n]);
+        }
+        e->len = n;
+        return n > 0 ? 0 : -EINVAL;
 }
 
 static void default_list_build(void) {
@@ -497,16 +507,26 @@ void redact_mask(struct rfield *f) {
         mask(f);
 }
 
-bool redact_long_name(const char *name) {
-        char tail[FIELD_NAME_MAX + 1]; /* a listed name and the '_' before it */
+size_t redact_given_tail(const char *name, char *out) {
         size_t n = strlen(name);
 
-        if (n <= FIELD_NAME_MAX)
-                return false;
-        name += n - sizeof(tail);
-        for (size_t i = 0; i < sizeof(tail); i++)
-                tail[i] = field_char_normalise(name[i]);
-        return name_is_redacted(list_get(), tail, sizeof(tail));
+        if (n > REDACT_TAIL_MAX) {
+                name += n - REDACT_TAIL_MAX;
+                n = REDACT_TAIL_MAX;
+        }
+        for (size_t i = 0; i < n; i++)
+                out[i] = field_char_normalise(name[i]);
+        return n;
+}
+
+bool redact_given_is_secret(const char *tail, size_t n) {
+        return name_is_redacted(list_get(), tail, n);
+}
+
+/* The name a sink shows: whole, and as RFC 5424 cuts it. */
+static bool shown_name_is_redacted(const struct redact_list *l, const char *name, size_t n) {
+        return name_is_redacted(l, name, n) ||
+               (n > SD_NAME_MAX && name_is_redacted(l, name, SD_NAME_MAX));
 }
 
 void redact_fields(struct tls_state *t, struct rfield *f, size_t n) {
@@ -514,7 +534,7 @@ void redact_fields(struct tls_state *t, struct rfield *f, size_t n) {
         size_t need = 0;
 
         for (size_t i = 0; i < n; i++)
-                if (name_is_redacted(l, f[i].name, f[i].name_len))
+                if (shown_name_is_redacted(l, f[i].name, f[i].name_len))
                         mask(&f[i]);
 
         if (__atomic_load_n(&scrub_off, __ATOMIC_RELAXED))

@@ -25,6 +25,13 @@
  * SAMPLE_RATE, BACKTRACE and TRUNCATED_FIELDS. */
 #define RECORD_EXTRA_FIELDS 3
 #define FIELD_NAME_MAX 64
+/* RFC 5424 §6.3.3: an SD-NAME is at most 32 characters; the rfc5424
+ * formatter shows a longer field name cut there (redact.c judges that form
+ * too). */
+#define SD_NAME_MAX 32
+/* The end of a given name that redaction judges: a listed name (at most
+ * FIELD_NAME_MAX) and the '_' before it. */
+#define REDACT_TAIL_MAX (FIELD_NAME_MAX + 1)
 
 /* A field as a record carries it: name normalised, value typed, string and
  * byte values with their length. Pointers borrow from the caller or from the
@@ -356,6 +363,9 @@ int config_check(const char *path, trail_config_error_fn on_error, void *userdat
  * as offsets, so the arena may move when it grows. */
 struct stored_field {
         uint32_t name_off, name_len;
+        /* A renamed field: the end of its name as given (redact_given_tail()),
+         * judged by redaction when a record is built; given_len 0 otherwise. */
+        uint32_t given_off, given_len;
         int type;
         union {
                 int64_t i;

@@ -290,8 +290,10 @@ static inline bool ref_name_reserved(const char *s, size_t n) {
         static const char *const reserved[] = {
                 "MESSAGE", "PRIORITY",         "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY",
                 "LOGGER",  "CODE_FILE",        "CODE_LINE",         "CODE_FUNC",
-                "TID",     "TRUNCATED_FIELDS",
+                "TID",     "TRUNCATED_FIELDS", "COREDUMP_UNIT",     "COREDUMP_USER_UNIT",
         };
+        if (n >= 7 && memcmp(s, "OBJECT_", 7) == 0) /* journald's, trusted from root */
+                return true;
         for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
                 if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)
                         return true;
