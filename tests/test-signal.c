@@ -166,9 +166,9 @@ static void check_counts(void) {
                 fprintf(stderr, "a thread's call returned %d\n", thread_bad_value);
         assert_int_equal(sig_bad, 0);
         assert_int_equal(thread_bad, 0);
-        /* The signals did interrupt trail, and did log where they could. */
+        /* The signals did interrupt trail (where a signal lands outside it,
+         * its records are delivered: how many do depends on the scheduler). */
         assert_true(sig_refused > 0);
-        assert_true(sig_ok > 0);
         assert_int_equal(trail_flush(), 0);
         assert_int_equal(trail_get_stats(&st), 0);
         (void) st;
