@@ -1580,14 +1580,13 @@ int config_check(const char *path, trail_config_error_fn on_error, void *userdat
 _public_ int trail_configure_full(const char *path, unsigned flags,
                                   trail_config_error_fn on_error, void *userdata) {
         PROTECT_ERRNO;
-        struct tls_state *t = tls_state_peek();
         _cleanup_free_ char *why = NULL, *env = NULL;
         int r;
 
         if (flags & ~TRAIL_CONFIGURE_CHECK)
                 return -EINVAL;
         /* From a handler or filter, the swap would wait for itself. */
-        if (t && t->depth > 0)
+        if (thread_busy > 0)
                 return -EDEADLK;
         if (!path) {
                 const char *e = secure_getenv("TRAIL_CONFIG");

@@ -147,15 +147,12 @@ void field_store_free(struct field_store *s) {
 
 /* ---- Context ------------------------------------------------------------ */
 
-_public_ int trail_context_push(trail_fields fields) {
-        PROTECT_ERRNO;
+static int context_push(trail_fields fields) {
         struct tls_state *t = tls_state_get();
         int r;
 
         if (!t)
                 return -ENOMEM;
-        if (fields.n > 0 && !fields.fields)
-                return -EINVAL;
         if (t->n_frames >= INT32_MAX)
                 return -E2BIG;
         if (t->n_frames == t->frames_cap) {
@@ -175,14 +172,36 @@ _public_ int trail_context_push(trail_fields fields) {
         return (int) t->n_frames++;
 }
 
-_public_ void trail_context_pop(int token) {
-        struct tls_state *t = tls_state_peek();
+_public_ int trail_context_push(trail_fields fields) {
+        PROTECT_ERRNO;
+        int r;
 
+        if (fields.n > 0 && !fields.fields)
+                return -EINVAL;
+        /* From a handler, a filter or a signal handler that interrupted
+         * trail: the record being built points into the context. */
+        if (thread_busy > 0)
+                return -EDEADLK;
+        thread_busy_enter();
+        r = context_push(fields);
+        thread_busy_leave();
+        return r;
+}
+
+_public_ void trail_context_pop(int token) {
+        struct tls_state *t;
+
+        /* Ignored where trail_context_push() is refused. */
+        if (thread_busy > 0)
+                return;
+        t = tls_state_peek();
         if (!t || token < 0 || (size_t) token >= t->n_frames)
                 return;
+        thread_busy_enter();
         t->context.n = t->frames[token].n;
         t->context.arena_len = t->frames[token].arena_len;
         t->n_frames = (size_t) token;
+        thread_busy_leave();
 }
 
 /* ---- Global fields ------------------------------------------------------ */
@@ -210,12 +229,15 @@ int globals_prepare(trail_fields fields, struct field_store *ret) {
 }
 
 void globals_publish(struct field_store *s) {
+        /* a record logged meanwhile by a signal handler would wait for the lock */
+        thread_busy_enter();
         pthread_mutex_lock(&globals_lock);
         field_store_free(&globals);
         globals = *s;
         *s = (struct field_store) {};
         __atomic_add_fetch(&globals_gen, 1, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&globals_lock);
+        thread_busy_leave();
 }
 
 _public_ int trail_set_global_fields(trail_fields fields) {
@@ -223,11 +245,17 @@ _public_ int trail_set_global_fields(trail_fields fields) {
         struct field_store next;
         int r;
 
+        /* From a handler, a filter or a signal handler that interrupted
+         * trail: the record being built may be copying the global fields,
+         * holding globals_lock. */
+        if (thread_busy > 0)
+                return -EDEADLK;
+        thread_busy_enter();
         r = globals_prepare(fields, &next);
-        if (r < 0)
-                return r;
-        globals_publish(&next);
-        return 0;
+        if (r >= 0)
+                globals_publish(&next);
+        thread_busy_leave();
+        return r < 0 ? r : 0;
 }
 
 void globals_refresh(struct tls_state *t) {
@@ -248,8 +276,10 @@ void globals_refresh(struct tls_state *t) {
 }
 
 void globals_free(void) {
+        thread_busy_enter();
         pthread_mutex_lock(&globals_lock);
         field_store_free(&globals);
         __atomic_add_fetch(&globals_gen, 1, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&globals_lock);
+        thread_busy_leave();
 }

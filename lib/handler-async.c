@@ -419,8 +419,7 @@ static void *worker_main(void *userdata) {
         struct tls_state *t = tls_state_get();
 
         /* Anything the inner handler logs would recurse: trail__log() refuses. */
-        if (t)
-                t->depth++;
+        thread_busy_enter();
         __atomic_store_n(&a->worker_tls, t, __ATOMIC_RELAXED);
         (void) pthread_setname_np(pthread_self(), "trail-async");
 
@@ -458,8 +457,7 @@ static void *worker_main(void *userdata) {
                 __atomic_store_n(&a->work_waiters, WORKER_AWAKE, __ATOMIC_RELAXED);
         }
 
-        if (t)
-                t->depth--;
+        thread_busy_leave();
         /* The handler was freed while this thread was still delivering. */
         if (__atomic_exchange_n(&a->handoff, true, __ATOMIC_ACQ_REL))
                 async_destroy(a);

@@ -320,6 +320,9 @@ _public_ int trail_flush(void) {
         trail_handler *lr;
         int r = 0;
 
+        /* Handlers flush holding the locks a record needs: a signal
+         * handler's record meanwhile is refused rather than waiting. */
+        thread_busy_enter();
         loggers_for_each_handler_set(flush_set, &r);
         lr = __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
         if (lr && lr->ops->flush) {
@@ -327,6 +330,7 @@ _public_ int trail_flush(void) {
                 if (k < 0 && r == 0)
                         r = k;
         }
+        thread_busy_leave();
         return r;
 }
 

@@ -21,6 +21,7 @@ uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_record
 
 #define BUF_KEEP_MAX (64 * 1024) /* larger buffers are released after the record */
 
+__thread unsigned thread_busy __attribute__((tls_model("initial-exec")));
 static __thread struct tls_state *tls;
 static pthread_key_t tls_key;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
@@ -645,16 +646,20 @@ _public_ int trail__log(const trail_logger *lg, int level, const trail_source *s
                 return -EINVAL;
 
         atomic_inc(&trail_stat_records);
-        t = tls_state_get();
-        if (!t)
-                return -ENOMEM;
-        /* A handler that logs would overwrite the record it is handling. */
-        if (t->depth > 0)
+        /* A handler, a filter, or a signal handler that interrupted this
+         * thread in trail (its first record's allocations included): going
+         * on would overwrite the record being handled, or wait for a lock
+         * the interrupted code holds. */
+        if (thread_busy > 0)
                 return -EDEADLK;
-
-        t->depth++;
+        thread_busy_enter();
+        t = tls_state_get();
+        if (!t) {
+                thread_busy_leave();
+                return -ENOMEM;
+        }
         if (!flow_admit(lg, level, src, fields, &fv)) {
-                t->depth--;
+                thread_busy_leave();
                 return 0;
         }
         if (_unlikely_(fv.suppressed > 0))
@@ -666,7 +671,7 @@ _public_ int trail__log(const trail_logger *lg, int level, const trail_source *s
         buf_trim(&t->message, 1024);
         buf_trim(&t->render, 4096);
         buf_trim(&t->names, 256);
-        t->depth--;
+        thread_busy_leave();
         return r;
 }
 

@@ -459,7 +459,6 @@ struct tls_state {
         void *iov; /* struct iovec[], for handler-journald.c */
         size_t iov_cap;
         pid_t tid;
-        int depth; /* > 0 while a record is being handled on this thread */
         size_t format_max; /* the handler's maximum record length; 0: none */
         es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
         es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
@@ -476,6 +475,28 @@ static inline int errno_abs(int64_t v) {
                 return v < -(int64_t) INT_MAX ? INT_MAX : (int) -v;
         return v > INT_MAX ? INT_MAX : (int) v;
 }
+/* The re-entry guard: > 0 while this thread is inside a logging call (its
+ * filters and handlers included), a context push or pop, or a change of the
+ * global fields. Raised before anything else, the allocation of the thread's
+ * state included, so that a signal handler's record that interrupted any of
+ * them is refused with -EDEADLK instead of waiting for a lock the interrupted
+ * code holds (malloc's among them) or writing over its half-built record.
+ * Initial-exec TLS: the static TLS block, so that testing it never calls
+ * __tls_get_addr, which may allocate on a thread's first access when the
+ * library was loaded by dlopen(). */
+extern __thread unsigned thread_busy __attribute__((tls_model("initial-exec")));
+
+static inline void thread_busy_enter(void) {
+        thread_busy++;
+        /* raised before the guarded work, as a signal handler sees it */
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void thread_busy_leave(void) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        thread_busy--;
+}
+
 struct tls_state *tls_state_get(void);
 struct tls_state *tls_state_peek(void); /* NULL when this thread has none yet */
 void tls_state_release(void);
