@@ -6,12 +6,14 @@
  * $TRAIL_CONFIG and $TRAIL_LEVEL, read when the first logger is asked for. */
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "flow-private.h"
 #include "trail-private.h"
@@ -19,10 +21,16 @@
 /* How long a swap waits for records already being delivered. */
 #define SWAP_WAIT_MS 1000
 
+/* The largest file read (trail.conf(5)): far above any real configuration,
+ * and what stops /dev/zero-like input, with the regular-file check, from
+ * growing memory without end. */
+#define CONFIG_SIZE_MAX (4 * 1024 * 1024)
+
 /* ---- Errors --------------------------------------------------------------- */
 
 struct config_error {
         unsigned line;
+        size_t seq; /* errors of one line keep the order they were found in */
         char *key;
         char *message;
         int errnum; /* positive */
@@ -59,17 +67,21 @@ static void errors_add(struct errors *es, unsigned line, const char *key, int er
                 es->oom = true;
                 return;
         }
-        es->e[es->n++] = (struct config_error) {
+        es->e[es->n] = (struct config_error) {
                 .line = line,
+                .seq = es->n,
                 .key = key ? strdup(key) : NULL,
                 .message = msg,
                 .errnum = errnum,
         };
+        es->n++;
 }
 
 static int error_cmp(const void *a, const void *b) {
         const struct config_error *x = a, *y = b;
-        return x->line < y->line ? -1 : x->line > y->line;
+        if (x->line != y->line)
+                return x->line < y->line ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void errors_free(struct errors *es) {
@@ -118,8 +130,9 @@ struct parse {
         struct errors *errors;
         unsigned line;   /* lines handed to inih so far */
         bool indented;   /* the current line starts with a blank */
-        char *buf;
-        size_t buf_cap;
+        size_t size;     /* bytes read so far */
+        bool stop;       /* CONFIG_SIZE_MAX reached */
+        size_t last_len, last_cap; /* of the last entry's value, which may grow */
         struct entry *e;
         size_t n_e, cap_e;
         struct section_header *s;
@@ -170,45 +183,57 @@ static void note_section(struct parse *p, const char *line, size_t n) {
         p->s[p->n_s++] = (struct section_header) { name, p->line };
 }
 
-/* inih's fgets-style reader: whole lines are read here first, so that a line
- * too long for inih's buffer, a NUL byte or other binary data is an error
- * with its line number instead of a silently cut value. */
+/* inih's fgets-style reader. Each line is read here first, at most num - 3
+ * bytes of it (inih wants room for "\r\n\0"), so that a line too long for
+ * inih's buffer, a NUL byte or other binary data is an error with its line
+ * number instead of a silently cut value; the rest of a long line is
+ * skipped, never held in memory. Past CONFIG_SIZE_MAX bytes reading stops. */
 static char *read_line(char *str, int num, void *stream) {
         struct parse *p = stream;
-        ssize_t n = getline(&p->buf, &p->buf_cap, p->f);
+        size_t max = (size_t) num - 3, n = 0;
+        bool too_long = false;
+        int c = 0;
 
-        if (n < 0) {
-                /* Neither the end nor a read error: getline() could not
-                 * grow its buffer. The rest of the file must not be taken
-                 * for an end, or a configuration cut short would apply. */
-                if (!feof(p->f) && !ferror(p->f))
-                        p->oom = true;
+        if (p->stop)
                 return NULL;
+        while (c != '\n' && (c = getc_unlocked(p->f)) != EOF) {
+                if (++p->size > CONFIG_SIZE_MAX) {
+                        errors_add(p->errors, 0, NULL, EFBIG, "larger than %d bytes",
+                                   CONFIG_SIZE_MAX);
+                        p->stop = true;
+                        return NULL;
+                }
+                if (n < max)
+                        str[n++] = (char) c;
+                else
+                        too_long = true;
         }
+        if (n == 0 && c == EOF)
+                return NULL;
+        str[n] = '\0';
         p->line++;
-        p->indented = n > 0 && (p->buf[0] == ' ' || p->buf[0] == '\t');
-        for (ssize_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) p->buf[i];
+        p->indented = n > 0 && (str[0] == ' ' || str[0] == '\t');
+        for (size_t i = 0; i < n; i++) {
+                unsigned char b = (unsigned char) str[i];
                 /* '\r' only in a CRLF line end: inside a line it would come
                  * back in an error message and overwrite it on a terminal */
-                bool line_end = c == '\n' || (c == '\r' && (i == n - 1 || (i == n - 2 &&
-                                                                          p->buf[n - 1] == '\n')));
-                if ((c < ' ' && c != '\t' && !line_end) || c == 0x7f) {
+                bool line_end = b == '\n' ||
+                                (b == '\r' && (i == n - 1 || (i == n - 2 && str[n - 1] == '\n')));
+                if ((b < ' ' && b != '\t' && !line_end) || b == 0x7f) {
                         errors_add(p->errors, p->line, NULL, EINVAL,
-                                   "binary data (byte 0x%02x at column %zd)", c, i + 1);
+                                   "binary data (byte 0x%02x at column %zu)", b, i + 1);
                         strcpy(str, "\n");
                         return str;
                 }
         }
-        if (n > num - 3) { /* inih wants room for "\r\n\0" */
+        if (too_long) {
                 errors_add(p->errors, p->line, NULL, EINVAL,
-                           "line longer than %d bytes: continue the value on an indented line",
-                           num - 3);
+                           "line longer than %zu bytes: continue the value on an indented line",
+                           max);
                 strcpy(str, "\n");
                 return str;
         }
-        memcpy(str, p->buf, (size_t) n + 1);
-        note_section(p, p->buf, (size_t) n);
+        note_section(p, str, n);
         return str;
 }
 
@@ -226,13 +251,22 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         if (p->indented && p->n_e > 0) {
                 struct entry *last = &p->e[p->n_e - 1];
                 if (strcmp(last->section, section) == 0 && strcmp(last->key, key) == 0) {
-                        char *v;
-                        if (asprintf(&v, "%s %s", last->value, value) < 0) {
-                                p->oom = true;
-                                return 1;
+                        /* grown geometrically: a value continued over many
+                         * lines costs its length, not its length squared */
+                        size_t vl = strlen(value), need = p->last_len + 1 + vl + 1;
+                        if (need > p->last_cap) {
+                                size_t cap = need > 2 * p->last_cap ? need : 2 * p->last_cap;
+                                char *v = realloc(last->value, cap);
+                                if (!v) {
+                                        p->oom = true;
+                                        return 1;
+                                }
+                                last->value = v;
+                                p->last_cap = cap;
                         }
-                        free(last->value);
-                        last->value = v;
+                        last->value[p->last_len] = ' ';
+                        memcpy(last->value + p->last_len + 1, value, vl + 1);
+                        p->last_len += 1 + vl;
                         return 1;
                 }
         }
@@ -254,6 +288,8 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
                 return 1;
         }
         p->e[p->n_e++] = e;
+        p->last_len = strlen(e.value);
+        p->last_cap = p->last_len + 1;
         return 1;
 }
 
@@ -267,7 +303,6 @@ static void parse_free(struct parse *p) {
                 free(p->s[i].name);
         free(p->e);
         free(p->s);
-        free(p->buf);
 }
 
 /* ---- Values --------------------------------------------------------------- */
@@ -1454,6 +1489,59 @@ static void config_record(bool loaded, const char *file, const char *why) {
                                  why);
 }
 
+static const char *file_kind(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFDIR:
+                return "a directory";
+        case S_IFCHR:
+                return "a character device";
+        case S_IFBLK:
+                return "a block device";
+        case S_IFIFO:
+                return "a FIFO";
+        case S_IFSOCK:
+                return "a socket";
+        default:
+                return "not a regular file";
+        }
+}
+
+/* Only a regular file (a symlink to one is fine), of at most CONFIG_SIZE_MAX
+ * bytes. O_NONBLOCK: opening a FIFO without a writer would wait forever;
+ * O_NOCTTY: a terminal must not become the controlling one. */
+static int config_open(const char *path, struct errors *errors, FILE **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        FILE *f;
+        int r;
+
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = -errno;
+                errors_add(errors, 0, NULL, -r, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+                errors_add(errors, 0, NULL, -r, "cannot open: %s, not a regular file",
+                           file_kind(st.st_mode));
+                return r;
+        }
+        if (st.st_size > CONFIG_SIZE_MAX) {
+                errors_add(errors, 0, NULL, EFBIG, "larger than %d bytes", CONFIG_SIZE_MAX);
+                return -EFBIG;
+        }
+        f = fdopen(fd, "r");
+        if (!f) {
+                r = -errno;
+                errors_add(errors, 0, NULL, -r, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        fd = -EBADF; /* the FILE owns it */
+        *ret = f;
+        return 0;
+}
+
 /* Parses, validates, builds and (unless TRAIL_CONFIGURE_CHECK) applies the
  * file, or the default configuration when path is NULL. Called under
  * config_lock; *ret_why gets the first error's text for the record. */
@@ -1465,12 +1553,9 @@ static int config_load_locked(const char *path, unsigned flags, trail_config_err
         int r = 0;
 
         if (path) {
-                p.f = fopen(path, "re");
-                if (!p.f) {
-                        r = -errno;
-                        errors_add(&errors, 0, NULL, -r, "cannot open: %s", strerror(-r));
+                r = config_open(path, &errors, &p.f);
+                if (r < 0)
                         goto report;
-                }
                 int k = ini_parse_stream(read_line, &p, on_entry, &p);
                 if (ferror(p.f)) {
                         errors_add(&errors, 0, NULL, EIO, "cannot read: %s", strerror(errno));
