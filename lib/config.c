@@ -36,9 +36,15 @@ struct config_error {
         int errnum; /* positive */
 };
 
+/* Errors kept with their line: a file of a million bad lines must neither
+ * take a million messages' memory nor flood the terminal. Those of the
+ * whole file (line 0) are always kept. */
+#define ERRORS_MAX 1000
+
 struct errors {
         struct config_error *e;
         size_t n, cap;
+        size_t n_more; /* past ERRORS_MAX: counted, not kept */
         bool oom;
 };
 
@@ -49,6 +55,10 @@ static void errors_add(struct errors *es, unsigned line, const char *key, int er
         va_list ap;
         char *msg = NULL;
 
+        if (line > 0 && es->n >= ERRORS_MAX) {
+                es->n_more++;
+                return;
+        }
         if (es->n == es->cap) {
                 size_t cap = es->cap ? es->cap * 2 : 8;
                 struct config_error *p = realloc(es->e, cap * sizeof(*p));
@@ -274,14 +284,19 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
                 p->oom = true;
                 return 1;
         }
+        /* Entries of one section share its name: the memory a file takes
+         * stays a small multiple of its size. */
+        const struct entry *prev = p->n_e > 0 ? &p->e[p->n_e - 1] : NULL;
+        bool shared = prev && strcmp(prev->section, section) == 0;
         struct entry e = {
-                .section = strdup(section),
+                .section = shared ? prev->section : strdup(section),
                 .key = strdup(key),
                 .value = strdup(value),
                 .line = p->line,
         };
         if (!e.section || !e.key || !e.value) {
-                free(e.section);
+                if (!shared)
+                        free(e.section);
                 free(e.key);
                 free(e.value);
                 p->oom = true;
@@ -295,7 +310,8 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
 
 static void parse_free(struct parse *p) {
         for (size_t i = 0; i < p->n_e; i++) {
-                free(p->e[i].section);
+                if (i == 0 || p->e[i].section != p->e[i - 1].section)
+                        free(p->e[i].section);
                 free(p->e[i].key);
                 free(p->e[i].value);
         }
@@ -336,6 +352,49 @@ static size_t split_words(char *s, char **words, size_t max) {
         return n;
 }
 
+/* ---- Name indexes ---------------------------------------------------------- */
+
+/* Sections, keys, handlers and loggers are matched by name through arrays
+ * sorted once and searched by bisection, so that building a file costs
+ * O(n log n) in its entries: a scan of every section per section was
+ * quadratic (100k sections never finished). Sorting, not hashing: no input
+ * can make it slower. */
+struct key {
+        const char *a, *b; /* the name: b is "" when one string is enough */
+        size_t i;          /* the item's position in the array indexed */
+        size_t v;          /* the caller's */
+};
+
+static int key_name_cmp(const struct key *k, const char *a, const char *b) {
+        int r = strcmp(k->a, a);
+        return r ? r : strcmp(k->b, b);
+}
+
+static int key_cmp(const void *x, const void *y) {
+        const struct key *p = x, *q = y;
+        int r = key_name_cmp(p, q->a, q->b);
+        return r ? r : p->i < q->i ? -1 : p->i > q->i;
+}
+
+static void keys_sort(struct key *k, size_t n) {
+        if (n > 1)
+                qsort(k, n, sizeof(*k), key_cmp);
+}
+
+/* The first of the keys named (a, b) in sorted k[0..n): the one of lowest i. */
+static struct key *keys_find(struct key *k, size_t n, const char *a, const char *b) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (key_name_cmp(&k[mid], a, b) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && key_name_cmp(&k[lo], a, b) == 0 ? &k[lo] : NULL;
+}
+
 /* ---- The configuration being built ---------------------------------------- */
 
 struct chandler {
@@ -373,6 +432,7 @@ struct config {
         size_t n_loggers, cap_loggers;
         struct chandler *handlers;
         size_t n_handlers, cap_handlers;
+        struct key *handler_index; /* by name, once every handler is known */
         bool has_ident, has_facility, has_fields;
         char *ident;
         int facility;
@@ -387,6 +447,8 @@ struct config {
         bool check_only;
 };
 
+/* Only for $TRAIL_LEVEL's at most LIST_MAX names: the file's loggers are
+ * found through build()'s index. */
 static struct clogger *config_logger(struct config *c, const char *name) {
         for (size_t i = 1; i < c->n_loggers; i++)
                 if (strcmp(c->loggers[i].name, name) == 0)
@@ -411,10 +473,8 @@ static struct clogger *config_add_logger(struct config *c, const char *name, uns
 }
 
 static struct chandler *config_handler(struct config *c, const char *name) {
-        for (size_t i = 0; i < c->n_handlers; i++)
-                if (strcmp(c->handlers[i].name, name) == 0)
-                        return &c->handlers[i];
-        return NULL;
+        struct key *k = keys_find(c->handler_index, c->n_handlers, name, "");
+        return k ? &c->handlers[k->i] : NULL;
 }
 
 static void config_free_contents(struct config *c) {
@@ -427,6 +487,7 @@ static void config_free_contents(struct config *c) {
         }
         free(c->loggers);
         free(c->handlers);
+        free(c->handler_index);
         free(c->ident);
         free(c->fields);
         free(c->fields_buf);
@@ -772,7 +833,7 @@ static void set_fields(struct config *c, const struct entry *e) {
         char *buf = malloc(len + 1), *out = buf;
         const char *p = e->value;
         trail_field *f = NULL;
-        size_t n = 0;
+        size_t n = 0, cap = 0;
 
         if (!buf) {
                 c->errors.oom = true;
@@ -817,18 +878,30 @@ static void set_fields(struct config *c, const struct entry *e) {
                             name);
                         goto fail;
                 }
-                for (size_t i = 0; i < n; i++)
-                        if (strcmp(f[i].name, name) == 0) {
-                                ERR(c, e, "field %s given twice", name);
-                                goto fail;
-                        }
-                trail_field *g = realloc(f, (n + 1) * sizeof(*f));
-                if (!g) {
+                if (!grow((void **) &f, &cap, n, sizeof(*f))) {
                         c->errors.oom = true;
                         goto fail;
                 }
-                f = g;
                 f[n++] = TRAIL_STR(name, value);
+        }
+        /* Names given twice, by sorting: the value may hold any number. */
+        if (n > 1) {
+                _cleanup_free_ struct key *k = calloc(n, sizeof(*k));
+                size_t twice = SIZE_MAX;
+                if (!k) {
+                        c->errors.oom = true;
+                        goto fail;
+                }
+                for (size_t i = 0; i < n; i++)
+                        k[i] = (struct key) { f[i].name, "", i };
+                keys_sort(k, n);
+                for (size_t i = 1; i < n; i++)
+                        if (strcmp(k[i].a, k[i - 1].a) == 0 && k[i].i < twice)
+                                twice = k[i].i; /* the first that repeats one before it */
+                if (twice != SIZE_MAX) {
+                        ERR(c, e, "field %s given twice", f[twice].name);
+                        goto fail;
+                }
         }
         c->fields = f;
         c->n_fields = n;
@@ -965,18 +1038,53 @@ static void unknown_key(struct config *c, const struct entry *e, const char *sec
 
 /* Builds the whole configuration from the entries; errors go to c->errors. */
 static void build(struct config *c, struct parse *p) {
+        /* The indexes: section headers by name; entries by section and key,
+         * and by section alone (each section's entries, in file order);
+         * [handler NAME] headers and [logger NAME] entries by NAME. */
+        _cleanup_free_ struct key *sec = calloc(p->n_s + 1, sizeof(*sec));
+        _cleanup_free_ struct key *ent = calloc(p->n_e + 1, sizeof(*ent));
+        _cleanup_free_ struct key *ent_sec = calloc(p->n_e + 1, sizeof(*ent_sec));
+        _cleanup_free_ struct key *hsec = calloc(p->n_s + 1, sizeof(*hsec));
+        _cleanup_free_ struct key *lent = calloc(p->n_e + 1, sizeof(*lent));
+        size_t n_hsec = 0, n_lent = 0;
+
+        if (!sec || !ent || !ent_sec || !hsec || !lent) {
+                c->errors.oom = true;
+                return;
+        }
+        for (size_t i = 0; i < p->n_s; i++) {
+                char kind[32];
+                const char *name;
+                section_split(p->s[i].name, kind, sizeof(kind), &name);
+                sec[i] = (struct key) { p->s[i].name, "", i };
+                if (strcmp(kind, "handler") == 0 && *name && !strpbrk(name, ", \t"))
+                        hsec[n_hsec++] = (struct key) { name, "", i };
+        }
+        for (size_t i = 0; i < p->n_e; i++) {
+                char kind[32];
+                const char *name;
+                section_split(p->e[i].section, kind, sizeof(kind), &name);
+                ent[i] = (struct key) { p->e[i].section, p->e[i].key, i };
+                ent_sec[i] = (struct key) { p->e[i].section, "", i };
+                if (strcmp(kind, "logger") == 0 && *name)
+                        lent[n_lent++] = (struct key) { name, "", i };
+        }
+        keys_sort(sec, p->n_s);
+        keys_sort(ent, p->n_e);
+        keys_sort(ent_sec, p->n_e);
+        keys_sort(hsec, n_hsec);
+        keys_sort(lent, n_lent);
+
         /* Section headers: kinds and duplicates. */
         for (size_t i = 0; i < p->n_s; i++) {
                 char kind[32];
                 const char *name;
                 section_split(p->s[i].name, kind, sizeof(kind), &name);
-                for (size_t k = 0; k < i; k++)
-                        if (strcmp(p->s[k].name, p->s[i].name) == 0) {
-                                errors_add(&c->errors, p->s[i].line, NULL, EINVAL,
-                                           "duplicate section [%s] (first at line %u)",
-                                           p->s[i].name, p->s[k].line);
-                                break;
-                        }
+                const struct key *first = keys_find(sec, p->n_s, p->s[i].name, "");
+                if (first->i != i)
+                        errors_add(&c->errors, p->s[i].line, NULL, EINVAL,
+                                   "duplicate section [%s] (first at line %u)", p->s[i].name,
+                                   p->s[first->i].line);
                 if (strcmp(kind, "trail") == 0 || strcmp(kind, "filter") == 0) {
                         if (*name)
                                 errors_add(&c->errors, p->s[i].line, NULL, EINVAL,
@@ -1006,15 +1114,14 @@ static void build(struct config *c, struct parse *p) {
         }
 
         /* Duplicate keys within a section. */
-        for (size_t i = 0; i < p->n_e; i++)
-                for (size_t k = 0; k < i; k++)
-                        if (strcmp(p->e[k].section, p->e[i].section) == 0 &&
-                            strcmp(p->e[k].key, p->e[i].key) == 0) {
-                                ERR(c, &p->e[i], "given twice in [%s] (first at line %u)",
-                                    p->e[i].section, p->e[k].line);
-                                p->e[i].used = true; /* the first one counts */
-                                break;
-                        }
+        for (size_t i = 0; i < p->n_e; i++) {
+                const struct key *first = keys_find(ent, p->n_e, p->e[i].section, p->e[i].key);
+                if (first->i != i) {
+                        ERR(c, &p->e[i], "given twice in [%s] (first at line %u)",
+                            p->e[i].section, p->e[first->i].line);
+                        p->e[i].used = true; /* the first one counts */
+                }
+        }
 
         /* [filter]: redaction for every record, and defaults for sampling
          * and rate limits. */
@@ -1040,19 +1147,24 @@ static void build(struct config *c, struct parse *p) {
                 char kind[32];
                 const char *name;
                 section_split(p->s[i].name, kind, sizeof(kind), &name);
-                if (strcmp(kind, "handler") != 0 || !*name || strpbrk(name, ", \t") ||
-                    config_handler(c, name))
+                if (strcmp(kind, "handler") != 0 || !*name || strpbrk(name, ", \t"))
+                        continue;
+                /* the first section of that name makes the handler */
+                if (keys_find(hsec, n_hsec, name, "")->i != i)
                         continue;
                 struct hsection s = { .name = name, .line = p->s[i].line };
-                for (size_t k = 0; k < p->n_e; k++)
-                        if (!p->e[k].used && strcmp(p->e[k].section, p->s[i].name) == 0) {
-                                p->e[k].used = true;
-                                if (s.n < LIST_MAX)
-                                        s.e[s.n++] = &p->e[k];
-                                else
-                                        ERR(c, &p->e[k], "more than %d keys in one section",
-                                            LIST_MAX);
-                        }
+                struct key *end = ent_sec + p->n_e;
+                for (struct key *k = keys_find(ent_sec, p->n_e, p->s[i].name, "");
+                     k && k < end && strcmp(k->a, p->s[i].name) == 0; k++) {
+                        struct entry *e = &p->e[k->i];
+                        if (e->used)
+                                continue;
+                        e->used = true;
+                        if (s.n < LIST_MAX)
+                                s.e[s.n++] = e;
+                        else
+                                ERR(c, e, "more than %d keys in one section", LIST_MAX);
+                }
                 if (!grow((void **) &c->handlers, &c->cap_handlers, c->n_handlers,
                           sizeof(*c->handlers)) ||
                     !(c->handlers[c->n_handlers].name = strdup(name))) {
@@ -1063,6 +1175,14 @@ static void build(struct config *c, struct parse *p) {
                 *ch = (struct chandler) { .name = ch->name, .line = s.line };
                 build_handler(c, ch, &s);
         }
+        c->handler_index = calloc(c->n_handlers + 1, sizeof(*c->handler_index));
+        if (!c->handler_index) {
+                c->errors.oom = true;
+                return;
+        }
+        for (size_t i = 0; i < c->n_handlers; i++)
+                c->handler_index[i] = (struct key) { c->handlers[i].name, "", i };
+        keys_sort(c->handler_index, c->n_handlers);
 
         /* [trail] and [logger NAME]. */
         if (!config_add_logger(c, NULL, 0)) {
@@ -1112,20 +1232,17 @@ static void build(struct config *c, struct parse *p) {
                                             "backtrace, sample, rate_limit");
                 } else if (strcmp(kind, "logger") == 0 && *name &&
                            strcmp(name, "root") != 0 && logger_name_is_valid(name, strlen(name))) {
-                        struct clogger *l = config_logger(c, name);
-                        if (!l) {
-                                unsigned line = e->line;
-                                for (size_t k = 0; k < p->n_s; k++)
-                                        if (strcmp(p->s[k].name, e->section) == 0) {
-                                                line = p->s[k].line;
-                                                break;
-                                        }
-                                l = config_add_logger(c, name, line);
-                                if (!l) {
+                        /* one logger per name, at its first section's line */
+                        struct key *lk = keys_find(lent, n_lent, name, "");
+                        if (lk->v == 0) {
+                                const struct key *h = keys_find(sec, p->n_s, e->section, "");
+                                if (!config_add_logger(c, name, h ? p->s[h->i].line : e->line)) {
                                         c->errors.oom = true;
                                         return;
                                 }
+                                lk->v = c->n_loggers; /* its index + 1 */
                         }
+                        struct clogger *l = &c->loggers[lk->v - 1];
                         if (strcmp(e->key, "level") == 0)
                                 set_level(c, e, &l->level, true);
                         else if (strcmp(e->key, "handlers") == 0)
@@ -1282,6 +1399,11 @@ static void config_apply_flow(const struct config *c, const struct logger_change
         }
 }
 
+static int pointer_cmp(const void *a, const void *b) {
+        uintptr_t x = (uintptr_t) *(void *const *) a, y = (uintptr_t) *(void *const *) b;
+        return x < y ? -1 : x > y;
+}
+
 static int config_apply(struct config *c) {
         struct ident_prepared *ident = NULL;
         struct field_store fields = {};
@@ -1308,9 +1430,9 @@ static int config_apply(struct config *c) {
                 l->lg = trail_get(l->name);
                 if (!l->lg)
                         goto fail;
-                bool was_managed = false;
-                for (size_t k = 0; k < current.n && !was_managed; k++)
-                        was_managed = current.loggers[k] == l->lg;
+                bool was_managed = current.n > 0 &&
+                                   bsearch(&l->lg, current.loggers, current.n,
+                                           sizeof(*current.loggers), pointer_cmp);
                 /* A logger only $TRAIL_LEVEL names keeps what the program
                  * gave it, unless the previous configuration set that. */
                 ch[n] = (struct logger_change) {
@@ -1327,11 +1449,13 @@ static int config_apply(struct config *c) {
                         managed[n_managed++] = l->lg;
         }
         /* Loggers the previous configuration set and this one does not: back
-         * to inheriting, propagating, no handlers. */
+         * to inheriting, propagating, no handlers. Both lists sorted, as
+         * current.loggers stays: lookups by bisection. */
+        if (n_managed > 1)
+                qsort(managed, n_managed, sizeof(*managed), pointer_cmp);
         for (size_t i = 0; i < current.n; i++) {
-                bool kept = false;
-                for (size_t k = 0; k < n_managed && !kept; k++)
-                        kept = managed[k] == current.loggers[i];
+                bool kept = n_managed > 0 && bsearch(&current.loggers[i], managed, n_managed,
+                                                     sizeof(*managed), pointer_cmp);
                 if (!kept)
                         ch[n++] = (struct logger_change) {
                                 .lg = current.loggers[i],
@@ -1591,6 +1715,11 @@ report:
                 for (size_t i = 0; i < errors.n; i++)
                         on_error(c.file, errors.e[i].line, errors.e[i].key, errors.e[i].message,
                                  userdata);
+                if (errors.n_more > 0) {
+                        char msg[64];
+                        snprintf(msg, sizeof(msg), "%zu more errors not shown", errors.n_more);
+                        on_error(c.file, 0, NULL, msg, userdata);
+                }
                 r = -errors.e[0].errnum;
                 if (ret_why) {
                         const struct config_error *e = &errors.e[0];
