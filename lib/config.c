@@ -6,12 +6,14 @@
  * $TRAIL_CONFIG and $TRAIL_LEVEL, read when the first logger is asked for. */
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "flow-private.h"
 #include "trail-private.h"
@@ -19,18 +21,30 @@
 /* How long a swap waits for records already being delivered. */
 #define SWAP_WAIT_MS 1000
 
+/* The largest file read (trail.conf(5)): far above any real configuration,
+ * and what stops /dev/zero-like input, with the regular-file check, from
+ * growing memory without end. */
+#define CONFIG_SIZE_MAX (4 * 1024 * 1024)
+
 /* ---- Errors --------------------------------------------------------------- */
 
 struct config_error {
         unsigned line;
+        size_t seq; /* errors of one line keep the order they were found in */
         char *key;
         char *message;
         int errnum; /* positive */
 };
 
+/* Errors kept with their line: a file of a million bad lines must neither
+ * take a million messages' memory nor flood the terminal. Those of the
+ * whole file (line 0) are always kept. */
+#define ERRORS_MAX 1000
+
 struct errors {
         struct config_error *e;
         size_t n, cap;
+        size_t n_more; /* past ERRORS_MAX: counted, not kept */
         bool oom;
 };
 
@@ -41,6 +55,10 @@ static void errors_add(struct errors *es, unsigned line, const char *key, int er
         va_list ap;
         char *msg = NULL;
 
+        if (line > 0 && es->n >= ERRORS_MAX) {
+                es->n_more++;
+                return;
+        }
         if (es->n == es->cap) {
                 size_t cap = es->cap ? es->cap * 2 : 8;
                 struct config_error *p = realloc(es->e, cap * sizeof(*p));
@@ -59,17 +77,21 @@ static void errors_add(struct errors *es, unsigned line, const char *key, int er
                 es->oom = true;
                 return;
         }
-        es->e[es->n++] = (struct config_error) {
+        es->e[es->n] = (struct config_error) {
                 .line = line,
+                .seq = es->n,
                 .key = key ? strdup(key) : NULL,
                 .message = msg,
                 .errnum = errnum,
         };
+        es->n++;
 }
 
 static int error_cmp(const void *a, const void *b) {
         const struct config_error *x = a, *y = b;
-        return x->line < y->line ? -1 : x->line > y->line;
+        if (x->line != y->line)
+                return x->line < y->line ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void errors_free(struct errors *es) {
@@ -118,8 +140,9 @@ struct parse {
         struct errors *errors;
         unsigned line;   /* lines handed to inih so far */
         bool indented;   /* the current line starts with a blank */
-        char *buf;
-        size_t buf_cap;
+        size_t size;     /* bytes read so far */
+        bool stop;       /* CONFIG_SIZE_MAX reached */
+        size_t last_len, last_cap; /* of the last entry's value, which may grow */
         struct entry *e;
         size_t n_e, cap_e;
         struct section_header *s;
@@ -170,45 +193,57 @@ static void note_section(struct parse *p, const char *line, size_t n) {
         p->s[p->n_s++] = (struct section_header) { name, p->line };
 }
 
-/* inih's fgets-style reader: whole lines are read here first, so that a line
- * too long for inih's buffer, a NUL byte or other binary data is an error
- * with its line number instead of a silently cut value. */
+/* inih's fgets-style reader. Each line is read here first, at most num - 3
+ * bytes of it (inih wants room for "\r\n\0"), so that a line too long for
+ * inih's buffer, a NUL byte or other binary data is an error with its line
+ * number instead of a silently cut value; the rest of a long line is
+ * skipped, never held in memory. Past CONFIG_SIZE_MAX bytes reading stops. */
 static char *read_line(char *str, int num, void *stream) {
         struct parse *p = stream;
-        ssize_t n = getline(&p->buf, &p->buf_cap, p->f);
+        size_t max = (size_t) num - 3, n = 0;
+        bool too_long = false;
+        int c = 0;
 
-        if (n < 0) {
-                /* Neither the end nor a read error: getline() could not
-                 * grow its buffer. The rest of the file must not be taken
-                 * for an end, or a configuration cut short would apply. */
-                if (!feof(p->f) && !ferror(p->f))
-                        p->oom = true;
+        if (p->stop)
                 return NULL;
+        while (c != '\n' && (c = getc_unlocked(p->f)) != EOF) {
+                if (++p->size > CONFIG_SIZE_MAX) {
+                        errors_add(p->errors, 0, NULL, EFBIG, "larger than %d bytes",
+                                   CONFIG_SIZE_MAX);
+                        p->stop = true;
+                        return NULL;
+                }
+                if (n < max)
+                        str[n++] = (char) c;
+                else
+                        too_long = true;
         }
+        if (n == 0 && c == EOF)
+                return NULL;
+        str[n] = '\0';
         p->line++;
-        p->indented = n > 0 && (p->buf[0] == ' ' || p->buf[0] == '\t');
-        for (ssize_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) p->buf[i];
+        p->indented = n > 0 && (str[0] == ' ' || str[0] == '\t');
+        for (size_t i = 0; i < n; i++) {
+                unsigned char b = (unsigned char) str[i];
                 /* '\r' only in a CRLF line end: inside a line it would come
                  * back in an error message and overwrite it on a terminal */
-                bool line_end = c == '\n' || (c == '\r' && (i == n - 1 || (i == n - 2 &&
-                                                                          p->buf[n - 1] == '\n')));
-                if ((c < ' ' && c != '\t' && !line_end) || c == 0x7f) {
+                bool line_end = b == '\n' ||
+                                (b == '\r' && (i == n - 1 || (i == n - 2 && str[n - 1] == '\n')));
+                if ((b < ' ' && b != '\t' && !line_end) || b == 0x7f) {
                         errors_add(p->errors, p->line, NULL, EINVAL,
-                                   "binary data (byte 0x%02x at column %zd)", c, i + 1);
+                                   "binary data (byte 0x%02x at column %zu)", b, i + 1);
                         strcpy(str, "\n");
                         return str;
                 }
         }
-        if (n > num - 3) { /* inih wants room for "\r\n\0" */
+        if (too_long) {
                 errors_add(p->errors, p->line, NULL, EINVAL,
-                           "line longer than %d bytes: continue the value on an indented line",
-                           num - 3);
+                           "line longer than %zu bytes: continue the value on an indented line",
+                           max);
                 strcpy(str, "\n");
                 return str;
         }
-        memcpy(str, p->buf, (size_t) n + 1);
-        note_section(p, p->buf, (size_t) n);
+        note_section(p, str, n);
         return str;
 }
 
@@ -226,13 +261,22 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         if (p->indented && p->n_e > 0) {
                 struct entry *last = &p->e[p->n_e - 1];
                 if (strcmp(last->section, section) == 0 && strcmp(last->key, key) == 0) {
-                        char *v;
-                        if (asprintf(&v, "%s %s", last->value, value) < 0) {
-                                p->oom = true;
-                                return 1;
+                        /* grown geometrically: a value continued over many
+                         * lines costs its length, not its length squared */
+                        size_t vl = strlen(value), need = p->last_len + 1 + vl + 1;
+                        if (need > p->last_cap) {
+                                size_t cap = need > 2 * p->last_cap ? need : 2 * p->last_cap;
+                                char *v = realloc(last->value, cap);
+                                if (!v) {
+                                        p->oom = true;
+                                        return 1;
+                                }
+                                last->value = v;
+                                p->last_cap = cap;
                         }
-                        free(last->value);
-                        last->value = v;
+                        last->value[p->last_len] = ' ';
+                        memcpy(last->value + p->last_len + 1, value, vl + 1);
+                        p->last_len += 1 + vl;
                         return 1;
                 }
         }
@@ -240,26 +284,34 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
                 p->oom = true;
                 return 1;
         }
+        /* Entries of one section share its name: the memory a file takes
+         * stays a small multiple of its size. */
+        const struct entry *prev = p->n_e > 0 ? &p->e[p->n_e - 1] : NULL;
+        bool shared = prev && strcmp(prev->section, section) == 0;
         struct entry e = {
-                .section = strdup(section),
+                .section = shared ? prev->section : strdup(section),
                 .key = strdup(key),
                 .value = strdup(value),
                 .line = p->line,
         };
         if (!e.section || !e.key || !e.value) {
-                free(e.section);
+                if (!shared)
+                        free(e.section);
                 free(e.key);
                 free(e.value);
                 p->oom = true;
                 return 1;
         }
         p->e[p->n_e++] = e;
+        p->last_len = strlen(e.value);
+        p->last_cap = p->last_len + 1;
         return 1;
 }
 
 static void parse_free(struct parse *p) {
         for (size_t i = 0; i < p->n_e; i++) {
-                free(p->e[i].section);
+                if (i == 0 || p->e[i].section != p->e[i - 1].section)
+                        free(p->e[i].section);
                 free(p->e[i].key);
                 free(p->e[i].value);
         }
@@ -267,7 +319,6 @@ static void parse_free(struct parse *p) {
                 free(p->s[i].name);
         free(p->e);
         free(p->s);
-        free(p->buf);
 }
 
 /* ---- Values --------------------------------------------------------------- */
@@ -299,6 +350,49 @@ static size_t split_words(char *s, char **words, size_t max) {
                 else
                         return max + 1;
         return n;
+}
+
+/* ---- Name indexes ---------------------------------------------------------- */
+
+/* Sections, keys, handlers and loggers are matched by name through arrays
+ * sorted once and searched by bisection, so that building a file costs
+ * O(n log n) in its entries: a scan of every section per section was
+ * quadratic (100k sections never finished). Sorting, not hashing: no input
+ * can make it slower. */
+struct key {
+        const char *a, *b; /* the name: b is "" when one string is enough */
+        size_t i;          /* the item's position in the array indexed */
+        size_t v;          /* the caller's */
+};
+
+static int key_name_cmp(const struct key *k, const char *a, const char *b) {
+        int r = strcmp(k->a, a);
+        return r ? r : strcmp(k->b, b);
+}
+
+static int key_cmp(const void *x, const void *y) {
+        const struct key *p = x, *q = y;
+        int r = key_name_cmp(p, q->a, q->b);
+        return r ? r : p->i < q->i ? -1 : p->i > q->i;
+}
+
+static void keys_sort(struct key *k, size_t n) {
+        if (n > 1)
+                qsort(k, n, sizeof(*k), key_cmp);
+}
+
+/* The first of the keys named (a, b) in sorted k[0..n): the one of lowest i. */
+static struct key *keys_find(struct key *k, size_t n, const char *a, const char *b) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (key_name_cmp(&k[mid], a, b) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && key_name_cmp(&k[lo], a, b) == 0 ? &k[lo] : NULL;
 }
 
 /* ---- The configuration being built ---------------------------------------- */
@@ -338,6 +432,7 @@ struct config {
         size_t n_loggers, cap_loggers;
         struct chandler *handlers;
         size_t n_handlers, cap_handlers;
+        struct key *handler_index; /* by name, once every handler is known */
         bool has_ident, has_facility, has_fields;
         char *ident;
         int facility;
@@ -352,6 +447,8 @@ struct config {
         bool check_only;
 };
 
+/* Only for $TRAIL_LEVEL's at most LIST_MAX names: the file's loggers are
+ * found through build()'s index. */
 static struct clogger *config_logger(struct config *c, const char *name) {
         for (size_t i = 1; i < c->n_loggers; i++)
                 if (strcmp(c->loggers[i].name, name) == 0)
@@ -376,10 +473,8 @@ static struct clogger *config_add_logger(struct config *c, const char *name, uns
 }
 
 static struct chandler *config_handler(struct config *c, const char *name) {
-        for (size_t i = 0; i < c->n_handlers; i++)
-                if (strcmp(c->handlers[i].name, name) == 0)
-                        return &c->handlers[i];
-        return NULL;
+        struct key *k = keys_find(c->handler_index, c->n_handlers, name, "");
+        return k ? &c->handlers[k->i] : NULL;
 }
 
 static void config_free_contents(struct config *c) {
@@ -392,6 +487,7 @@ static void config_free_contents(struct config *c) {
         }
         free(c->loggers);
         free(c->handlers);
+        free(c->handler_index);
         free(c->ident);
         free(c->fields);
         free(c->fields_buf);
@@ -737,7 +833,7 @@ static void set_fields(struct config *c, const struct entry *e) {
         char *buf = malloc(len + 1), *out = buf;
         const char *p = e->value;
         trail_field *f = NULL;
-        size_t n = 0;
+        size_t n = 0, cap = 0;
 
         if (!buf) {
                 c->errors.oom = true;
@@ -782,18 +878,30 @@ static void set_fields(struct config *c, const struct entry *e) {
                             name);
                         goto fail;
                 }
-                for (size_t i = 0; i < n; i++)
-                        if (strcmp(f[i].name, name) == 0) {
-                                ERR(c, e, "field %s given twice", name);
-                                goto fail;
-                        }
-                trail_field *g = realloc(f, (n + 1) * sizeof(*f));
-                if (!g) {
+                if (!grow((void **) &f, &cap, n, sizeof(*f))) {
                         c->errors.oom = true;
                         goto fail;
                 }
-                f = g;
                 f[n++] = TRAIL_STR(name, value);
+        }
+        /* Names given twice, by sorting: the value may hold any number. */
+        if (n > 1) {
+                _cleanup_free_ struct key *k = calloc(n, sizeof(*k));
+                size_t twice = SIZE_MAX;
+                if (!k) {
+                        c->errors.oom = true;
+                        goto fail;
+                }
+                for (size_t i = 0; i < n; i++)
+                        k[i] = (struct key) { f[i].name, "", i };
+                keys_sort(k, n);
+                for (size_t i = 1; i < n; i++)
+                        if (strcmp(k[i].a, k[i - 1].a) == 0 && k[i].i < twice)
+                                twice = k[i].i; /* the first that repeats one before it */
+                if (twice != SIZE_MAX) {
+                        ERR(c, e, "field %s given twice", f[twice].name);
+                        goto fail;
+                }
         }
         c->fields = f;
         c->n_fields = n;
@@ -930,18 +1038,53 @@ static void unknown_key(struct config *c, const struct entry *e, const char *sec
 
 /* Builds the whole configuration from the entries; errors go to c->errors. */
 static void build(struct config *c, struct parse *p) {
+        /* The indexes: section headers by name; entries by section and key,
+         * and by section alone (each section's entries, in file order);
+         * [handler NAME] headers and [logger NAME] entries by NAME. */
+        _cleanup_free_ struct key *sec = calloc(p->n_s + 1, sizeof(*sec));
+        _cleanup_free_ struct key *ent = calloc(p->n_e + 1, sizeof(*ent));
+        _cleanup_free_ struct key *ent_sec = calloc(p->n_e + 1, sizeof(*ent_sec));
+        _cleanup_free_ struct key *hsec = calloc(p->n_s + 1, sizeof(*hsec));
+        _cleanup_free_ struct key *lent = calloc(p->n_e + 1, sizeof(*lent));
+        size_t n_hsec = 0, n_lent = 0;
+
+        if (!sec || !ent || !ent_sec || !hsec || !lent) {
+                c->errors.oom = true;
+                return;
+        }
+        for (size_t i = 0; i < p->n_s; i++) {
+                char kind[32];
+                const char *name;
+                section_split(p->s[i].name, kind, sizeof(kind), &name);
+                sec[i] = (struct key) { p->s[i].name, "", i };
+                if (strcmp(kind, "handler") == 0 && *name && !strpbrk(name, ", \t"))
+                        hsec[n_hsec++] = (struct key) { name, "", i };
+        }
+        for (size_t i = 0; i < p->n_e; i++) {
+                char kind[32];
+                const char *name;
+                section_split(p->e[i].section, kind, sizeof(kind), &name);
+                ent[i] = (struct key) { p->e[i].section, p->e[i].key, i };
+                ent_sec[i] = (struct key) { p->e[i].section, "", i };
+                if (strcmp(kind, "logger") == 0 && *name)
+                        lent[n_lent++] = (struct key) { name, "", i };
+        }
+        keys_sort(sec, p->n_s);
+        keys_sort(ent, p->n_e);
+        keys_sort(ent_sec, p->n_e);
+        keys_sort(hsec, n_hsec);
+        keys_sort(lent, n_lent);
+
         /* Section headers: kinds and duplicates. */
         for (size_t i = 0; i < p->n_s; i++) {
                 char kind[32];
                 const char *name;
                 section_split(p->s[i].name, kind, sizeof(kind), &name);
-                for (size_t k = 0; k < i; k++)
-                        if (strcmp(p->s[k].name, p->s[i].name) == 0) {
-                                errors_add(&c->errors, p->s[i].line, NULL, EINVAL,
-                                           "duplicate section [%s] (first at line %u)",
-                                           p->s[i].name, p->s[k].line);
-                                break;
-                        }
+                const struct key *first = keys_find(sec, p->n_s, p->s[i].name, "");
+                if (first->i != i)
+                        errors_add(&c->errors, p->s[i].line, NULL, EINVAL,
+                                   "duplicate section [%s] (first at line %u)", p->s[i].name,
+                                   p->s[first->i].line);
                 if (strcmp(kind, "trail") == 0 || strcmp(kind, "filter") == 0) {
                         if (*name)
                                 errors_add(&c->errors, p->s[i].line, NULL, EINVAL,
@@ -971,15 +1114,14 @@ static void build(struct config *c, struct parse *p) {
         }
 
         /* Duplicate keys within a section. */
-        for (size_t i = 0; i < p->n_e; i++)
-                for (size_t k = 0; k < i; k++)
-                        if (strcmp(p->e[k].section, p->e[i].section) == 0 &&
-                            strcmp(p->e[k].key, p->e[i].key) == 0) {
-                                ERR(c, &p->e[i], "given twice in [%s] (first at line %u)",
-                                    p->e[i].section, p->e[k].line);
-                                p->e[i].used = true; /* the first one counts */
-                                break;
-                        }
+        for (size_t i = 0; i < p->n_e; i++) {
+                const struct key *first = keys_find(ent, p->n_e, p->e[i].section, p->e[i].key);
+                if (first->i != i) {
+                        ERR(c, &p->e[i], "given twice in [%s] (first at line %u)",
+                            p->e[i].section, p->e[first->i].line);
+                        p->e[i].used = true; /* the first one counts */
+                }
+        }
 
         /* [filter]: redaction for every record, and defaults for sampling
          * and rate limits. */
@@ -1005,19 +1147,24 @@ static void build(struct config *c, struct parse *p) {
                 char kind[32];
                 const char *name;
                 section_split(p->s[i].name, kind, sizeof(kind), &name);
-                if (strcmp(kind, "handler") != 0 || !*name || strpbrk(name, ", \t") ||
-                    config_handler(c, name))
+                if (strcmp(kind, "handler") != 0 || !*name || strpbrk(name, ", \t"))
+                        continue;
+                /* the first section of that name makes the handler */
+                if (keys_find(hsec, n_hsec, name, "")->i != i)
                         continue;
                 struct hsection s = { .name = name, .line = p->s[i].line };
-                for (size_t k = 0; k < p->n_e; k++)
-                        if (!p->e[k].used && strcmp(p->e[k].section, p->s[i].name) == 0) {
-                                p->e[k].used = true;
-                                if (s.n < LIST_MAX)
-                                        s.e[s.n++] = &p->e[k];
-                                else
-                                        ERR(c, &p->e[k], "more than %d keys in one section",
-                                            LIST_MAX);
-                        }
+                struct key *end = ent_sec + p->n_e;
+                for (struct key *k = keys_find(ent_sec, p->n_e, p->s[i].name, "");
+                     k && k < end && strcmp(k->a, p->s[i].name) == 0; k++) {
+                        struct entry *e = &p->e[k->i];
+                        if (e->used)
+                                continue;
+                        e->used = true;
+                        if (s.n < LIST_MAX)
+                                s.e[s.n++] = e;
+                        else
+                                ERR(c, e, "more than %d keys in one section", LIST_MAX);
+                }
                 if (!grow((void **) &c->handlers, &c->cap_handlers, c->n_handlers,
                           sizeof(*c->handlers)) ||
                     !(c->handlers[c->n_handlers].name = strdup(name))) {
@@ -1028,6 +1175,14 @@ static void build(struct config *c, struct parse *p) {
                 *ch = (struct chandler) { .name = ch->name, .line = s.line };
                 build_handler(c, ch, &s);
         }
+        c->handler_index = calloc(c->n_handlers + 1, sizeof(*c->handler_index));
+        if (!c->handler_index) {
+                c->errors.oom = true;
+                return;
+        }
+        for (size_t i = 0; i < c->n_handlers; i++)
+                c->handler_index[i] = (struct key) { c->handlers[i].name, "", i };
+        keys_sort(c->handler_index, c->n_handlers);
 
         /* [trail] and [logger NAME]. */
         if (!config_add_logger(c, NULL, 0)) {
@@ -1077,20 +1232,17 @@ static void build(struct config *c, struct parse *p) {
                                             "backtrace, sample, rate_limit");
                 } else if (strcmp(kind, "logger") == 0 && *name &&
                            strcmp(name, "root") != 0 && logger_name_is_valid(name, strlen(name))) {
-                        struct clogger *l = config_logger(c, name);
-                        if (!l) {
-                                unsigned line = e->line;
-                                for (size_t k = 0; k < p->n_s; k++)
-                                        if (strcmp(p->s[k].name, e->section) == 0) {
-                                                line = p->s[k].line;
-                                                break;
-                                        }
-                                l = config_add_logger(c, name, line);
-                                if (!l) {
+                        /* one logger per name, at its first section's line */
+                        struct key *lk = keys_find(lent, n_lent, name, "");
+                        if (lk->v == 0) {
+                                const struct key *h = keys_find(sec, p->n_s, e->section, "");
+                                if (!config_add_logger(c, name, h ? p->s[h->i].line : e->line)) {
                                         c->errors.oom = true;
                                         return;
                                 }
+                                lk->v = c->n_loggers; /* its index + 1 */
                         }
+                        struct clogger *l = &c->loggers[lk->v - 1];
                         if (strcmp(e->key, "level") == 0)
                                 set_level(c, e, &l->level, true);
                         else if (strcmp(e->key, "handlers") == 0)
@@ -1283,6 +1435,11 @@ static void config_apply_flow(const struct config *c, const struct logger_change
         }
 }
 
+static int pointer_cmp(const void *a, const void *b) {
+        uintptr_t x = (uintptr_t) *(void *const *) a, y = (uintptr_t) *(void *const *) b;
+        return x < y ? -1 : x > y;
+}
+
 static int config_apply(struct config *c) {
         struct ident_prepared *ident = NULL;
         struct field_store fields = {};
@@ -1309,9 +1466,9 @@ static int config_apply(struct config *c) {
                 l->lg = trail_get(l->name);
                 if (!l->lg)
                         goto fail;
-                bool was_managed = false;
-                for (size_t k = 0; k < current.n && !was_managed; k++)
-                        was_managed = current.loggers[k] == l->lg;
+                bool was_managed = current.n > 0 &&
+                                   bsearch(&l->lg, current.loggers, current.n,
+                                           sizeof(*current.loggers), pointer_cmp);
                 /* A logger only $TRAIL_LEVEL names keeps what the program
                  * gave it, unless the previous configuration set that. */
                 ch[n] = (struct logger_change) {
@@ -1328,11 +1485,13 @@ static int config_apply(struct config *c) {
                         managed[n_managed++] = l->lg;
         }
         /* Loggers the previous configuration set and this one does not: back
-         * to inheriting, propagating, no handlers. */
+         * to inheriting, propagating, no handlers. Both lists sorted, as
+         * current.loggers stays: lookups by bisection. */
+        if (n_managed > 1)
+                qsort(managed, n_managed, sizeof(*managed), pointer_cmp);
         for (size_t i = 0; i < current.n; i++) {
-                bool kept = false;
-                for (size_t k = 0; k < n_managed && !kept; k++)
-                        kept = managed[k] == current.loggers[i];
+                bool kept = n_managed > 0 && bsearch(&current.loggers[i], managed, n_managed,
+                                                     sizeof(*managed), pointer_cmp);
                 if (!kept)
                         ch[n++] = (struct logger_change) {
                                 .lg = current.loggers[i],
@@ -1490,6 +1649,59 @@ static void config_record(bool loaded, const char *file, const char *why) {
                                  why);
 }
 
+static const char *file_kind(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFDIR:
+                return "a directory";
+        case S_IFCHR:
+                return "a character device";
+        case S_IFBLK:
+                return "a block device";
+        case S_IFIFO:
+                return "a FIFO";
+        case S_IFSOCK:
+                return "a socket";
+        default:
+                return "not a regular file";
+        }
+}
+
+/* Only a regular file (a symlink to one is fine), of at most CONFIG_SIZE_MAX
+ * bytes. O_NONBLOCK: opening a FIFO without a writer would wait forever;
+ * O_NOCTTY: a terminal must not become the controlling one. */
+static int config_open(const char *path, struct errors *errors, FILE **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        FILE *f;
+        int r;
+
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = -errno;
+                errors_add(errors, 0, NULL, -r, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+                errors_add(errors, 0, NULL, -r, "cannot open: %s, not a regular file",
+                           file_kind(st.st_mode));
+                return r;
+        }
+        if (st.st_size > CONFIG_SIZE_MAX) {
+                errors_add(errors, 0, NULL, EFBIG, "larger than %d bytes", CONFIG_SIZE_MAX);
+                return -EFBIG;
+        }
+        f = fdopen(fd, "r");
+        if (!f) {
+                r = -errno;
+                errors_add(errors, 0, NULL, -r, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        fd = -EBADF; /* the FILE owns it */
+        *ret = f;
+        return 0;
+}
+
 /* Parses, validates, builds and (unless TRAIL_CONFIGURE_CHECK) applies the
  * file, or the default configuration when path is NULL. Called under
  * config_lock; *ret_why gets the first error's text for the record. */
@@ -1501,12 +1713,9 @@ static int config_load_locked(const char *path, unsigned flags, trail_config_err
         int r = 0;
 
         if (path) {
-                p.f = fopen(path, "re");
-                if (!p.f) {
-                        r = -errno;
-                        errors_add(&errors, 0, NULL, -r, "cannot open: %s", strerror(-r));
+                r = config_open(path, &errors, &p.f);
+                if (r < 0)
                         goto report;
-                }
                 int k = ini_parse_stream(read_line, &p, on_entry, &p);
                 if (ferror(p.f)) {
                         errors_add(&errors, 0, NULL, EIO, "cannot read: %s", strerror(errno));
@@ -1542,6 +1751,11 @@ report:
                 for (size_t i = 0; i < errors.n; i++)
                         on_error(c.file, errors.e[i].line, errors.e[i].key, errors.e[i].message,
                                  userdata);
+                if (errors.n_more > 0) {
+                        char msg[64];
+                        snprintf(msg, sizeof(msg), "%zu more errors not shown", errors.n_more);
+                        on_error(c.file, 0, NULL, msg, userdata);
+                }
                 r = -errors.e[0].errnum;
                 if (ret_why) {
                         const struct config_error *e = &errors.e[0];

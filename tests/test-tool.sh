@@ -28,6 +28,37 @@ out=$("$trail" check "$conf/binary.conf" 2>&1)
 [ $? = 1 ] && grep -q "binary.conf:3: binary data" <<<"$out" || bad "binary: $out"
 out=$("$trail" check /nonexistent.conf 2>&1)
 [ $? = 1 ] && grep -q "/nonexistent.conf: cannot open" <<<"$out" || bad "missing file: $out"
+# What is not a regular file is refused at once (timeout: a regression that
+# reads /dev/zero for ever or waits for a FIFO's writer fails, never hangs).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ln -s /dev/zero "$tmp/zero.conf"
+mkfifo "$tmp/fifo.conf"
+mkdir "$tmp/dir.conf"
+for f in /dev/zero:"a character device" "$tmp/zero.conf":"a character device" \
+        "$tmp/fifo.conf":"a FIFO" "$tmp/dir.conf":"a directory"; do
+        path=${f%%:*} kind=${f#*:}
+        out=$(timeout 20 "$trail" check "$path" 2>&1)
+        [ $? = 1 ] && grep -qx "$path: cannot open: $kind, not a regular file" <<<"$out" &&
+                ok "check $path refused" || bad "check $path: $out"
+done
+# Over 4 MiB: refused for its size; a line over 197 bytes, with its line.
+{ printf '[trail]\n'; head -c 4194304 /dev/zero | tr '\0' '\n'; } >"$tmp/big.conf"
+out=$(timeout 20 "$trail" check "$tmp/big.conf" 2>&1)
+[ $? = 1 ] && grep -qx "$tmp/big.conf: larger than 4194304 bytes" <<<"$out" || bad "big: $out"
+{ printf '[trail]\nident = '; head -c 300 /dev/zero | tr '\0' x; printf '\n'; } >"$tmp/long.conf"
+out=$(timeout 20 "$trail" check "$tmp/long.conf" 2>&1)
+[ $? = 1 ] && grep -q "^$tmp/long.conf:2: line longer than 197 bytes" <<<"$out" || bad "long line: $out"
+# 100k [handler] sections: linear, about 1 s of CPU; quadratic, it took many
+# CPU minutes. A CPU-time limit, not a clock one: a loaded machine is no failure.
+python3 -c '
+import sys
+sys.stdout.write("[trail]\nhandlers = h0\n" + "".join("[handler h%d]\ntype=stream\n" % i for i in range(100000)))
+' >"$tmp/many.conf"
+out=$(ulimit -t 60; "$trail" check "$tmp/many.conf" 2>&1)
+[ $? = 0 ] && grep -q "^handler h99999: type stream fd=2 (unused)" <<<"$out" &&
+        ok "100k handler sections" || bad "100k handler sections: $(tail -3 <<<"$out")"
+
 "$trail" check >/dev/null 2>&1; [ $? = 2 ] || bad "check without a file: usage, exit 2"
 "$trail" frobnicate >/dev/null 2>&1; [ $? = 2 ] || bad "unknown command: exit 2"
 
