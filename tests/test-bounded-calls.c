@@ -73,7 +73,7 @@ static void stalled_namespace(bool devlog) {
                 printf("unshare(CLONE_NEWNS): %m: skipped (needs root)\n");
                 _exit(77);
         }
-        CHECK(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+        CHECK(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0);
         (void) mkdir("/run/systemd", 0755);
         (void) mkdir("/run/systemd/journal", 0755);
         CHECK(mount("tmpfs", "/run/systemd/journal", "tmpfs", 0, "mode=0755") == 0);
