@@ -141,7 +141,7 @@ int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret
                         k = -errno;
                         if (k == -EINTR)
                                 continue;
-                        if (k == -EAGAIN && way != WAY_POLL) {
+                        if (k == -EAGAIN) { /* ours, or the program's own O_NONBLOCK */
                                 k = wait_writable_until(wfd, deadline);
                                 if (k < 0)
                                         break;
