@@ -35,19 +35,20 @@ struct journald_handler {
 
 /* DESIGN.md's "journald → local syslog → stderr": without journald, a local
  * syslog daemon on /dev/log gets the record as RFC 3164 (it falls back to
- * stderr itself when it does not take it). */
+ * stderr itself when it does not take it), all within the caller's
+ * deadline. */
 static int local_syslog_emit(struct journald_handler *j, const struct trail_record *r,
-                             bool *fell_back) {
+                             bool *fell_back, uint64_t deadline) {
         struct stat st;
         trail_handler *l;
 
         if (stat(LOCAL_SYSLOG, &st) < 0 || !S_ISSOCK(st.st_mode))
-                return stream_write_text(STDERR_FILENO, r);
+                return stderr_write_text(r, deadline);
         l = __atomic_load_n(&j->local, __ATOMIC_ACQUIRE);
         if (!l) {
                 trail_handler *n = trail_handler_syslog(NULL), *expected = NULL;
                 if (!n)
-                        return stream_write_text(STDERR_FILENO, r);
+                        return stderr_write_text(r, deadline);
                 if (!__atomic_compare_exchange_n(&j->local, &expected, n, false, __ATOMIC_ACQ_REL,
                                                  __ATOMIC_ACQUIRE)) {
                         trail_handler_unref(n);
@@ -55,9 +56,8 @@ static int local_syslog_emit(struct journald_handler *j, const struct trail_reco
                 }
                 l = n;
         }
-        return l->ops->emit(l, r, fell_back);
+        return syslog_emit_until(l, r, fell_back, deadline);
 }
-
 
 /* ---- Transport ------------------------------------------------------------
  * journald's native protocol (https://systemd.io/JOURNAL_NATIVE_PROTOCOL/),
@@ -163,7 +163,7 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-#define NO_DEADLINE UINT64_MAX
+#define NO_DEADLINE DEADLINE_NONE
 
 static int wait_writable(int fd, uint64_t deadline) {
         for (;;) {
@@ -487,24 +487,25 @@ static void report_once(struct journald_handler *j, int error) {
                          "%s, as will any other journald refuses (reported once)\n",
                          strerror(-error), j->automatic ? "the local syslog or stderr" : "stderr");
         if (n > 0)
-                (void) !write(STDERR_FILENO, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+                stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
 }
 
-/* The record's fields (iovecs from journald_render()) to journald, within
- * the handler's timeout; a record delivered later by an async handler's
- * worker waits as long as it takes (the async handler bounds its callers). */
-static int journal_send(struct journald_handler *j, struct tls_state *t, size_t n, bool deferred) {
+/* The record's fields (iovecs from journald_render()) to journald, by the
+ * call's deadline (NO_DEADLINE: a record delivered later by an async
+ * handler's worker waits as long as it takes; the async handler bounds its
+ * callers). */
+static int journal_send(struct journald_handler *j, struct tls_state *t, size_t n,
+                        uint64_t deadline) {
         struct iovec *fields = t->iov, *out = fields + n;
-        uint64_t *lens = (uint64_t *) (void *) (out + 5 * n), deadline = NO_DEADLINE, now = 0;
+        uint64_t *lens = (uint64_t *) (void *) (out + 5 * n), now = 0;
         size_t n_out = native_serialise(fields, n, out, lens);
         struct msghdr mh = { .msg_iov = out, .msg_iovlen = n_out };
         int k;
 
-        if (!deferred) {
+        if (deadline != NO_DEADLINE) {
                 now = now_usec();
-                deadline = __atomic_load_n(&j->stalled, __ATOMIC_RELAXED)
-                                   ? now /* one try, no wait */
-                                   : now + __atomic_load_n(&j->timeout_usec, __ATOMIC_RELAXED);
+                if (__atomic_load_n(&j->stalled, __ATOMIC_RELAXED))
+                        deadline = now; /* one try, no wait */
         }
         k = journal_sendmsg(&mh, deadline, may_block(now, deadline));
         if (k == -EMSGSIZE || k == -ENOBUFS || k == -ENOMEM)
@@ -516,26 +517,31 @@ static int journal_send(struct journald_handler *j, struct tls_state *t, size_t 
         return k;
 }
 
+/* One deadline for the whole call: journald, then the local syslog or
+ * stderr, get what is left of the handler's timeout between them. */
 static int journald_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
         struct journald_handler *j = (struct journald_handler *) h;
         struct tls_state *t = tls_state_get();
+        uint64_t deadline =
+                r->deferred ? NO_DEADLINE
+                            : now_usec() + __atomic_load_n(&j->timeout_usec, __ATOMIC_RELAXED);
         int n, k;
 
         if (!t)
                 return -ENOMEM;
         if (!journald_present()) {
                 if (j->automatic)
-                        return local_syslog_emit(j, r, fell_back);
+                        return local_syslog_emit(j, r, fell_back, deadline);
                 k = -ENOENT;
         } else {
                 n = journald_render(t, r);
-                k = n < 0 ? n : journal_send(j, t, (size_t) n, r->deferred);
+                k = n < 0 ? n : journal_send(j, t, (size_t) n, deadline);
                 if (k >= 0)
                         return 0;
                 /* the connection's journald is gone, and its socket with it:
                  * as if it had never been there */
                 if (k == -ENOENT && j->automatic)
-                        return local_syslog_emit(j, r, fell_back);
+                        return local_syslog_emit(j, r, fell_back, deadline);
         }
 
         report_once(j, k);
@@ -543,9 +549,10 @@ static int journald_emit(trail_handler *h, const struct trail_record *r, bool *f
                 /* journald is there but did not take it: the next step of
                  * "journald → local syslog → stderr" */
                 bool local_fell_back = false;
-                *fell_back = local_syslog_emit(j, r, &local_fell_back) >= 0 || local_fell_back;
+                *fell_back =
+                        local_syslog_emit(j, r, &local_fell_back, deadline) >= 0 || local_fell_back;
         } else
-                *fell_back = stream_write_text(STDERR_FILENO, r) >= 0;
+                *fell_back = stderr_write_text(r, deadline) >= 0;
         return k;
 }
 

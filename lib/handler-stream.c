@@ -1,45 +1,175 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The stream handler: one line per record on a file descriptor, rendered by
  * the handler's formatter and written with one write() so lines from several
- * threads do not interleave. */
+ * threads do not interleave, waiting for a reader no longer than the
+ * handler's timeout; and the bounded writes the other handlers' stderr
+ * fallback uses. */
 
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "trail-private.h"
+
+#define TIMEOUT_DEFAULT_USEC 5000000 /* as the journald handler's */
 
 struct stream_handler {
         trail_handler base;
         int fd;
         bool terminal; /* a terminal, and NO_COLOR unset: "auto" colours */
         bool torn;     /* atomic: a write failed part-way, leaving part of a line */
+        bool stalled;  /* atomic: a write timed out, and none has succeeded since */
+        uint64_t timeout_usec; /* atomic: the longest a logging call waits for fd */
 };
 
-/* 0, or a negative errno; *ret_partial tells whether some bytes, not all,
- * went out (a disk that filled up mid-line). */
-static int write_all(int fd, const char *p, size_t n, bool *ret_partial) {
-        size_t total = n;
+/* ---- Bounded writes -------------------------------------------------------
+ * A logging call must not wait for a reader longer than its timeout, and the
+ * descriptor's flags are not trail's to change (O_NONBLOCK is shared with
+ * every process holding the same open file description: a program's stderr
+ * is often its parent's). So:
+ *  - a socket is written with send(MSG_DONTWAIT), and poll() waits for room;
+ *  - a pipe, FIFO or terminal is written through a description of trail's
+ *    own, opened again from /proc/self/fd with O_NONBLOCK and closed at once
+ *    (held open, it would keep a reader from seeing the end of a pipe the
+ *    program closed); where that cannot be opened, poll() waits for room
+ *    before each write of at most PIPE_BUF bytes: Linux says a pipe is
+ *    writable when a whole buffer slot (a page, at least PIPE_BUF) is free,
+ *    and a write that fits in it does not block, unless another writer fills
+ *    that slot between the poll() and the write();
+ *  - a regular file or a block device does not wait for a reader, and is
+ *    written as it is. */
 
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (ret_partial)
-                                *ret_partial = n < total;
-                        return -errno;
+uint64_t monotonic_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* 0 once fd takes data, -ETIMEDOUT when the deadline passed first (a
+ * deadline already passed still looks once). */
+static int wait_writable_until(int fd, uint64_t deadline) {
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLOUT };
+                int ms = -1, k;
+                if (deadline != DEADLINE_NONE) {
+                        uint64_t now = monotonic_usec();
+                        ms = now >= deadline ? 0 : (int) ((deadline - now + 999) / 1000);
                 }
-                p += k;
-                n -= (size_t) k;
+                k = poll(&p, 1, ms);
+                if (k > 0)
+                        return 0; /* POLLERR, POLLHUP too: the write says what */
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                if (k == 0 && ms == 0)
+                        return -ETIMEDOUT;
         }
-        return 0;
+}
+
+enum write_way {
+        WAY_PLAIN,  /* a regular file, a block device, /dev/null: no reader to wait for */
+        WAY_SEND,   /* a socket: send(MSG_DONTWAIT) */
+        WAY_REOPEN, /* a pipe, FIFO or terminal: a non-blocking description of our own */
+        WAY_POLL,   /* poll() before each write */
+};
+
+static enum write_way write_way(int fd, struct stat *st) {
+        if (fstat(fd, st) < 0)
+                return WAY_PLAIN; /* the write says why */
+        if (S_ISSOCK(st->st_mode))
+                return WAY_SEND;
+        if (S_ISFIFO(st->st_mode))
+                return WAY_REOPEN;
+        if (S_ISCHR(st->st_mode)) {
+                int saved_errno = errno; /* isatty() sets ENOTTY */
+                bool tty = isatty(fd) == 1;
+                errno = saved_errno;
+                return tty ? WAY_REOPEN : WAY_POLL;
+        }
+        return WAY_PLAIN;
+}
+
+/* fd opened again, non-blocking, as the same file; -1 when it cannot be. */
+static int reopen_nonblocking(int fd, const struct stat *st) {
+        char path[STRLEN("/proc/self/fd/") + 12];
+        struct stat nst;
+        int saved_errno = errno, n;
+
+        memcpy(path, "/proc/self/fd/", STRLEN("/proc/self/fd/"));
+        path[STRLEN("/proc/self/fd/") + format_int(path + STRLEN("/proc/self/fd/"), fd)] = '\0';
+        n = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (n >= 0 &&
+            (fstat(n, &nst) < 0 || nst.st_dev != st->st_dev || nst.st_ino != st->st_ino)) {
+                close(n);
+                n = -1;
+        }
+        errno = saved_errno;
+        return n;
+}
+
+int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret_partial) {
+        size_t total = n;
+        struct stat st;
+        enum write_way way = write_way(fd, &st);
+        int wfd = fd, k = 0;
+
+        if (way == WAY_REOPEN) {
+                wfd = reopen_nonblocking(fd, &st);
+                if (wfd < 0) {
+                        wfd = fd;
+                        way = WAY_POLL;
+                }
+        }
+        while (n > 0) {
+                size_t chunk = n;
+                ssize_t w;
+
+                if (way == WAY_POLL) {
+                        k = wait_writable_until(fd, deadline);
+                        if (k < 0)
+                                break;
+                        if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))
+                                chunk = n < PIPE_BUF ? n : PIPE_BUF;
+                }
+                if (way == WAY_SEND)
+                        w = send(fd, p, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+                else
+                        w = write(wfd, p, chunk);
+                if (w < 0) {
+                        k = -errno;
+                        if (k == -EINTR)
+                                continue;
+                        if (k == -EAGAIN) { /* ours, or the program's own O_NONBLOCK */
+                                k = wait_writable_until(wfd, deadline);
+                                if (k < 0)
+                                        break;
+                                continue;
+                        }
+                        if (k == -ENOTSOCK && way == WAY_SEND) {
+                                /* fd was replaced since fstat(): a new look */
+                                way = WAY_POLL;
+                                continue;
+                        }
+                        break;
+                }
+                k = 0;
+                p += w;
+                n -= (size_t) w;
+        }
+        if (wfd != fd)
+                close(wfd);
+        if (ret_partial)
+                *ret_partial = n > 0 && n < total;
+        return n > 0 ? (k < 0 ? k : -EIO) : 0;
 }
 
 /* torn: NULL, or the handler's flag: after a failed write left part of a
  * line, the next line starts with a newline, so that it is whole (the cut
  * one stays a fragment of its own, and was counted as lost). */
 static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal,
-                      bool *torn) {
+                      bool *torn, uint64_t deadline) {
         struct tls_state *t = tls_state_get();
         bool mend = torn && __atomic_exchange_n(torn, false, __ATOMIC_RELAXED), partial = false;
         int k;
@@ -61,23 +191,71 @@ static int write_line(int fd, trail_formatter *f, const struct trail_record *r, 
         if (buf_reserve(&t->render, 1) < 0)
                 return -ENOMEM;
         es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
-        k = write_all(fd, (const char *) es_getBufAddr(t->render), t->render->lenStr, &partial);
+        k = fd_write_until(fd, (const char *) es_getBufAddr(t->render), t->render->lenStr, deadline,
+                           &partial);
         /* a line cut short now, or the cut one still not ended */
         if (torn && k < 0 && (partial || mend))
                 __atomic_store_n(torn, true, __ATOMIC_RELAXED);
         return k;
 }
 
-int stream_write_text(int fd, const struct trail_record *r) {
-        return write_line(fd, formatter_default_text(), r, false, NULL);
+/* A reader that stopped reading costs one timeout, not one per record:
+ * while a write timed out and none has gone through since, a record is
+ * offered once without waiting. */
+static uint64_t stall_deadline(const bool *stalled, uint64_t deadline) {
+        if (deadline != DEADLINE_NONE && __atomic_load_n(stalled, __ATOMIC_RELAXED))
+                return monotonic_usec();
+        return deadline;
+}
+
+static void stall_update(bool *stalled, int k) {
+        if (k == -ETIMEDOUT)
+                __atomic_store_n(stalled, true, __ATOMIC_RELAXED);
+        else if (k >= 0 && __atomic_load_n(stalled, __ATOMIC_RELAXED))
+                __atomic_store_n(stalled, false, __ATOMIC_RELAXED);
+}
+
+static bool stderr_stalled; /* atomic */
+static bool stderr_torn;    /* atomic */
+
+int stderr_write_text(const struct trail_record *r, uint64_t deadline) {
+        int k = write_line(STDERR_FILENO, formatter_default_text(), r, false, &stderr_torn,
+                           stall_deadline(&stderr_stalled, deadline));
+        stall_update(&stderr_stalled, k);
+        return k;
+}
+
+void stderr_report(const char *msg, size_t n) {
+        (void) fd_write_until(STDERR_FILENO, msg, n, monotonic_usec(), NULL);
 }
 
 static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
         (void) fell_back;
         struct stream_handler *s = (struct stream_handler *) h;
+        /* an async handler's worker delivers later, and waits as long as it
+         * takes (the async handler bounds its callers) */
+        uint64_t deadline = r->deferred ? DEADLINE_NONE
+                                        : monotonic_usec() + __atomic_load_n(&s->timeout_usec,
+                                                                             __ATOMIC_RELAXED);
+        int k = write_line(s->fd, __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE), r, s->terminal,
+                           &s->torn, stall_deadline(&s->stalled, deadline));
+        if (!r->deferred)
+                stall_update(&s->stalled, k);
+        return k;
+}
 
-        return write_line(s->fd, __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE), r,
-                          s->terminal, &s->torn);
+static int stream_set(trail_handler *h, const char *key, const char *value) {
+        struct stream_handler *s = (struct stream_handler *) h;
+        uint64_t v;
+        int k;
+
+        if (strcmp(key, "timeout") != 0)
+                return -ENOENT;
+        k = parse_duration_usec(value, &v);
+        if (k < 0 || v == 0 || v > 3600ULL * 1000000)
+                return -EINVAL;
+        __atomic_store_n(&s->timeout_usec, v, __ATOMIC_RELAXED);
+        return 0;
 }
 
 static void stream_free(trail_handler *h) {
@@ -88,6 +266,7 @@ static const struct handler_ops stream_ops = {
         .type = "stream",
         .default_format = "text",
         .emit = stream_emit,
+        .set = stream_set,
         .free = stream_free,
 };
 
@@ -111,6 +290,7 @@ _public_ trail_handler *trail_handler_stream(int fd, const char *format) {
                 return NULL;
         }
         s->fd = fd;
+        s->timeout_usec = TIMEOUT_DEFAULT_USEC;
         /* https://no-color.org: set and not empty means no colour */
         const char *no_color = secure_getenv("NO_COLOR");
         int saved_errno = errno; /* isatty() sets ENOTTY */

@@ -99,7 +99,7 @@ static void report_once(struct syslog_handler *s, const char *what, int error) {
         int n = snprintf(msg, sizeof(msg), "trail: syslog %s: %s (%s) (reported once)\n", s->target,
                          what, strerror(error < 0 ? -error : error));
         if (n > 0)
-                (void) !write(STDERR_FILENO, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+                stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
 }
 
 /* ---- TLS --------------------------------------------------------------- */
@@ -656,16 +656,23 @@ static uint64_t send_deadline(const struct syslog_handler *s, uint64_t deadline)
         return s->stalled ? now_usec() : deadline;
 }
 
-static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
+/* Within the handler's timeout and by the caller's deadline, whichever
+ * comes first, the stderr fallback included. */
+int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell_back,
+                      uint64_t call_deadline) {
         struct syslog_handler *s = (struct syslog_handler *) h;
         struct tls_state *t = tls_state_get();
-        uint64_t timeout = __atomic_load_n(&s->timeout_usec, __ATOMIC_RELAXED);
-        uint64_t deadline = now_usec() + timeout;
+        uint64_t now = now_usec(), timeout = __atomic_load_n(&s->timeout_usec, __ATOMIC_RELAXED);
+        uint64_t deadline = now + timeout;
         size_t off;
         int k, len;
 
         if (!t)
                 return -ENOMEM;
+        if (call_deadline < deadline) {
+                deadline = call_deadline;
+                timeout = deadline > now ? deadline - now : 0;
+        }
         k = lock_until(s, timeout);
         if (k < 0) {
                 /* another thread holds the link past our timeout */
@@ -705,8 +712,12 @@ static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fel
         if (k >= 0)
                 return 0;
         report_once(s, "the receiver did not take a record; it went to stderr", k);
-        *fell_back = stream_write_text(STDERR_FILENO, r) >= 0;
+        *fell_back = stderr_write_text(r, deadline) >= 0;
         return k;
+}
+
+static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
+        return syslog_emit_until(h, r, fell_back, DEADLINE_NONE);
 }
 
 static int syslog_flush(trail_handler *h) {

@@ -555,9 +555,26 @@ static inline const char *record_logger_name(const struct trail_record *r, size_
         return r->logger->name;
 }
 
-/* handler-stream.c: the text line, used by the stream handler and as the
- * journald handler's fallback. */
-int stream_write_text(int fd, const struct trail_record *r);
+/* handler-stream.c: writes that wait no later than a deadline
+ * (CLOCK_MONOTONIC, in microseconds; DEADLINE_NONE: as long as it takes) on
+ * any kind of descriptor, without changing its flags, which belong to the
+ * program. A deadline already passed still allows one try without waiting.
+ * 0, or a negative errno (-ETIMEDOUT: the deadline passed); *ret_partial
+ * tells whether some bytes, not all, went out. */
+#define DEADLINE_NONE UINT64_MAX
+uint64_t monotonic_usec(void);
+int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret_partial);
+/* The text line on stderr: the journald and syslog handlers' fallback. While
+ * stderr stays full, a record is offered once without waiting, so that it
+ * costs a program one timeout, not one per record. */
+int stderr_write_text(const struct trail_record *r, uint64_t deadline);
+/* A once-only failure report on stderr, written only if there is room now. */
+void stderr_report(const char *msg, size_t n);
+
+/* handler-syslog.c: a syslog handler's emit, with the caller's deadline
+ * (the auto handler's local syslog step) besides its own timeout. */
+int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell_back,
+                      uint64_t deadline);
 
 /* stats */
 extern uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records,
