@@ -5,7 +5,8 @@
  * the receiver got, and delivered + lost is every record logged.
  *
  * Two receivers: a private rsyslogd (gtls on its TLS port), killed
- * (SIGKILL: the kernel closes the connection) or stopped (SIGTERM) several
+ * (SIGKILL: the kernel closes the connection) or stopped (SIGTERM; this
+ * rsyslog sends no close_notify either way) several
  * times; and, because rsyslog sends nothing on its connections, a small
  * server in the test (GnuTLS, or plain TCP) that does what other receivers
  * do: sends TLS 1.3 session tickets after the handshake (bytes the client
@@ -311,32 +312,32 @@ static void tcp_receiver_closing_after_sending_bytes_loses_nothing(void **state)
         receiver_closes_after_sending_bytes(TCP_AFTER_BYTES);
 }
 
-static void tls_receiver_killed_without_close_notify_loses_nothing_uncounted(void **state) {
+static void tls_rsyslog_killed_loses_nothing_uncounted(void **state) {
         (void) state;
         receiver_goes_away_and_comes_back("tls", rs.tls_port, KILLED);
 }
 
-static void tls_receiver_stopped_with_close_notify_loses_nothing_uncounted(void **state) {
+static void tls_rsyslog_stopped_loses_nothing_uncounted(void **state) {
         (void) state;
         receiver_goes_away_and_comes_back("tls", rs.tls_port, STOPPED);
 }
 
-static void tcp_receiver_killed_loses_nothing_uncounted(void **state) {
+static void tcp_rsyslog_killed_loses_nothing_uncounted(void **state) {
         (void) state;
         receiver_goes_away_and_comes_back("tcp", rs.tcp_port, KILLED);
 }
 
-static void tcp_receiver_stopped_loses_nothing_uncounted(void **state) {
+static void tcp_rsyslog_stopped_loses_nothing_uncounted(void **state) {
         (void) state;
         receiver_goes_away_and_comes_back("tcp", rs.tcp_port, STOPPED);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(tls_receiver_killed_without_close_notify_loses_nothing_uncounted),
-                cmocka_unit_test(tls_receiver_stopped_with_close_notify_loses_nothing_uncounted),
-                cmocka_unit_test(tcp_receiver_killed_loses_nothing_uncounted),
-                cmocka_unit_test(tcp_receiver_stopped_loses_nothing_uncounted),
+                cmocka_unit_test(tls_rsyslog_killed_loses_nothing_uncounted),
+                cmocka_unit_test(tls_rsyslog_stopped_loses_nothing_uncounted),
+                cmocka_unit_test(tcp_rsyslog_killed_loses_nothing_uncounted),
+                cmocka_unit_test(tcp_rsyslog_stopped_loses_nothing_uncounted),
                 cmocka_unit_test(tls_receiver_closing_with_close_notify_loses_nothing),
                 cmocka_unit_test(tls_receiver_closing_without_close_notify_loses_nothing),
                 cmocka_unit_test(tcp_receiver_closing_after_sending_bytes_loses_nothing),
