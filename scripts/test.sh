@@ -34,11 +34,11 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-45} scripts/fuzz.sh
 meson setup build-tsan --wipe -Dwerror=true -Db_sanitize=thread -Db_lundef=false >/dev/null 2>&1 ||
         meson setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false
 meson compile -C build-tsan
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp \
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressions=$PWD/tests/tsan.supp \
         meson test -C build-tsan --print-errorlogs test-threads test-context test-logger \
         test-async-stress test-flow test-correlation test-handler-custom test-redact \
         test-config-reload test-fault-journald test-fault-syslog test-fault-eintr \
-        test-fault-resources
+        test-fault-resources test-fault-tls test-fault-resolver
 
 # Packaging: the Debian packages built, linted, installed and used (then
 # purged), and the RPMs built and linted.

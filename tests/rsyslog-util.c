@@ -212,6 +212,20 @@ int rsyslog_stop(struct rsyslog *rs) {
         return 0;
 }
 
+int rsyslog_kill(struct rsyslog *rs) {
+        if (rs->pid <= 0)
+                return 0;
+        kill(rs->pid, SIGKILL);
+        if (waitpid(rs->pid, NULL, 0) < 0)
+                return -errno;
+        rs->pid = 0;
+        return 0;
+}
+
+int rsyslog_respawn(struct rsyslog *rs) {
+        return rs->pid > 0 ? -EBUSY : spawn(rs);
+}
+
 int rsyslog_restart(struct rsyslog *rs) {
         int k = rsyslog_stop(rs);
         return k < 0 ? k : spawn(rs);

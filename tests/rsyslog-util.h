@@ -27,7 +27,10 @@ struct rsyslog {
 /* Exits 77 (skip) when rsyslogd is not installed. Returns 0 or -errno. */
 int rsyslog_start(struct rsyslog *rs, bool tls);
 int rsyslog_stop(struct rsyslog *rs);
+/* SIGKILL: the kernel closes its connections, a TLS one without close_notify. */
+int rsyslog_kill(struct rsyslog *rs);
 int rsyslog_restart(struct rsyslog *rs); /* same ports, same files */
+int rsyslog_respawn(struct rsyslog *rs); /* after rsyslog_stop or rsyslog_kill */
 void rsyslog_cleanup(struct rsyslog *rs);
 /* rsyslog_restart(), then trail_flush() until trail has reconnected and
  * sent what its handlers held (up to 5 s). 0 or the last -errno. */
