@@ -13,8 +13,8 @@ meson compile -C build
 meson test -C build --print-errorlogs
 # memcheck over the unit and journald tests (the allocation counter owns
 # malloc; the thread test, slow under valgrind's one-thread-at-a-time, runs
-# under TSan below)
-meson test -C build --setup valgrind --suite unit --suite journald --no-suite noalloc \
+# under TSan below; the 1000 forks of test-fork run in the build above)
+meson test -C build --setup valgrind --suite unit --suite journald --no-suite noalloc --no-suite fork \
         --no-suite threads \
         --print-errorlogs
 tests/check-install.sh build
