@@ -30,7 +30,7 @@
 #include "trail.h"
 
 #define JOURNALD "/lib/systemd/systemd-journald"
-#define MARGIN_USEC 250000 /* scheduling slack on a busy 2-core machine */
+#define MARGIN_USEC 1000000 /* scheduling slack on a busy 2-core machine */
 
 static pid_t journald = -1;
 static uint64_t dropped_so_far;

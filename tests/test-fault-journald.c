@@ -29,7 +29,7 @@
 #include "test-util.h"
 #include "trail.h"
 
-#define MARGIN_USEC 250000 /* scheduling slack on a busy 2-core machine */
+#define MARGIN_USEC 1000000 /* scheduling slack on a busy 2-core machine */
 
 static char saved_dev[] = "/tmp/trail-fault-dev-XXXXXX";
 
@@ -90,14 +90,30 @@ static void *devlog_reader(void *arg) {
         return NULL;
 }
 
+static size_t devlog_count(const char *want) {
+        size_t n = 0;
+
+        pthread_mutex_lock(&devlog_lock);
+        for (size_t i = devlog_taken; i < devlog_n; i++)
+                n += strstr(devlog_got[i], want) != NULL;
+        pthread_mutex_unlock(&devlog_lock);
+        return n;
+}
+
 /* The SEQ= of every datagram received on /dev/log since the last call that
- * carries RUN=run. */
-static size_t devlog_seqs(const char *run, long *out, size_t max) {
+ * carries RUN=run, once expect of them have come (up to 30 s: the reader
+ * thread may be slow to run on a busy machine), or 100 ms when none are
+ * expected. */
+static size_t devlog_seqs(const char *run, size_t expect, long *out, size_t max) {
+        uint64_t give_up = pj_now_usec() + 30000000;
         char want[64];
         size_t n = 0;
 
-        usleep(100000); /* the reader has read what was sent */
         snprintf(want, sizeof(want), "RUN=%s", run);
+        if (expect == 0)
+                usleep(100000);
+        while (devlog_count(want) < expect && pj_now_usec() < give_up)
+                usleep(10000);
         pthread_mutex_lock(&devlog_lock);
         for (; devlog_taken < devlog_n; devlog_taken++) {
                 const char *s = strstr(devlog_got[devlog_taken], " SEQ=");
@@ -175,7 +191,7 @@ static void killed_journald_records_fall_back_and_are_counted(void **state) {
         assert_run(seq, n, 40, 60);
         /* the auto handler used /dev/log */
         assert_int_equal(stderr_seqs(err_start, run_a, seq, 256), 0);
-        n = devlog_seqs(run_a, seq, 256);
+        n = devlog_seqs(run_a, 60, seq, 256);
         assert_run(seq, n, 40, 60);
         /* each handler reported the failure once */
         assert_int_equal(
@@ -188,7 +204,7 @@ static void killed_journald_records_fall_back_and_are_counted(void **state) {
         assert_handler_stats(hj, 120, 60, 60, 0);
         assert_handler_stats(ha, 120, 60, 60, 0);
         assert_int_equal(stderr_seqs(err_start, run_j, seq, 256), 60); /* nothing more on stderr */
-        assert_int_equal(devlog_seqs(run_a, seq, 256), 0);
+        assert_int_equal(devlog_seqs(run_a, 0, seq, 256), 0);
         for (int h = 0; h < 2; h++) {
                 n = pj_collect("RUN", h ? run_a : run_j, "SEQ", 60, 10000, &jseq);
                 assert_int_equal(n, 60);
@@ -212,7 +228,8 @@ struct sync_run {
         trail_logger *lg;
         const char *run;
         int n;
-        uint64_t worst_usec, total_usec;
+        uint64_t timeout_usec, worst_usec, total_usec;
+        int waited; /* calls that took 90% of the timeout or more */
         bool done;
 };
 
@@ -227,6 +244,7 @@ static void *sync_logger(void *arg) {
                 d = pj_now_usec() - t0;
                 if (d > s->worst_usec)
                         s->worst_usec = d;
+                s->waited += d >= s->timeout_usec / 10 * 9;
         }
         s->total_usec = pj_now_usec() - start;
         __atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
@@ -239,36 +257,38 @@ static void *sync_logger(void *arg) {
  * journal or on stderr, exactly once, as counted. */
 static void stopped_journald_sync_handler_waits_at_most_its_timeout(void **state) {
         (void) state;
-        enum { N = 300, TIMEOUT_USEC = 200000 };
+        enum { N = 300, TIMEOUT_USEC = 1000000 };
         char run[33];
         long seq[N + 16], *jseq = NULL;
         pthread_t th;
 
         trail_handler *h = trail_handler_journald();
-        assert_int_equal(trail_handler_set(h, "timeout", "200ms"), 0);
+        assert_int_equal(trail_handler_set(h, "timeout", "1s"), 0);
         assert_int_equal(trail_handler_set(h, "timeout", "0"), -EINVAL);
         trail_logger *lg = logger_with("fault.stop.sync", h);
         test_run_id(run);
         off_t err_start = stderr_offset();
 
         pj_pause();
-        struct sync_run s = {.lg = lg, .run = run, .n = N};
+        struct sync_run s = {.lg = lg, .run = run, .n = N, .timeout_usec = TIMEOUT_USEC};
         assert_int_equal(pthread_create(&th, NULL, sync_logger, &s), 0);
-        /* a logger that never returns would hang the test: give up after 5 s,
+        /* a logger that never returns would hang the test: give up after 30 s,
          * and let journald go so that the thread can finish */
-        uint64_t deadline = pj_now_usec() + 5000000;
+        uint64_t deadline = pj_now_usec() + 30000000;
         while (!__atomic_load_n(&s.done, __ATOMIC_ACQUIRE) && pj_now_usec() < deadline)
                 usleep(10000);
         bool finished = __atomic_load_n(&s.done, __ATOMIC_ACQUIRE);
         pj_resume();
         pthread_join(th, NULL);
         print_message("sync, journald stopped: %d records in %" PRIu64 " us, slowest %" PRIu64
-                      " us\n",
-                      N, s.total_usec, s.worst_usec);
+                      " us, %d waited\n",
+                      N, s.total_usec, s.worst_usec, s.waited);
         assert_true(finished);
         assert_true(s.worst_usec <= TIMEOUT_USEC + MARGIN_USEC);
-        assert_true(s.worst_usec >= TIMEOUT_USEC); /* it did wait, once */
-        assert_true(s.total_usec <= TIMEOUT_USEC + MARGIN_USEC + N * 2000);
+        assert_true(s.worst_usec >= TIMEOUT_USEC); /* it did wait */
+        /* once: journald never took one again (a call that does not wait
+         * takes milliseconds even on a busy machine, far from 0.9 s) */
+        assert_int_equal(s.waited, 1);
 
         trail_stats st;
         assert_int_equal(trail_handler_get_stats(h, &st), 0);

@@ -27,7 +27,7 @@
 #include "test-util.h"
 #include "trail.h"
 
-#define MARGIN_USEC 250000 /* scheduling slack on a busy 2-core machine */
+#define MARGIN_USEC 1000000 /* scheduling slack on a busy 2-core machine */
 
 static struct rsyslog rs;
 RSYSLOG_GROUP_FIXTURES(rs, false)
@@ -49,17 +49,51 @@ static int listen_on(int port, int rcvbuf) {
         return fd;
 }
 
-/* Reads until nothing has come for quiet_ms, and returns the SEQ of every
- * complete octet-counted frame (RFC 6587 §3.4.1) in order; *ret_partial
- * tells whether a frame was cut off at the end. */
-static size_t read_frames(int fd, int quiet_ms, long *seq, size_t max, bool *ret_partial) {
-        size_t cap = 1 << 20, len = 0, n = 0, off = 0;
+/* The SEQ of every complete octet-counted frame (RFC 6587 §3.4.1) in buf,
+ * in order; *ret_end is where the last complete one ends. */
+static size_t parse_frames(const char *buf, size_t len, long *seq, size_t max, size_t *ret_end) {
+        size_t n = 0, off = 0;
+
+        while (off < len) {
+                const char *sp = memchr(buf + off, ' ', len - off), *s;
+                if (!sp)
+                        break;
+                size_t flen = strtoul(buf + off, NULL, 10), start = (size_t) (sp + 1 - buf);
+                if (start + flen > len)
+                        break; /* a frame cut off: not received */
+                s = memmem(buf + start, flen, "SEQ=\"", 5);
+                assert_non_null(s);
+                if (seq && n < max)
+                        seq[n] = strtol(s + 5, NULL, 10);
+                n++;
+                off = start + flen;
+        }
+        *ret_end = off;
+        return n;
+}
+
+/* Reads until want complete frames have come (waiting up to 30 s: how soon
+ * the kernel passes on what it holds depends on the machine's load), then
+ * until nothing has come for quiet_ms, and returns the SEQ of every
+ * complete frame in order; *ret_partial tells whether a frame was cut off
+ * at the end (a part that comes later than quiet_ms is not seen). */
+static size_t read_frames(int fd, size_t want, int quiet_ms, long *seq, size_t max,
+                          bool *ret_partial) {
+        size_t cap = 1 << 20, len = 0, n = 0, end = 0;
+        uint64_t give_up = now_usec() + 30000000;
         char *buf = malloc(cap);
 
         assert_non_null(buf);
         for (;;) {
                 struct pollfd p = {.fd = fd, .events = POLLIN};
-                if (poll(&p, 1, quiet_ms) <= 0)
+                int ms = quiet_ms;
+                if (n < want) {
+                        uint64_t now = now_usec();
+                        if (now >= give_up)
+                                break;
+                        ms = (int) ((give_up - now) / 1000) + 1;
+                }
+                if (poll(&p, 1, ms) <= 0)
                         break;
                 if (len == cap) {
                         cap *= 2;
@@ -70,24 +104,38 @@ static size_t read_frames(int fd, int quiet_ms, long *seq, size_t max, bool *ret
                 if (k <= 0)
                         break;
                 len += (size_t) k;
+                n = parse_frames(buf, len, NULL, 0, &end);
         }
-        while (off < len) {
-                char *sp = memchr(buf + off, ' ', len - off), *s;
-                if (!sp)
-                        break;
-                size_t flen = strtoul(buf + off, NULL, 10), start = (size_t) (sp + 1 - buf);
-                if (start + flen > len)
-                        break; /* a frame cut off: not received */
-                s = memmem(buf + start, flen, "SEQ=\"", 5);
-                assert_non_null(s);
-                if (n < max)
-                        seq[n++] = strtol(s + 5, NULL, 10);
-                off = start + flen;
-        }
+        n = parse_frames(buf, len, seq, max, &end);
         if (ret_partial)
-                *ret_partial = off < len;
+                *ret_partial = end < len;
         free(buf);
-        return n;
+        return n < max ? n : max;
+}
+
+/* Waits (up to 30 s) until no TCP connection to the port is established:
+ * the client's end has seen the reset (/proc/net/tcp: "st" 01 is
+ * ESTABLISHED). How soon depends on the machine's load, not on trail. */
+static void wait_no_connection_to(int port) {
+        uint64_t give_up = now_usec() + 30000000;
+        char line[512];
+
+        for (;;) {
+                FILE *f = fopen("/proc/net/tcp", "re");
+                bool found = false;
+                assert_non_null(f);
+                while (fgets(line, sizeof(line), f)) {
+                        unsigned rport, st;
+                        if (sscanf(line, " %*d: %*x:%*x %*x:%x %x", &rport, &st) == 2 &&
+                            (int) rport == port && st == 1)
+                                found = true;
+                }
+                fclose(f);
+                if (!found)
+                        return;
+                assert_true(now_usec() < give_up);
+                usleep(1000);
+        }
 }
 
 /* ---- Tests ------------------------------------------------------------- */
@@ -157,14 +205,14 @@ static void tcp_resetting_receiver(void **state) {
         log_numbered(lg, run, 0, 1);
         int c = accept(l, NULL, NULL);
         assert_true(c >= 0);
-        assert_int_equal(read_frames(c, 200, seq, 8, NULL), 1);
+        assert_int_equal(read_frames(c, 1, 200, seq, 8, NULL), 1);
         assert_int_equal(seq[0], 0);
         assert_int_equal(
                 setsockopt(c, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0}, sizeof(struct linger)),
                 0);
         close(c); /* RST */
         close(l);
-        usleep(20000); /* the reset has reached the client's socket */
+        wait_no_connection_to(rs.tcp_port); /* the reset has reached the client's socket */
 
         uint64_t worst = log_numbered(lg, run, 1, 99);
         assert_true(worst <= 100000 + MARGIN_USEC);
@@ -184,10 +232,17 @@ static void tcp_resetting_receiver(void **state) {
  * trail's. Only the first call that finds no room waits (the timeout); the
  * others return at once while the link stays stalled. The frames the
  * receiver eventually read, those rsyslog gets later, and those counted as
- * lost add up to every record, in order, none twice. */
+ * lost add up to every record, in order, none twice.
+ *
+ * "Not one timeout per record" is told from time without depending on the
+ * machine's speed: the timeout is long (2 s), and a call counts as having
+ * waited for it only when it took 90% of it; a call that does not wait
+ * takes milliseconds even on a loaded machine, far below that. Two such
+ * calls must have a completed send between them (the handler's "stalled"
+ * lasts until a send completes). */
 static void tcp_stalled_receiver(void **state) {
         (void) state;
-        enum { TIMEOUT_USEC = 100000, MAX_RECORDS = 100000 };
+        enum { TIMEOUT_USEC = 2000000, MAX_RECORDS = 100000 };
         char target[64], run[33];
         json_object **m = NULL;
         uint64_t notices[64];
@@ -199,7 +254,7 @@ static void tcp_stalled_receiver(void **state) {
         trail_handler *h = trail_handler_syslog(target);
         assert_non_null(h);
         assert_int_equal(trail_handler_set(h, "buffer", "16K"), 0);
-        assert_int_equal(trail_handler_set(h, "timeout", "100ms"), 0);
+        assert_int_equal(trail_handler_set(h, "timeout", "2s"), 0);
         trail_logger *lg = logger_with("fault.sys.stall", h);
         test_run_id(run);
         size_t notices_before = rsyslog_link_lost(&rs, notices, 64);
@@ -212,27 +267,40 @@ static void tcp_stalled_receiver(void **state) {
 
         /* log until trail has dropped 200 records, so everything is full */
         int total = 1, waited = 0;
-        uint64_t worst = 0, start = now_usec();
+        uint64_t worst = 0, start = now_usec(), delivered_after_wait = 0;
         do {
-                uint64_t d = log_numbered(lg, run, total, 100);
-                total += 100;
-                waited += d >= TIMEOUT_USEC / 2;
-                if (d > worst)
-                        worst = d;
+                for (int i = 0; i < 100; i++) {
+                        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+                        uint64_t delivered_before = st.delivered;
+                        uint64_t d = log_numbered(lg, run, total++, 1);
+                        if (d > worst)
+                                worst = d;
+                        if (d < TIMEOUT_USEC / 10 * 9)
+                                continue;
+                        /* The kernel may make room after a while (its
+                         * buffers grow): the link then moves again, and the
+                         * next time it fills, one call waits again. A second
+                         * timeout with nothing sent since the first is one
+                         * timeout per record. */
+                        assert_true(waited == 0 || delivered_before > delivered_after_wait);
+                        waited++;
+                        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+                        delivered_after_wait = st.delivered;
+                }
                 assert_int_equal(trail_handler_get_stats(h, &st), 0);
-        } while (st.lost < 200 && total < MAX_RECORDS && now_usec() - start < 10000000);
-        print_message("stalled: %d records in %" PRIu64 " us, slowest %" PRIu64 " us, %" PRIu64
-                      " lost\n",
-                      total, now_usec() - start, worst, st.lost);
+        } while (st.lost < 200 && total < MAX_RECORDS && now_usec() - start < 60000000);
+        print_message("stalled: %d records in %" PRIu64 " us, slowest %" PRIu64
+                      " us, %d waited, %" PRIu64 " lost\n",
+                      total, now_usec() - start, worst, waited, st.lost);
         assert_true(st.lost >= 200);
         assert_true(worst <= TIMEOUT_USEC + MARGIN_USEC);
-        assert_true(waited <= 2); /* not one timeout per record */
+        assert_true(waited >= 1); /* the stall was met */
         uint64_t lost = st.lost, delivered = st.delivered;
         assert_int_equal(st.records, total);
 
         /* the receiver reads what reached it, then hangs up */
         bool partial;
-        size_t got = read_frames(c, 300, seq, MAX_RECORDS, &partial);
+        size_t got = read_frames(c, delivered, 300, seq, MAX_RECORDS, &partial);
         for (size_t i = 0; i < got; i++)
                 assert_int_equal(seq[i], (long) i);
         assert_int_equal(got, delivered); /* what was counted delivered did arrive */
@@ -245,8 +313,10 @@ static void tcp_stalled_receiver(void **state) {
         assert_int_equal(n, survivors);
         /* the newest, in order; and a frame that was partly written when
          * the receiver stalled was never dropped (the receiver only had half
-         * of it): it comes first, whole */
-        if (partial) {
+         * of it): it comes first, whole. (Its part may reach the receiver
+         * after the quiet time; the oldest are dropped, but not the frame
+         * being written, so only that one can come first.) */
+        if (partial || (n > 0 && rs_seq_from(m, 1, (int) got))) {
                 assert_true(rs_seq_from(m, 1, (int) got));
                 assert_true(rs_seq_from(m + 1, n - 1, total - (int) survivors + 1));
         } else
