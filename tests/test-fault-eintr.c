@@ -159,6 +159,8 @@ static void every_record_arrives_once_under_a_signal_storm(void **state) {
         assert_true(pipe_size > 0);
         pr.pipe_size = (size_t) pipe_size;
         trail_handler *hp = trail_handler_stream(pfd[1], "text");
+        /* exactness, not the bound: the reader waits for a full pipe */
+        assert_int_equal(trail_handler_set(hp, "timeout", "60s"), 0);
         trail_handler *aj = trail_handler_journald();
         assert_int_equal(trail_handler_set(aj, "timeout", "60s"), 0);
         trail_handler *ha = trail_handler_async(aj, 256, TRAIL_OVERFLOW_BLOCK);
