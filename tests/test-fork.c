@@ -28,7 +28,11 @@
 #define FORKS_DEFAULT 1000
 #define MEDDLERS 4
 #define CHILDREN 8
-#define CHILD_SECONDS 30
+/* A hang is caught by this; a loaded machine's journald, which reads
+ * /proc/PID/cmdline of every sender and waits while a big process forks,
+ * can take seconds per record */
+#define CHILD_SECONDS 120
+#define JOURNALD_TIMEOUT "60s"
 
 static atomic_bool stop;
 static char dir[] = "/tmp/trail-fork-XXXXXX";
@@ -251,6 +255,7 @@ static void a_child_forked_at_any_moment_logs_through_every_handler(void **state
         snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", ntohs(sin.sin_port));
         handlers[H_SYSLOG_TCP] = trail_handler_syslog(url);
         trail_handler *inner_j = trail_handler_journald();
+        assert_int_equal(trail_handler_set(inner_j, "timeout", JOURNALD_TIMEOUT), 0);
         trail_handler *inner_s = trail_handler_stream(p[1], "json");
         handlers[H_ASYNC_JOURNALD] = trail_handler_async(inner_j, 1024, TRAIL_OVERFLOW_BLOCK);
         handlers[H_ASYNC_STREAM] = trail_handler_async(inner_s, 1024, TRAIL_OVERFLOW_BLOCK);
@@ -258,6 +263,8 @@ static void a_child_forked_at_any_moment_logs_through_every_handler(void **state
         trail_handler_unref(inner_s);
         handlers[H_CAPTURE] = trail_handler_capture();
         handlers[H_CUSTOM] = trail_handler_custom(&vt, NULL);
+        assert_int_equal(trail_handler_set(handlers[H_JOURNALD], "timeout", JOURNALD_TIMEOUT), 0);
+        assert_int_equal(trail_handler_set(handlers[H_AUTO], "timeout", JOURNALD_TIMEOUT), 0);
         all = trail_get("fork.all");
         for (int k = 0; k < H_MAX; k++) {
                 assert_non_null(handlers[k]);
