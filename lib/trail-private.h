@@ -16,6 +16,7 @@
 
 #include "shared/escape.h"
 #include "shared/macro.h"
+#include "shared/retire.h"
 #include "shared/util.h"
 #include "trail.h"
 
@@ -203,16 +204,6 @@ struct filter_list {
         size_t n;
         struct filter_entry e[];
 };
-
-/* Replaced objects, freed when their owner is: a thread may still be using
- * them until then. */
-struct retired {
-        struct retired *next;
-        void *object;
-        void (*free)(void *object);
-};
-int retire(struct retired **list, void *object, void (*free_fn)(void *object));
-void retired_free_all(struct retired **list);
 
 /* Adds (add) or removes a filter under the caller's lock. */
 int filter_list_change(struct filter_list **list, struct retired **retired, trail_filter_fn fn,
