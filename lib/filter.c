@@ -1,31 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Filter lists on loggers and handlers, and the "retired" lists that keep
- * replaced objects alive until their owner goes: logging threads read both
- * without a lock. */
+/* Filter lists on loggers and handlers: logging threads read them without
+ * a lock, so a list is replaced as a whole and the old one retired
+ * (shared/retire.c) until its owner goes. */
 
 #include "trail-private.h"
-
-int retire(struct retired **list, void *object, void (*free_fn)(void *object)) {
-        struct retired *r;
-
-        if (!object)
-                return 0;
-        r = malloc(sizeof(*r));
-        if (!r)
-                return -ENOMEM;
-        *r = (struct retired) { *list, object, free_fn };
-        *list = r;
-        return 0;
-}
-
-void retired_free_all(struct retired **list) {
-        while (*list) {
-                struct retired *r = *list;
-                *list = r->next;
-                r->free(r->object);
-                free(r);
-        }
-}
 
 int filter_list_change(struct filter_list **list, struct retired **retired, trail_filter_fn fn,
                        void *userdata, bool add) {

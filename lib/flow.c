@@ -11,12 +11,10 @@ static uint64_t test_clock; /* atomic; 0: the real clock */
 
 uint64_t flow_now_usec(void) {
         uint64_t c = __atomic_load_n(&test_clock, __ATOMIC_RELAXED);
-        struct timespec ts;
 
         if (_unlikely_(c))
                 return c;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+        return now_usec();
 }
 
 void flow_set_clock_for_test(uint64_t usec) {

@@ -1,89 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The "json" formatter: one JSON object (RFC 8259) per record, for jq, Loki,
- * Elasticsearch and Vector. Also the pieces the other formatters share: JSON
- * string escaping (logfmt quotes the same way), base64, the cached time
- * prefix and the cached pid. Everything is written straight into the output
- * buffer after one buf_reserve() with an upper bound. */
+ * Elasticsearch and Vector, and the "time" option text and logfmt share.
+ * Everything is written straight into the output buffer after one
+ * buf_reserve() with an upper bound. */
 
 #include <math.h>
 #include <string.h>
 
 #include "trail-private.h"
-
-/* ---- Shared helpers ------------------------------------------------------ */
-
-/* RFC 8259 §7: '"', '\\' and the C0 controls escaped, by name where
- * JSON has one; trail also escapes DEL, the C1 controls and U+2028/U+2029
- * (a terminal or a JavaScript reader acts on them) and replaces each
- * maximal invalid UTF-8 subpart with U+FFFD, as Python's and WHATWG's
- * decoders do, so that the output is always valid UTF-8. */
-const struct escaper json_escaper = {
-        .byte = { ESCAPE_CONTROLS('b', 't', 'n', 'f', 'r'), ['"'] = '"', ['\\'] = '\\' },
-        .invalid = ESCAPE_INVALID_SUBPART,
-        .json = true,
-};
-
-char *base64_encode(char *p, const unsigned char *s, size_t n) {
-        static const char b64[] =
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t i = 0;
-
-        for (; i + 3 <= n; i += 3) {
-                uint32_t v = (uint32_t) s[i] << 16 | (uint32_t) s[i + 1] << 8 | s[i + 2];
-                *p++ = b64[v >> 18], *p++ = b64[(v >> 12) & 63];
-                *p++ = b64[(v >> 6) & 63], *p++ = b64[v & 63];
-        }
-        if (n - i == 1) {
-                uint32_t v = (uint32_t) s[i] << 16;
-                *p++ = b64[v >> 18], *p++ = b64[(v >> 12) & 63], *p++ = '=', *p++ = '=';
-        } else if (n - i == 2) {
-                uint32_t v = (uint32_t) s[i] << 16 | (uint32_t) s[i + 1] << 8;
-                *p++ = b64[v >> 18], *p++ = b64[(v >> 12) & 63];
-                *p++ = b64[(v >> 6) & 63], *p++ = '=';
-        }
-        return p;
-}
-
-/* gmtime_r() and localtime_r() take glibc's time zone lock: format each
- * second once per thread and reuse it for the records within it. */
-static __thread struct {
-        time_t sec;
-        bool valid, utc;
-        unsigned char head_len, tail_len;
-        char head[32], tail[8]; /* "2026-11-25T20:31:00", "+01:00" */
-} time_cache;
-
-char *format_time(char *p, const struct timespec *ts, bool utc) {
-        long usec = ts->tv_nsec / 1000;
-
-        if (!time_cache.valid || time_cache.sec != ts->tv_sec || time_cache.utc != utc) {
-                char full[40];
-                struct timespec whole = { ts->tv_sec, 0 };
-                size_t n = format_rfc3339(full, &whole, utc);
-                /* "YYYY-MM-DDTHH:MM:SS" ".000000" then "Z" or "+hh:mm" */
-                if (n < 27 || n - 26 >= sizeof(time_cache.tail)) {
-                        memcpy(p, full, n);
-                        return p + n;
-                }
-                memcpy(time_cache.head, full, 19);
-                time_cache.head_len = 19;
-                time_cache.tail_len = (unsigned char) (n - 26);
-                memcpy(time_cache.tail, full + 26, n - 26);
-                time_cache.sec = ts->tv_sec;
-                time_cache.utc = utc;
-                time_cache.valid = true;
-        }
-        memcpy(p, time_cache.head, time_cache.head_len);
-        p += time_cache.head_len;
-        *p++ = '.';
-        if (usec < 0 || usec > 999999)
-                usec = 0;
-        for (int k = 5; k >= 0; k--, usec /= 10)
-                p[k] = (char) ('0' + usec % 10);
-        p += 6;
-        memcpy(p, time_cache.tail, time_cache.tail_len);
-        return p + time_cache.tail_len;
-}
 
 int format_time_option(bool *utc, const char *value) {
         if (strcmp(value, "utc") == 0)
@@ -94,11 +18,6 @@ int format_time_option(bool *utc, const char *value) {
                 return -EINVAL;
         return 0;
 }
-
-const char *const level_lower[8] = {
-        "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug",
-};
-const unsigned char level_lower_len[8] = { 9, 5, 8, 5, 7, 6, 4, 5 };
 
 /* ---- The formatter -------------------------------------------------------- */
 
@@ -118,10 +37,6 @@ static int json_set(trail_formatter *f, const char *key, const char *value) {
         return -ENOENT;
 }
 
-static inline char *put(char *p, const char *s, size_t n) {
-        memcpy(p, s, n);
-        return p + n;
-}
 #define PUT(p, lit) put((p), (lit), STRLEN(lit))
 
 static char *json_string(char *p, const char *s, size_t n) {

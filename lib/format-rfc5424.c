@@ -202,7 +202,7 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
         p += format_int(p, facility * 8 + r->level);
         memcpy(p, ">1 ", 3);
         p += 3;
-        p += format_rfc3339(p, &r->time, x->utc);
+        p += format_rfc3339(p, &r->time, x->utc ? RFC3339_UTC : RFC3339_LOCAL);
         *p++ = ' ';
         p = put_header(p, x->hostname, strlen(x->hostname), HOSTNAME_MAX);
         *p++ = ' ';

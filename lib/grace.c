@@ -18,13 +18,7 @@ static struct dispatch_slot *slots;
 
 /* A record held at the door waits at most this long: a swapper that is
  * itself interrupted (a signal handler that logs) must not hang the thread. */
-#define DOOR_WAIT_MAX_NSEC (2LL * 1000 * 1000 * 1000)
-
-static int64_t now_nsec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#define DOOR_WAIT_MAX_USEC (2ULL * 1000 * 1000)
 
 static void nap(unsigned round) {
         if (round < 64) {
@@ -80,13 +74,13 @@ void dispatch_slot_unregister(struct dispatch_slot *s) {
 /* Called by dispatch_enter() when a swap is coming: step out (so that the
  * swapper does not wait for this thread), wait for the swap, step in again. */
 void dispatch_wait_swap(struct dispatch_slot *s) {
-        int64_t deadline = now_nsec() + DOOR_WAIT_MAX_NSEC;
+        uint64_t deadline = now_usec() + DOOR_WAIT_MAX_USEC;
         unsigned round = 0;
 
         while (__atomic_load_n(&dispatch_swap_pending, __ATOMIC_SEQ_CST)) {
                 dispatch_exit(s);
                 while (__atomic_load_n(&dispatch_swap_pending, __ATOMIC_ACQUIRE)) {
-                        if (now_nsec() > deadline) {
+                        if (now_usec() > deadline) {
                                 /* Go on: the swapper keeps what it replaced
                                  * until a later grace period proves it unused. */
                                 __atomic_store_n(&s->seq,
@@ -102,7 +96,7 @@ void dispatch_wait_swap(struct dispatch_slot *s) {
 }
 
 bool dispatch_grace_wait(int timeout_ms) {
-        int64_t deadline = now_nsec() + (int64_t) timeout_ms * 1000000;
+        uint64_t deadline = now_usec() + (uint64_t) timeout_ms * 1000;
         struct tls_state *self = tls_state_peek();
         unsigned round = 0;
 
@@ -129,7 +123,7 @@ bool dispatch_grace_wait(int timeout_ms) {
                 pthread_mutex_unlock(&slots_lock);
                 if (!busy)
                         return true;
-                if (now_nsec() > deadline)
+                if (now_usec() > deadline)
                         return false;
                 nap(round++);
         }

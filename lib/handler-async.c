@@ -133,12 +133,6 @@ static void worker_notify(struct async_handler *a, uint64_t end) {
         futex_wake_all(&a->work_event);
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static struct timespec usec_to_timespec(uint64_t usec) {
         return (struct timespec) { (time_t) (usec / 1000000), (long) (usec % 1000000) * 1000 };
 }

@@ -157,12 +157,6 @@ out:
         return k;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 #define NO_DEADLINE DEADLINE_NONE
 
 static int wait_writable(int fd, uint64_t deadline) {
@@ -349,47 +343,11 @@ static size_t first_field_that_fits(const struct trail_record *r, size_t n) {
         return i;
 }
 
-static char *put(char *p, const char *s, size_t n) {
-        memcpy(p, s, n);
-        return p + n;
-}
-
-static char *put_digits(char *p, long v, int width) {
-        for (int i = width - 1; i >= 0; i--, v /= 10)
-                p[i] = (char) ('0' + v % 10);
-        return p + width;
-}
-
 /* A deferred (async) record reaches journald after the call: journald stamps
  * what it receives, so the call's time rides along as SYSLOG_TIMESTAMP=, in
- * RFC 3339 (§5.6) with microseconds and the local offset. */
-#define SYSLOG_TIMESTAMP_MAX (STRLEN("SYSLOG_TIMESTAMP=") + 40)
-static char *put_rfc3339(char *p, const struct timespec *ts) {
-        struct tm tm;
-        long off;
-
-        if (!localtime_r(&ts->tv_sec, &tm))
-                return p;
-        off = tm.tm_gmtoff / 60;
-        p = put_digits(p, tm.tm_year + 1900L, 4);
-        *p++ = '-';
-        p = put_digits(p, tm.tm_mon + 1, 2);
-        *p++ = '-';
-        p = put_digits(p, tm.tm_mday, 2);
-        *p++ = 'T';
-        p = put_digits(p, tm.tm_hour, 2);
-        *p++ = ':';
-        p = put_digits(p, tm.tm_min, 2);
-        *p++ = ':';
-        p = put_digits(p, tm.tm_sec, 2);
-        *p++ = '.';
-        p = put_digits(p, ts->tv_nsec / 1000, 6);
-        *p++ = off < 0 ? '-' : '+';
-        off = off < 0 ? -off : off;
-        p = put_digits(p, off / 60, 2);
-        *p++ = ':';
-        return put_digits(p, off % 60, 2);
-}
+ * RFC 3339 (§5.6) with microseconds and the local offset, "+00:00" rather
+ * than "Z" when it is zero (the same width always). */
+#define SYSLOG_TIMESTAMP_MAX (STRLEN("SYSLOG_TIMESTAMP=") + RFC3339_MAX)
 
 /* Renders the record into iovecs; returns their number or a negative errno. */
 static int journald_render(struct tls_state *t, const struct trail_record *r) {
@@ -471,7 +429,7 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         if (r->deferred) {
                 char *start = p;
                 p = put(p, "SYSLOG_TIMESTAMP=", STRLEN("SYSLOG_TIMESTAMP="));
-                p = put_rfc3339(p, &r->time);
+                p += format_rfc3339(p, &r->time, RFC3339_LOCAL_NUMERIC);
                 iov[n_iov - 1] = (struct iovec) { start, (size_t) (p - start) };
         }
         return (int) n_iov;

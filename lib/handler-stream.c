@@ -42,12 +42,6 @@ struct stream_handler {
  *  - a regular file or a block device does not wait for a reader, and is
  *    written as it is. */
 
-uint64_t monotonic_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* 0 once fd takes data, -ETIMEDOUT when the deadline passed first (a
  * deadline already passed still looks once). */
 static int wait_writable_until(int fd, uint64_t deadline) {
@@ -55,7 +49,7 @@ static int wait_writable_until(int fd, uint64_t deadline) {
                 struct pollfd p = { .fd = fd, .events = POLLOUT };
                 int ms = -1, k;
                 if (deadline != DEADLINE_NONE) {
-                        uint64_t now = monotonic_usec();
+                        uint64_t now = now_usec();
                         ms = now >= deadline ? 0 : (int) ((deadline - now + 999) / 1000);
                 }
                 k = poll(&p, 1, ms);
@@ -204,7 +198,7 @@ static int write_line(int fd, trail_formatter *f, const struct trail_record *r, 
  * offered once without waiting. */
 static uint64_t stall_deadline(const bool *stalled, uint64_t deadline) {
         if (deadline != DEADLINE_NONE && __atomic_load_n(stalled, __ATOMIC_RELAXED))
-                return monotonic_usec();
+                return now_usec();
         return deadline;
 }
 
@@ -226,7 +220,7 @@ int stderr_write_text(const struct trail_record *r, uint64_t deadline) {
 }
 
 void stderr_report(const char *msg, size_t n) {
-        (void) fd_write_until(STDERR_FILENO, msg, n, monotonic_usec(), NULL);
+        (void) fd_write_until(STDERR_FILENO, msg, n, now_usec(), NULL);
 }
 
 static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
@@ -235,7 +229,7 @@ static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fel
         /* an async handler's worker delivers later, and waits as long as it
          * takes (the async handler bounds its callers) */
         uint64_t deadline = r->deferred ? DEADLINE_NONE
-                                        : monotonic_usec() + __atomic_load_n(&s->timeout_usec,
+                                        : now_usec() + __atomic_load_n(&s->timeout_usec,
                                                                              __ATOMIC_RELAXED);
         int k = write_line(s->fd, __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE), r, s->terminal,
                            &s->torn, stall_deadline(&s->stalled, deadline));

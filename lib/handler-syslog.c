@@ -103,12 +103,6 @@ struct syslog_handler {
         bool verify;
 };
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static int poll_until(int fd, short events, uint64_t deadline) {
         for (;;) {
                 uint64_t now = now_usec();

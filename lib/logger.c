@@ -11,17 +11,10 @@
 
 #include "trail-private.h"
 
-static const char *const level_names[] = {
-        [TRAIL_EMERGENCY] = "emergency", [TRAIL_ALERT] = "alert",
-        [TRAIL_CRITICAL] = "critical",   [TRAIL_ERROR] = "error",
-        [TRAIL_WARNING] = "warning",     [TRAIL_NOTICE] = "notice",
-        [TRAIL_INFO] = "info",           [TRAIL_DEBUG] = "debug",
-};
-
 _public_ const char *trail_level_name(int level) {
-        if (level < 0 || level >= (int) ELEMENTSOF(level_names))
+        if (level < 0 || level >= (int) ELEMENTSOF(level_lower))
                 return NULL;
-        return level_names[level];
+        return level_lower[level];
 }
 
 _public_ int trail_level_parse(const char *s) {
@@ -39,8 +32,8 @@ _public_ int trail_level_parse(const char *s) {
                 return -EINVAL;
         if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
                 return s[0] - '0';
-        for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
-                if (strcasecmp(s, level_names[i]) == 0)
+        for (size_t i = 0; i < ELEMENTSOF(level_lower); i++)
+                if (strcasecmp(s, level_lower[i]) == 0)
                         return (int) i;
         for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
                 if (strcasecmp(s, aliases[i].name) == 0)

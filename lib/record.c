@@ -19,8 +19,6 @@ uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_record
 
 /* ---- Per-thread scratch ------------------------------------------------ */
 
-#define BUF_KEEP_MAX (64 * 1024) /* larger buffers are released after the record */
-
 __thread unsigned thread_busy __attribute__((tls_model("initial-exec")));
 static __thread struct tls_state *tls;
 static pthread_key_t tls_key;
@@ -95,78 +93,6 @@ void tls_state_release(void) {
                 (void) pthread_setspecific(tls_key, NULL);
                 tls_state_free(t);
         }
-}
-
-int buf_reserve(es_str_t **b, size_t extra) {
-        if ((*b)->lenBuf - (*b)->lenStr >= extra)
-                return 0;
-        if (extra > UINT32_MAX / 2 || (*b)->lenStr > UINT32_MAX / 2)
-                return -E2BIG;
-        return es_extendBuf(b, (es_size_t) extra) == 0 ? 0 : -ENOMEM;
-}
-
-void buf_trim(es_str_t **b, es_size_t keep) {
-        if ((*b)->lenBuf <= BUF_KEEP_MAX)
-                return;
-        es_str_t *n = es_newStr(keep);
-        if (n) {
-                es_deleteStr(*b);
-                *b = n;
-        }
-}
-
-/* ---- Numbers ----------------------------------------------------------- */
-
-size_t format_uint(char *out, uint64_t v) {
-        char tmp[20];
-        size_t n = 0, i = 0;
-
-        do
-                tmp[n++] = (char) ('0' + v % 10);
-        while ((v /= 10) > 0);
-        while (n > 0)
-                out[i++] = tmp[--n];
-        return i;
-}
-
-size_t format_int(char *out, int64_t v) {
-        if (v < 0) {
-                out[0] = '-';
-                return 1 + format_uint(out + 1, (uint64_t) 0 - (uint64_t) v);
-        }
-        return format_uint(out, (uint64_t) v);
-}
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void c_locale_create(void) {
-        c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t) 0);
-}
-
-/* The shortest of %.15g and %.17g that reads back as the same double, with
- * a decimal point whatever the program's locale says. */
-size_t format_double(char *out, double v) {
-        locale_t saved = (locale_t) 0;
-        char tmp[40];
-        int n;
-
-        if (isnan(v))
-                return memcpy(out, "nan", 3), 3;
-        if (isinf(v))
-                return v < 0 ? (memcpy(out, "-inf", 4), 4) : (memcpy(out, "inf", 3), 3);
-        pthread_once(&c_locale_once, c_locale_create);
-        if (c_locale)
-                saved = uselocale(c_locale);
-        n = snprintf(tmp, sizeof(tmp), "%.15g", v);
-        if (strtod(tmp, NULL) != v)
-                n = snprintf(tmp, sizeof(tmp), "%.17g", v);
-        if (saved)
-                uselocale(saved);
-        if (n < 0 || n > 32)
-                n = 0;
-        memcpy(out, tmp, (size_t) n);
-        return (size_t) n;
 }
 
 size_t rfield_value_bound(const struct rfield *f) {

@@ -15,10 +15,7 @@ __attribute__((constructor)) static void settings_fork_register(void) {
         fork_hooks_register(FORK_RANK_SETTINGS, &settings_fork);
 }
 static struct ident *ident_current;
-static struct ident_retired {
-        struct ident_retired *next;
-        struct ident *ident;
-} *ident_retired;
+static struct retired *ident_retired;
 static int facility = 3; /* LOG_DAEMON >> 3 */
 
 static struct ident *ident_new(const char *name) {
@@ -56,7 +53,7 @@ const struct ident *ident_get(void) {
 
 struct ident_prepared {
         struct ident *id;
-        struct ident_retired *node;
+        struct retired *node;
 };
 
 /* Everything that can fail, aside: the new identifier and its place on the
@@ -77,7 +74,7 @@ int ident_prepare(const char *name, struct ident_prepared **ret) {
         if (!p)
                 return -ENOMEM;
         p->id = ident_new(name ? name : default_ident());
-        p->node = malloc(sizeof(*p->node));
+        p->node = retired_node_new();
         if (!p->id || !p->node) {
                 ident_prepared_free(p);
                 return -ENOMEM;
@@ -95,12 +92,8 @@ void ident_prepared_free(struct ident_prepared *p) {
 }
 
 void ident_publish(struct ident_prepared *p) {
-        struct ident_retired *r = p->node;
-
         pthread_mutex_lock(&settings_lock);
-        r->ident = ident_current;
-        r->next = ident_retired;
-        ident_retired = r;
+        retire_node(&ident_retired, p->node, ident_current, free);
         __atomic_store_n(&ident_current, p->id, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&settings_lock);
         free(p);
@@ -131,12 +124,7 @@ int facility_get(void) {
 
 void settings_free(void) {
         pthread_mutex_lock(&settings_lock);
-        while (ident_retired) {
-                struct ident_retired *r = ident_retired;
-                ident_retired = r->next;
-                free(r->ident);
-                free(r);
-        }
+        retired_free_all(&ident_retired);
         free(ident_current);
         ident_current = NULL;
         pthread_mutex_unlock(&settings_lock);

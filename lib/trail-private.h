@@ -14,7 +14,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "macro-private.h"
+#include "shared/escape.h"
+#include "shared/macro.h"
+#include "shared/retire.h"
+#include "shared/util.h"
 #include "trail.h"
 
 /* journald refuses entries with more fields than this (ENTRY_FIELD_COUNT_MAX
@@ -181,89 +184,11 @@ void formatter_freeze(trail_formatter *f);
 /* A new, unfrozen formatter of the same kind with the same options. */
 trail_formatter *formatter_clone(const trail_formatter *f);
 
-/* Formatting helpers shared by the formatters. */
-/* Escaping (format.c): one escaper for every text format (text, rfc3164,
- * rfc5424, json, logfmt); what differs between them is a struct escaper.
- * byte[c] says what becomes of the byte c:
- *   ESC_COPY  written as it is;
- *   ESC_HEX   "\xNN" ("\u00NN" when json);
- *   ESC_UTF8  the start of a UTF-8 sequence (every byte from 0x80 must be
- *             ESC_UTF8): a valid one is written as it is, but the C1
- *             controls U+0080..U+009F and U+2028/U+2029, which a terminal
- *             or a reader acts on, are "\xNN" for each byte ("\u0085",
- *             "\u2028" when json); an invalid byte is as invalid says;
- *   other     a backslash and that character: 'n' for "\n", '"' for "\"". */
-enum {
-        ESC_COPY = 0,
-        ESC_HEX = 1,
-        ESC_UTF8 = 2,
-};
-enum escape_invalid {
-        ESCAPE_INVALID_HEX,     /* "\xNN" for each byte: nothing lost */
-        ESCAPE_INVALID_REPLACE, /* U+FFFD for each byte */
-        ESCAPE_INVALID_SUBPART, /* U+FFFD for each maximal subpart (Unicode §3.9) */
-};
-struct escaper {
-        unsigned char byte[256];
-        unsigned char invalid; /* enum escape_invalid */
-        bool json;             /* JSON's \u escapes, by code point */
-};
-/* What every escaper's byte[] holds: the C0 controls and DEL are ESC_HEX,
- * but 0x08, '\t', '\n', 0x0c and '\r', which are as the format writes them
- * ('b', 't', 'n', 'f', 'r' or ESC_HEX); the bytes from 0x80 are ESC_UTF8.
- * Printable ASCII is ESC_COPY unless the escaper names it. */
-#define ESCAPE_CONTROLS(b, t, n, f, r)                                                          \
-        [0x00 ... 0x07] = ESC_HEX, [0x08] = (b), [0x09] = (t), [0x0a] = (n), [0x0b] = ESC_HEX, \
-        [0x0c] = (f), [0x0d] = (r), [0x0e ... 0x1f] = ESC_HEX, [0x7f] = ESC_HEX,               \
-        [0x80 ... 0xff] = ESC_UTF8
-/* Writes s escaped as e says, at most room bytes of it, never part of an
- * escape or of a character; *ret_consumed (if not NULL) is how much of s
- * that took. At most 4 bytes out per byte in (6 when json), so p needs
- * that much or room. A scan and one copy for what needs no escape; no
- * allocation. */
-char *escape_cut(char *p, const char *s, size_t n, const struct escaper *e, size_t room,
-                 size_t *ret_consumed);
-static inline char *escape(char *p, const char *s, size_t n, const struct escaper *e) {
-        return escape_cut(p, s, n, e, SIZE_MAX, NULL);
-}
-/* The length escape() writes. */
-size_t escaped_len(const char *s, size_t n, const struct escaper *e);
-/* KEY=value lines (text, rfc3164, logfmt): a value is written bare when it
- * is not empty and holds only printable ASCII but space, '"', '=' and '\\',
- * so that a bare value never needs an escape; otherwise in double quotes,
- * escaped with quoted. */
-bool value_needs_quotes(const char *s, size_t n);
-char *put_value(char *p, const char *s, size_t n, const struct escaper *quoted);
-/* The message before the KEY=value fields (text, rfc3164): quoted like a
- * value when it holds '=' (it cannot pass for a field), starts with '"' or
- * is empty; otherwise escaped with bare. */
-char *put_message(char *p, const char *s, size_t n, const struct escaper *bare,
-                  const struct escaper *quoted);
-
-/* RFC 3339 with microseconds: "2026-11-25T20:31:00.123456+01:00" (local
- * offset) or "…Z" (utc). Returns the length; out has 40 bytes. */
-size_t format_rfc3339(char *out, const struct timespec *ts, bool utc);
-void local_hostname(char *out, size_t size);
-pid_t pid_get(void); /* getpid(), cached, refreshed in a child after fork() */
-int parse_bool(const char *s);
-int parse_size(const char *s, uint64_t *ret);
-int parse_duration_usec(const char *s, uint64_t *ret);
-int syslog_facility_parse(const char *s);
-const char *syslog_facility_name(int facility);
 extern const struct formatter_ops format_rfc5424_ops, format_rfc3164_ops;
 
-/* format-json.c: shared by the text, json and logfmt formatters. */
-/* The inside of a JSON string (RFC 8259 §7), logfmt's quoted values too:
- * at most 6 bytes out per byte in. */
-extern const struct escaper json_escaper;
-/* RFC 4648 §4 with padding: 4 bytes out per 3 in. */
-char *base64_encode(char *p, const unsigned char *s, size_t n);
-/* format_rfc3339(), cached per thread and second. At most 40 bytes. */
-char *format_time(char *p, const struct timespec *ts, bool utc);
-/* The "time" option: "utc" or "local". */
+/* format-json.c: the "time" option of text, json and logfmt: "utc" or
+ * "local". */
 int format_time_option(bool *utc, const char *value);
-extern const char *const level_lower[8];
-extern const unsigned char level_lower_len[8];
 /* The logger's dotted name, without "LOGGER=". */
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len);
 
@@ -279,16 +204,6 @@ struct filter_list {
         size_t n;
         struct filter_entry e[];
 };
-
-/* Replaced objects, freed when their owner is: a thread may still be using
- * them until then. */
-struct retired {
-        struct retired *next;
-        void *object;
-        void (*free)(void *object);
-};
-int retire(struct retired **list, void *object, void (*free_fn)(void *object));
-void retired_free_all(struct retired **list);
 
 /* Adds (add) or removes a filter under the caller's lock. */
 int filter_list_change(struct filter_list **list, struct retired **retired, trail_filter_fn fn,
@@ -500,14 +415,6 @@ static inline void thread_busy_leave(void) {
 struct tls_state *tls_state_get(void);
 struct tls_state *tls_state_peek(void); /* NULL when this thread has none yet */
 void tls_state_release(void);
-int buf_reserve(es_str_t **b, size_t extra);
-/* A buffer grown past 64 KiB by one large record is replaced by one of keep
- * bytes, so that one record does not pin its size for the thread's life. */
-void buf_trim(es_str_t **b, es_size_t keep);
-/* Numbers rendered without snprintf; returns the length written. */
-size_t format_int(char *out, int64_t v);
-size_t format_uint(char *out, uint64_t v);
-size_t format_double(char *out, double v); /* at most 32 bytes */
 size_t rfield_value_bound(const struct rfield *f);
 /* Renders the value of f as text (numbers, "true"/"false"; strings and bytes
  * as they are) and returns its length; out has rfield_value_bound() bytes. */
@@ -562,7 +469,6 @@ static inline const char *record_logger_name(const struct trail_record *r, size_
  * 0, or a negative errno (-ETIMEDOUT: the deadline passed); *ret_partial
  * tells whether some bytes, not all, went out. */
 #define DEADLINE_NONE UINT64_MAX
-uint64_t monotonic_usec(void);
 int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret_partial);
 /* The text line on stderr: the journald and syslog handlers' fallback. While
  * stderr stays full, a record is offered once without waiting, so that it
