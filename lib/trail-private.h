@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
@@ -239,6 +240,13 @@ struct trail_logger {
         size_t field_len;  /* strlen(logger_field) */
         char logger_field[]; /* "LOGGER=name" */
 };
+/* trail.h's inline trail_enabled() and trail__wants() read the first int of
+ * the opaque logger: that int must stay the effective level. */
+_Static_assert(offsetof(struct trail_logger, level_effective) == 0,
+               "trail.h reads the effective level at offset 0");
+_Static_assert(sizeof(((struct trail_logger *) 0)->level_effective) == sizeof(int),
+               "trail.h reads the effective level as an int");
+
 
 /* logger.c */
 trail_logger *logger_root(void);
