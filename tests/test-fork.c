@@ -310,7 +310,7 @@ static void a_child_forked_at_any_moment_logs_through_every_handler(void **state
 
         /* the children's records reached the real journal, through the
          * journald handler and its async twin, and the auto handler */
-        struct jentries es = journal_collect("FORK_RUN", run, 3 * forks, 60000);
+        struct jentries es = journal_collect("FORK_RUN", run, 3 * forks, 300000);
         assert_int_equal(es.n, 3 * forks);
         jentries_free(&es);
 }
