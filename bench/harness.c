@@ -21,10 +21,7 @@
 /* ---- Allocation counter --------------------------------------------------- */
 
 /* Every library in the process resolves malloc and friends to these (C++'s
- * operator new calls malloc). Counted only while a row is being timed. They
- * must be exported: the project builds with -fvisibility=hidden, and a
- * hidden malloc in the executable interposes nothing. */
-#define INTERPOSE __attribute__((visibility("default")))
+ * operator new calls malloc). Counted only while a row is being timed. */
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -39,27 +36,27 @@ static inline void count_one(void) {
                 __atomic_add_fetch(&allocations, 1, __ATOMIC_RELAXED);
 }
 
-INTERPOSE void *malloc(size_t n) {
+void *malloc(size_t n) {
         count_one();
         return __libc_malloc(n);
 }
-INTERPOSE void *calloc(size_t k, size_t n) {
+void *calloc(size_t k, size_t n) {
         count_one();
         return __libc_calloc(k, n);
 }
-INTERPOSE void *realloc(void *p, size_t n) {
+void *realloc(void *p, size_t n) {
         count_one();
         return __libc_realloc(p, n);
 }
-INTERPOSE void *aligned_alloc(size_t a, size_t n) {
+void *aligned_alloc(size_t a, size_t n) {
         count_one();
         return __libc_memalign(a, n);
 }
-INTERPOSE void *memalign(size_t a, size_t n) {
+void *memalign(size_t a, size_t n) {
         count_one();
         return __libc_memalign(a, n);
 }
-INTERPOSE int posix_memalign(void **ret, size_t a, size_t n) {
+int posix_memalign(void **ret, size_t a, size_t n) {
         void *p;
         count_one();
         p = __libc_memalign(a, n);
@@ -68,7 +65,7 @@ INTERPOSE int posix_memalign(void **ret, size_t a, size_t n) {
         *ret = p;
         return 0;
 }
-INTERPOSE void free(void *p) {
+void free(void *p) {
         __libc_free(p);
 }
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Regenerates debian/libtrail0.symbols from lib/libtrail.sym (names of node
-# LIBTRAIL_0 at the version they first appeared: 0.1.0, unreleased).
+# Regenerates debian/libtrail0.symbols from lib/libtrail.sym: each node's
+# names at the version they first appeared (0.1.0, unreleased), the private
+# node LIBTRAIL_PRIVATE included (trail-tools depends on exactly its
+# libtrail0 for those, in debian/control).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 {
         echo "libtrail.so.0 libtrail0 #MINVER#"
         echo "* Build-Depends-Package: libtrail-dev"
-        echo " LIBTRAIL_0@LIBTRAIL_0 0.1.0"
-        sed -e 's,/\*.*\*/,,' lib/libtrail.sym | grep -oE '^\s*trail_[A-Za-z0-9_]+;' | tr -d ' \t;' |
-                sort | sed 's/.*/ &@LIBTRAIL_0 0.1.0/'
+        awk '
+                { sub(/\/\*.*\*\//, "") }
+                /^[A-Z0-9_]+ *\{/ { node = $1; sub(/\{.*/, "", node); print node "@" node; next }
+                node && /^[ \t]*[A-Za-z_][A-Za-z0-9_]*;/ { s = $1; sub(/;.*/, "", s); print s "@" node }
+                /^\}/ { node = "" }' lib/libtrail.sym | LC_ALL=C sort | sed 's/.*/ & 0.1.0/'
 } > debian/libtrail0.symbols

@@ -16,24 +16,21 @@ extern void __libc_free(void *);
 static unsigned long allocations;
 static bool counting;
 
-/* Exported, or -fvisibility=hidden keeps the library's calls away from them. */
-#define INTERPOSE __attribute__((visibility("default")))
-
-INTERPOSE void *malloc(size_t n) {
+void *malloc(size_t n) {
         if (counting)
                 allocations++;
         return __libc_malloc(n);
 }
-INTERPOSE void *calloc(size_t k, size_t n) {
+void *calloc(size_t k, size_t n) {
         if (counting)
                 allocations++;
         return __libc_calloc(k, n);
 }
-INTERPOSE void *realloc(void *p, size_t n) {
+void *realloc(void *p, size_t n) {
         if (counting)
                 allocations++;
         return __libc_realloc(p, n);
 }
-INTERPOSE void free(void *p) {
+void free(void *p) {
         __libc_free(p);
 }

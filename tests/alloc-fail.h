@@ -22,8 +22,6 @@
 /* ASan calls malloc while it starts, before its shadow memory exists: none
  * of this may be instrumented. */
 #define AF_NOASAN __attribute__((no_sanitize_address))
-/* Exported, or -fvisibility=hidden keeps the library's calls away from them. */
-#define AF_INTERPOSE __attribute__((visibility("default"))) AF_NOASAN
 
 static bool af_armed;
 static unsigned long af_seq;     /* allocations seen while armed */
@@ -129,31 +127,31 @@ static inline unsigned long af_count(void) {
         return __atomic_load_n(&af_seq, __ATOMIC_RELAXED);
 }
 
-AF_INTERPOSE void *malloc(size_t n) {
+AF_NOASAN void *malloc(size_t n) {
         if (!af_resolve())
                 return af_boot_alloc(n);
         return af_fail_now() ? NULL : af_next.malloc(n);
 }
-AF_INTERPOSE void *calloc(size_t k, size_t n) {
+AF_NOASAN void *calloc(size_t k, size_t n) {
         if (!af_resolve())
                 return n && k > SIZE_MAX / n ? NULL : af_boot_alloc(k * n);
         return af_fail_now() ? NULL : af_next.calloc(k, n);
 }
 /* realloc(p, 0) frees: that never fails. */
-AF_INTERPOSE void *realloc(void *p, size_t n) {
+AF_NOASAN void *realloc(void *p, size_t n) {
         if (!af_resolve() || af_is_boot(p))
                 return NULL; /* not expected: nothing reallocates while resolving */
         return n > 0 && af_fail_now() ? NULL : af_next.realloc(p, n);
 }
-AF_INTERPOSE void *memalign(size_t align, size_t n) {
+AF_NOASAN void *memalign(size_t align, size_t n) {
         if (!af_resolve())
                 return NULL;
         return af_fail_now() ? NULL : af_next.memalign(align, n);
 }
-AF_INTERPOSE void *aligned_alloc(size_t align, size_t n) {
+AF_NOASAN void *aligned_alloc(size_t align, size_t n) {
         return memalign(align, n);
 }
-AF_INTERPOSE int posix_memalign(void **ret, size_t align, size_t n) {
+AF_NOASAN int posix_memalign(void **ret, size_t align, size_t n) {
         void *p;
 
         if (align < sizeof(void *) || (align & (align - 1)) != 0)
@@ -164,7 +162,7 @@ AF_INTERPOSE int posix_memalign(void **ret, size_t align, size_t n) {
         *ret = p;
         return 0;
 }
-AF_INTERPOSE void free(void *p) {
+AF_NOASAN void free(void *p) {
         if (!p || af_is_boot(p))
                 return;
         if (af_resolve())

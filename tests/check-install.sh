@@ -24,4 +24,14 @@ export PKG_CONFIG_PATH=$pc PKG_CONFIG_SYSROOT_DIR=$dest
 # shellcheck disable=SC2046
 cc -Werror -o "$dest/hello" "$dest/hello.c" $(pkg-config --cflags --libs libtrail)
 LD_LIBRARY_PATH=$(dirname "$lib") "$dest/hello"
+
+# trail(1) runs on the installed libtrail.so.0, not on a copy of its own.
+tool=$(find "$dest" -path '*/bin/trail' | head -1)
+if [ -n "$tool" ]; then
+        objdump -p "$tool" | grep -q 'NEEDED *libtrail.so.0'
+        printf '[trail]\nhandlers = out\n\n[handler out]\ntype = stream\nfd = stdout\nformat = text\n' > "$dest/trail.conf"
+        LD_LIBRARY_PATH=$(dirname "$lib") "$tool" check "$dest/trail.conf" >/dev/null
+        out=$(LD_LIBRARY_PATH=$(dirname "$lib") "$tool" send -c "$dest/trail.conf" PROBE=1 installed)
+        grep -q installed <<< "$out"
+fi
 echo "installed, and a program built with pkg-config ran"

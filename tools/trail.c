@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trail-private.h"
+#include "macro-private.h"
+#include "trail-tool.h"
+#include "trail.h"
 
 #define FIELDS_MAX 64
 
@@ -30,7 +32,7 @@ static int cmd_check(int argc, char **argv) {
         if (argc != 2)
                 return usage(stderr, 2);
         /* errors on stderr as FILE:LINE: key: why; the summary on stdout */
-        return config_check(argv[1], NULL, NULL, stdout) < 0 ? 1 : 0;
+        return trail__config_check(argv[1], stdout) < 0 ? 1 : 0;
 }
 
 static int cmd_levels(void) {
@@ -94,11 +96,10 @@ static int cmd_send(int argc, char **argv) {
         /* Leading NAME=value words are fields, as journal fields are named. */
         for (; optind < argc && n_fields < FIELDS_MAX; optind++) {
                 char *eq = strchr(argv[optind], '=');
-                size_t nl;
                 if (!eq)
                         break;
                 *eq = '\0';
-                if (!field_name_is_valid(argv[optind], &nl)) {
+                if (!trail__field_name_is_valid(argv[optind])) {
                         *eq = '=';
                         break;
                 }
