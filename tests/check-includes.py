@@ -25,7 +25,7 @@ RULES = [
     ("lib/shared/*", ["lib/shared/*.h"]),
     # trail(1) is a program like any other: the public header, the private
     # interface made for it (LIBTRAIL_PRIVATE) and the header-only macros.
-    ("tools/*", ["lib/trail.h", "lib/trail-tool.h", "lib/macro-private.h", "lib/shared/macro.h"]),
+    ("tools/*", ["lib/trail.h", "lib/trail-tool.h", "lib/shared/macro.h"]),
     # The library itself (more rules per layer to come).
     ("lib/*", ["lib/*.h", "lib/shared/*.h"]),
 ]

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "macro-private.h"
+#include "shared/macro.h"
 #include "trail-tool.h"
 #include "trail.h"
 
