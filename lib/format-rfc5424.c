@@ -23,7 +23,7 @@ struct rfc5424 {
         char hostname[HOSTNAME_MAX + 1];
         char app_name[APP_NAME_MAX + 1]; /* empty: the ident */
         int facility;          /* -1: trail_set_facility()'s */
-        size_t max_length;     /* 0: the handler's (tls_state.format_max) */
+        size_t max_length;     /* 0: the handler's */
         bool utc;
 };
 
@@ -171,11 +171,11 @@ static size_t param_bound(size_t name_len, size_t vn) {
         return 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3 + 4 * vn;
 }
 
-static int rfc5424_format(const trail_formatter *f, const struct trail_record *r, es_str_t **buf) {
+static int rfc5424_format(const trail_formatter *f, const struct trail_record *r,
+                          size_t handler_max, es_str_t **buf) {
         const struct rfc5424 *x = (const struct rfc5424 *) f;
-        struct tls_state *t = tls_state_peek();
         const trail_source *src = r->src;
-        size_t logger_len, max = x->max_length ? x->max_length : t ? t->format_max : 0;
+        size_t logger_len, max = x->max_length ? x->max_length : handler_max;
         const char *logger = record_logger_name(r, &logger_len);
         const char *msgid = NULL;
         size_t msgid_len = 0, bound, start_len = (*buf)->lenStr;
