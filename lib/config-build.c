@@ -360,46 +360,63 @@ static void unknown_key(struct config *c, const struct entry *e, const char *sec
         ERR(c, e, "unknown key in [%s] (known: %s)", section, known);
 }
 
-/* Builds the whole configuration from the entries; errors go to c->errors. */
-void config_build(struct config *c, struct parse *p) {
-        /* The indexes: section headers by name; entries by section and key,
-         * and by section alone (each section's entries, in file order);
-         * [handler NAME] headers and [logger NAME] entries by NAME. */
-        _cleanup_free_ struct key *sec = calloc(p->n_s + 1, sizeof(*sec));
-        _cleanup_free_ struct key *ent = calloc(p->n_e + 1, sizeof(*ent));
-        _cleanup_free_ struct key *ent_sec = calloc(p->n_e + 1, sizeof(*ent_sec));
-        _cleanup_free_ struct key *hsec = calloc(p->n_s + 1, sizeof(*hsec));
-        _cleanup_free_ struct key *lent = calloc(p->n_e + 1, sizeof(*lent));
+/* The indexes: section headers by name; entries by section and key,
+ * and by section alone (each section's entries, in file order);
+ * [handler NAME] headers and [logger NAME] entries by NAME. */
+struct build_index {
+        struct key *sec, *ent, *ent_sec, *hsec, *lent;
+        size_t n_hsec, n_lent;
+};
+
+static void build_index_free(struct build_index *x) {
+        free(x->sec);
+        free(x->ent);
+        free(x->ent_sec);
+        free(x->hsec);
+        free(x->lent);
+}
+
+static bool build_index_make(struct build_index *x, const struct parse *p) {
+        struct key *sec = x->sec = calloc(p->n_s + 1, sizeof(*sec));
+        struct key *ent = x->ent = calloc(p->n_e + 1, sizeof(*ent));
+        struct key *ent_sec = x->ent_sec = calloc(p->n_e + 1, sizeof(*ent_sec));
+        struct key *hsec = x->hsec = calloc(p->n_s + 1, sizeof(*hsec));
+        struct key *lent = x->lent = calloc(p->n_e + 1, sizeof(*lent));
         size_t n_hsec = 0, n_lent = 0;
 
-        if (!sec || !ent || !ent_sec || !hsec || !lent) {
-                c->errors.oom = true;
-                return;
-        }
+        if (!sec || !ent || !ent_sec || !hsec || !lent)
+                return false;
         for (size_t i = 0; i < p->n_s; i++) {
                 char kind[32];
                 const char *name;
                 section_split(p->s[i].name, kind, sizeof(kind), &name);
-                sec[i] = (struct key) { p->s[i].name, "", i };
+                sec[i] = (struct key){p->s[i].name, "", i};
                 if (strcmp(kind, "handler") == 0 && *name && !strpbrk(name, ", \t"))
-                        hsec[n_hsec++] = (struct key) { name, "", i };
+                        hsec[n_hsec++] = (struct key){name, "", i};
         }
         for (size_t i = 0; i < p->n_e; i++) {
                 char kind[32];
                 const char *name;
                 section_split(p->e[i].section, kind, sizeof(kind), &name);
-                ent[i] = (struct key) { p->e[i].section, p->e[i].key, i };
-                ent_sec[i] = (struct key) { p->e[i].section, "", i };
+                ent[i] = (struct key){p->e[i].section, p->e[i].key, i};
+                ent_sec[i] = (struct key){p->e[i].section, "", i};
                 if (strcmp(kind, "logger") == 0 && *name)
-                        lent[n_lent++] = (struct key) { name, "", i };
+                        lent[n_lent++] = (struct key){name, "", i};
         }
         keys_sort(sec, p->n_s);
         keys_sort(ent, p->n_e);
         keys_sort(ent_sec, p->n_e);
         keys_sort(hsec, n_hsec);
         keys_sort(lent, n_lent);
+        x->n_hsec = n_hsec;
+        x->n_lent = n_lent;
+        return true;
+}
 
-        /* Section headers: kinds and duplicates. */
+/* Section headers: kinds and duplicates. */
+static void check_sections(struct config *c, const struct parse *p, const struct build_index *x) {
+        struct key *sec = x->sec;
+
         for (size_t i = 0; i < p->n_s; i++) {
                 char kind[32];
                 const char *name;
@@ -436,19 +453,25 @@ void config_build(struct config *c, struct parse *p) {
                                    "[handler NAME], [filter])",
                                    p->s[i].name);
         }
+}
 
-        /* Duplicate keys within a section. */
+/* Duplicate keys within a section. */
+static void check_duplicate_keys(struct config *c, struct parse *p, const struct build_index *x) {
+        struct key *ent = x->ent;
+
         for (size_t i = 0; i < p->n_e; i++) {
                 const struct key *first = keys_find(ent, p->n_e, p->e[i].section, p->e[i].key);
                 if (first->i != i) {
-                        ERR(c, &p->e[i], "given twice in [%s] (first at line %u)",
-                            p->e[i].section, p->e[first->i].line);
+                        ERR(c, &p->e[i], "given twice in [%s] (first at line %u)", p->e[i].section,
+                            p->e[first->i].line);
                         p->e[i].used = true; /* the first one counts */
                 }
         }
+}
 
-        /* [filter]: redaction for every record, and defaults for sampling
-         * and rate limits. */
+/* [filter]: redaction for every record, and defaults for sampling
+ * and rate limits. */
+static void build_filter(struct config *c, struct parse *p) {
         for (size_t i = 0; i < p->n_e; i++) {
                 struct entry *e = &p->e[i];
                 if (strcmp(e->section, "filter") != 0 || e->used)
@@ -465,8 +488,13 @@ void config_build(struct config *c, struct parse *p) {
                 } else if (!set_flow(c, e, &c->filter_flow))
                         unknown_key(c, e, "filter", "redact, scrub, sample, rate_limit");
         }
+}
 
-        /* Handlers, in the order of their sections. */
+/* Handlers, in the order of their sections. False when out of memory. */
+static bool build_handlers(struct config *c, struct parse *p, const struct build_index *x) {
+        struct key *hsec = x->hsec, *ent_sec = x->ent_sec;
+        size_t n_hsec = x->n_hsec;
+
         for (size_t i = 0; i < p->n_s; i++) {
                 char kind[32];
                 const char *name;
@@ -476,7 +504,7 @@ void config_build(struct config *c, struct parse *p) {
                 /* the first section of that name makes the handler */
                 if (keys_find(hsec, n_hsec, name, "")->i != i)
                         continue;
-                struct hsection s = { .name = name, .line = p->s[i].line };
+                struct hsection s = {.name = name, .line = p->s[i].line};
                 struct key *end = ent_sec + p->n_e;
                 for (struct key *k = keys_find(ent_sec, p->n_e, p->s[i].name, "");
                      k && k < end && strcmp(k->a, p->s[i].name) == 0; k++) {
@@ -490,23 +518,96 @@ void config_build(struct config *c, struct parse *p) {
                                 ERR(c, e, "more than %d keys in one section", LIST_MAX);
                 }
                 if (!config_grow((void **) &c->handlers, &c->cap_handlers, c->n_handlers,
-                          sizeof(*c->handlers)) ||
-                    !(c->handlers[c->n_handlers].name = strdup(name))) {
-                        c->errors.oom = true;
-                        return;
-                }
+                                 sizeof(*c->handlers)) ||
+                    !(c->handlers[c->n_handlers].name = strdup(name)))
+                        return false;
                 struct chandler *ch = &c->handlers[c->n_handlers++];
-                *ch = (struct chandler) { .name = ch->name, .line = s.line };
+                *ch = (struct chandler){.name = ch->name, .line = s.line};
                 build_handler(c, ch, &s);
         }
         c->handler_index = calloc(c->n_handlers + 1, sizeof(*c->handler_index));
-        if (!c->handler_index) {
+        if (!c->handler_index)
+                return false;
+        for (size_t i = 0; i < c->n_handlers; i++)
+                c->handler_index[i] = (struct key){c->handlers[i].name, "", i};
+        keys_sort(c->handler_index, c->n_handlers);
+        return true;
+}
+
+/* A key of [trail]. */
+static void build_trail_key(struct config *c, const struct entry *e) {
+        struct clogger *root = &c->loggers[0];
+
+        if (strcmp(e->key, "level") == 0)
+                set_level(c, e, &root->level, false);
+        else if (strcmp(e->key, "handlers") == 0)
+                set_handler_list(c, e, root);
+        else if (strcmp(e->key, "ident") == 0)
+                set_ident(c, e);
+        else if (strcmp(e->key, "facility") == 0) {
+                c->facility = syslog_facility_parse(e->value);
+                if (c->facility < 0)
+                        ERR(c, e,
+                            "unknown facility '%s' (daemon, user, "
+                            "local0..local7, …, or 0..23)",
+                            e->value);
+                c->has_facility = true;
+        } else if (strcmp(e->key, "fields") == 0)
+                set_fields(c, e);
+        else if (strcmp(e->key, "backtrace") == 0) {
+                c->has_backtrace = true;
+                if (strcasecmp(e->value, "none") == 0 || strcasecmp(e->value, "no") == 0)
+                        c->backtrace_level = -1;
+                else if ((c->backtrace_level = trail_level_parse(e->value)) < 0)
+                        ERR(c, e, "'%s' is not a level or none", e->value);
+        } else if (!set_flow(c, e, &root->flow))
+                unknown_key(c, e, "trail",
+                            "level, handlers, ident, facility, fields, "
+                            "backtrace, sample, rate_limit");
+}
+
+/* A key of [logger NAME]: one logger per name, at its first section's
+ * line. False when out of memory. */
+static bool build_logger_key(struct config *c, const struct parse *p, const struct build_index *x,
+                             const struct entry *e, const char *name) {
+        struct key *lk = keys_find(x->lent, x->n_lent, name, "");
+        if (lk->v == 0) {
+                const struct key *h = keys_find(x->sec, p->n_s, e->section, "");
+                if (!config_add_logger(c, name, h ? p->s[h->i].line : e->line))
+                        return false;
+                lk->v = c->n_loggers; /* its index + 1 */
+        }
+        struct clogger *l = &c->loggers[lk->v - 1];
+        if (strcmp(e->key, "level") == 0)
+                set_level(c, e, &l->level, true);
+        else if (strcmp(e->key, "handlers") == 0)
+                set_handler_list(c, e, l);
+        else if (strcmp(e->key, "propagate") == 0) {
+                int b = parse_bool(e->value);
+                if (b < 0)
+                        ERR(c, e, "'%s' is not yes or no", e->value);
+                else
+                        l->propagate = b;
+        } else if (!set_flow(c, e, &l->flow))
+                unknown_key(c, e, e->section, "level, handlers, propagate, sample, rate_limit");
+        return true;
+}
+
+/* Builds the whole configuration from the entries; errors go to c->errors. */
+void config_build(struct config *c, struct parse *p) {
+        _cleanup_(build_index_free) struct build_index x = {};
+
+        if (!build_index_make(&x, p)) {
                 c->errors.oom = true;
                 return;
         }
-        for (size_t i = 0; i < c->n_handlers; i++)
-                c->handler_index[i] = (struct key) { c->handlers[i].name, "", i };
-        keys_sort(c->handler_index, c->n_handlers);
+        check_sections(c, p, &x);
+        check_duplicate_keys(c, p, &x);
+        build_filter(c, p);
+        if (!build_handlers(c, p, &x)) {
+                c->errors.oom = true;
+                return;
+        }
 
         /* [trail] and [logger NAME]. */
         if (!config_add_logger(c, NULL, 0)) {
@@ -526,60 +627,14 @@ void config_build(struct config *c, struct parse *p) {
                         ERR(c, e, "outside any section: put it under [trail]");
                         continue;
                 }
-                if (strcmp(kind, "trail") == 0 && !*name) {
-                        struct clogger *root = &c->loggers[0];
-                        if (strcmp(e->key, "level") == 0)
-                                set_level(c, e, &root->level, false);
-                        else if (strcmp(e->key, "handlers") == 0)
-                                set_handler_list(c, e, root);
-                        else if (strcmp(e->key, "ident") == 0)
-                                set_ident(c, e);
-                        else if (strcmp(e->key, "facility") == 0) {
-                                c->facility = syslog_facility_parse(e->value);
-                                if (c->facility < 0)
-                                        ERR(c, e, "unknown facility '%s' (daemon, user, "
-                                                  "local0..local7, …, or 0..23)",
-                                            e->value);
-                                c->has_facility = true;
-                        } else if (strcmp(e->key, "fields") == 0)
-                                set_fields(c, e);
-                        else if (strcmp(e->key, "backtrace") == 0) {
-                                c->has_backtrace = true;
-                                if (strcasecmp(e->value, "none") == 0 ||
-                                    strcasecmp(e->value, "no") == 0)
-                                        c->backtrace_level = -1;
-                                else if ((c->backtrace_level = trail_level_parse(e->value)) < 0)
-                                        ERR(c, e, "'%s' is not a level or none", e->value);
-                        } else if (!set_flow(c, e, &root->flow))
-                                unknown_key(c, e, "trail",
-                                            "level, handlers, ident, facility, fields, "
-                                            "backtrace, sample, rate_limit");
-                } else if (strcmp(kind, "logger") == 0 && *name &&
-                           strcmp(name, "root") != 0 && logger_name_is_valid(name, strlen(name))) {
-                        /* one logger per name, at its first section's line */
-                        struct key *lk = keys_find(lent, n_lent, name, "");
-                        if (lk->v == 0) {
-                                const struct key *h = keys_find(sec, p->n_s, e->section, "");
-                                if (!config_add_logger(c, name, h ? p->s[h->i].line : e->line)) {
-                                        c->errors.oom = true;
-                                        return;
-                                }
-                                lk->v = c->n_loggers; /* its index + 1 */
+                if (strcmp(kind, "trail") == 0 && !*name)
+                        build_trail_key(c, e);
+                else if (strcmp(kind, "logger") == 0 && *name && strcmp(name, "root") != 0 &&
+                         logger_name_is_valid(name, strlen(name))) {
+                        if (!build_logger_key(c, p, &x, e, name)) {
+                                c->errors.oom = true;
+                                return;
                         }
-                        struct clogger *l = &c->loggers[lk->v - 1];
-                        if (strcmp(e->key, "level") == 0)
-                                set_level(c, e, &l->level, true);
-                        else if (strcmp(e->key, "handlers") == 0)
-                                set_handler_list(c, e, l);
-                        else if (strcmp(e->key, "propagate") == 0) {
-                                int b = parse_bool(e->value);
-                                if (b < 0)
-                                        ERR(c, e, "'%s' is not yes or no", e->value);
-                                else
-                                        l->propagate = b;
-                        } else if (!set_flow(c, e, &l->flow))
-                                unknown_key(c, e, e->section,
-                                            "level, handlers, propagate, sample, rate_limit");
                 }
                 /* else: the section header already has its error */
         }
