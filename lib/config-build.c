@@ -198,14 +198,90 @@ static const char *set_error(int r) {
         }
 }
 
+/* The wrapper's keys, checked before anything is built. Returns whether
+ * the handler is to be wrapped. */
+static bool read_async_keys(struct config *c, const struct hsection *s, struct async_keys *a) {
+        bool want_async = false;
+        int r;
+
+        a->async = hsection_get(s, "async");
+        a->queue = hsection_get(s, "queue");
+        a->overflow = hsection_get(s, "overflow");
+        a->timeout = hsection_get(s, "queue_timeout");
+        a->keep_level = hsection_get(s, "keep_level");
+        a->flush_timeout = hsection_get(s, "flush_timeout");
+        if (a->async) {
+                r = parse_bool(a->async->value);
+                if (r < 0)
+                        ERR(c, a->async, "'%s' is not yes or no", a->async->value);
+                want_async = r > 0;
+        }
+        if (a->queue &&
+            (parse_uint(a->queue->value, 1ULL << 20, &a->queue_len) < 0 || a->queue_len < 16))
+                ERR(c, a->queue, "'%s' is not a queue length from 16 to %llu", a->queue->value,
+                    1ULL << 20);
+        if (a->overflow) {
+                if (strcmp(a->overflow->value, "block") == 0)
+                        a->overflow_mode = TRAIL_OVERFLOW_BLOCK;
+                else if (strcmp(a->overflow->value, "drop-new") == 0)
+                        a->overflow_mode = TRAIL_OVERFLOW_DROP_NEW;
+                else if (strcmp(a->overflow->value, "drop-old") == 0)
+                        a->overflow_mode = TRAIL_OVERFLOW_DROP_OLD;
+                else
+                        ERR(c, a->overflow, "'%s' is not block, drop-new or drop-old",
+                            a->overflow->value);
+        }
+        if (a->timeout && parse_duration_usec(a->timeout->value, &a->timeout_usec) < 0)
+                ERR(c, a->timeout, "'%s' is not a duration (like 50ms, 1s)", a->timeout->value);
+        if (a->flush_timeout && parse_duration_usec(a->flush_timeout->value, &a->flush_usec) < 0)
+                ERR(c, a->flush_timeout, "'%s' is not a duration (like 500ms, 5s)",
+                    a->flush_timeout->value);
+        if (a->keep_level && (a->keep = trail_level_parse(a->keep_level->value)) < 0)
+                ERR(c, a->keep_level, "unknown level '%s'", a->keep_level->value);
+        if (!want_async) {
+                const struct entry *only[] = {a->queue, a->overflow, a->timeout, a->keep_level,
+                                              a->flush_timeout};
+                for (size_t i = 0; i < ELEMENTSOF(only); i++)
+                        if (only[i])
+                                ERR(c, only[i], "only with async = yes");
+        }
+        return want_async;
+}
+
+/* The keys the type's constructor does not take, through
+ * trail_handler_set(); each one set is added to the summary. */
+static void set_handler_keys(struct config *c, trail_handler *h, const struct handler_type *t,
+                             const struct hsection *s, const struct entry *type,
+                             const struct async_keys *a, char *summary, size_t size) {
+        int r;
+
+        for (size_t i = 0; i < s->n; i++) {
+                const struct entry *e = s->e[i];
+                if (e == type || is_async_key(a, e) || type_takes(t, e->key))
+                        continue;
+                r = trail_handler_set(h, e->key, e->value);
+                if (r >= 0) {
+                        snprintf(summary + strlen(summary), size - strlen(summary), " %s=%s",
+                                 e->key, e->value);
+                        continue;
+                }
+                const char *why = set_error(r);
+                if (r == -ENOENT)
+                        ERR(c, e, "unknown key for a %s handler", t->name);
+                else if (r == -EINVAL)
+                        ERR(c, e, "invalid value '%s'", e->value);
+                else
+                        errors_add(&c->errors, e->line, e->key, -r, "%s", why ? why : strerror(-r));
+        }
+}
+
 static void build_handler(struct config *c, struct chandler *ch, const struct hsection *s) {
         const struct entry *type = hsection_get(s, "type");
         const struct handler_type *t = NULL;
-        struct async_keys a = { .overflow_mode = TRAIL_OVERFLOW_BLOCK };
+        struct async_keys a = {.overflow_mode = TRAIL_OVERFLOW_BLOCK};
         char summary[256] = "";
         size_t errors_before = c->errors.n;
-        bool want_async = false;
-        int r;
+        bool want_async;
 
         if (!type) {
                 errors_add(&c->errors, s->line, "type", EINVAL,
@@ -227,72 +303,13 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
         }
         ch->type = t;
 
-        /* The wrapper's keys, checked before anything is built. */
-        a.async = hsection_get(s, "async");
-        a.queue = hsection_get(s, "queue");
-        a.overflow = hsection_get(s, "overflow");
-        a.timeout = hsection_get(s, "queue_timeout");
-        a.keep_level = hsection_get(s, "keep_level");
-        a.flush_timeout = hsection_get(s, "flush_timeout");
-        if (a.async) {
-                r = parse_bool(a.async->value);
-                if (r < 0)
-                        ERR(c, a.async, "'%s' is not yes or no", a.async->value);
-                want_async = r > 0;
-        }
-        if (a.queue && (parse_uint(a.queue->value, 1ULL << 20, &a.queue_len) < 0 ||
-                        a.queue_len < 16))
-                ERR(c, a.queue, "'%s' is not a queue length from 16 to %llu", a.queue->value,
-                    1ULL << 20);
-        if (a.overflow) {
-                if (strcmp(a.overflow->value, "block") == 0)
-                        a.overflow_mode = TRAIL_OVERFLOW_BLOCK;
-                else if (strcmp(a.overflow->value, "drop-new") == 0)
-                        a.overflow_mode = TRAIL_OVERFLOW_DROP_NEW;
-                else if (strcmp(a.overflow->value, "drop-old") == 0)
-                        a.overflow_mode = TRAIL_OVERFLOW_DROP_OLD;
-                else
-                        ERR(c, a.overflow, "'%s' is not block, drop-new or drop-old",
-                            a.overflow->value);
-        }
-        if (a.timeout && parse_duration_usec(a.timeout->value, &a.timeout_usec) < 0)
-                ERR(c, a.timeout, "'%s' is not a duration (like 50ms, 1s)", a.timeout->value);
-        if (a.flush_timeout && parse_duration_usec(a.flush_timeout->value, &a.flush_usec) < 0)
-                ERR(c, a.flush_timeout, "'%s' is not a duration (like 500ms, 5s)",
-                    a.flush_timeout->value);
-        if (a.keep_level && (a.keep = trail_level_parse(a.keep_level->value)) < 0)
-                ERR(c, a.keep_level, "unknown level '%s'", a.keep_level->value);
-        if (!want_async) {
-                const struct entry *only[] = { a.queue, a.overflow, a.timeout, a.keep_level,
-                                               a.flush_timeout };
-                for (size_t i = 0; i < ELEMENTSOF(only); i++)
-                        if (only[i])
-                                ERR(c, only[i], "only with async = yes");
-        }
+        want_async = read_async_keys(c, s, &a);
 
         trail_handler *h = t->create(c, s, summary, sizeof(summary));
         if (!h)
                 return;
 
-        for (size_t i = 0; i < s->n; i++) {
-                const struct entry *e = s->e[i];
-                if (e == type || is_async_key(&a, e) || type_takes(t, e->key))
-                        continue;
-                r = trail_handler_set(h, e->key, e->value);
-                if (r >= 0) {
-                        snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
-                                 " %s=%s", e->key, e->value);
-                        continue;
-                }
-                const char *why = set_error(r);
-                if (r == -ENOENT)
-                        ERR(c, e, "unknown key for a %s handler", t->name);
-                else if (r == -EINVAL)
-                        ERR(c, e, "invalid value '%s'", e->value);
-                else
-                        errors_add(&c->errors, e->line, e->key, -r, "%s",
-                                   why ? why : strerror(-r));
-        }
+        set_handler_keys(c, h, t, s, type, &a, summary, sizeof(summary));
 
         if (c->errors.n > errors_before) {
                 trail_handler_unref(h);
