@@ -152,32 +152,19 @@ static int pointer_cmp(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-static int config_apply(struct config *c) {
-        struct ident_prepared *ident = NULL;
-        struct field_store fields = {};
-        struct logger_change *ch = NULL;
-        trail_logger **managed = NULL;
+/* The changes to the loggers: those of the configuration in c's order,
+ * then those the previous one set and this one does not. ch has room for
+ * both, managed for c's; *ret_n changes are made, even on failure. */
+static int logger_changes(struct config *c, struct logger_change *ch, trail_logger **managed,
+                          size_t *ret_n, size_t *ret_n_managed) {
         size_t n = 0, n_managed = 0;
-        bool set_ident = c->has_ident || current.ident;
-        bool set_fields = c->has_fields || current.fields;
         int r = -ENOMEM;
 
-        /* Everything that can fail, before anything changes. */
-        if (set_ident && (r = ident_prepare(c->has_ident ? c->ident : NULL, &ident)) < 0)
-                goto fail;
-        if (set_fields && (r = globals_prepare((trail_fields) { c->fields, c->n_fields },
-                                               &fields)) < 0)
-                goto fail;
-        r = -ENOMEM;
-        ch = calloc(c->n_loggers + current.n, sizeof(*ch));
-        managed = calloc(c->n_loggers, sizeof(*managed));
-        if (!ch || !managed)
-                goto fail;
         for (size_t i = 0; i < c->n_loggers; i++) {
                 struct clogger *l = &c->loggers[i];
                 l->lg = trail_get(l->name);
                 if (!l->lg)
-                        goto fail;
+                        goto done;
                 bool was_managed = current.n > 0 &&
                                    bsearch(&l->lg, current.loggers, current.n,
                                            sizeof(*current.loggers), pointer_cmp);
@@ -191,7 +178,7 @@ static int config_apply(struct config *c) {
                         .set_propagate = !l->from_env || was_managed,
                 };
                 if (!l->from_env && l->n_handlers > 0 && !(ch[n].set = handler_set_new(l)))
-                        goto fail;
+                        goto done;
                 n++;
                 if (i > 0)
                         managed[n_managed++] = l->lg;
@@ -213,6 +200,58 @@ static int config_apply(struct config *c) {
                                 .set_propagate = true,
                         };
         }
+        r = 0;
+done:
+        *ret_n = n;
+        *ret_n_managed = n_managed;
+        return r;
+}
+
+/* What was replaced is flushed and closed once no record can be in
+ * it; a record stuck in a handler past the wait keeps it (and what
+ * earlier swaps left) alive until a later grace period or
+ * trail_shutdown(). */
+static void release_replaced(struct handler_set *replaced, bool drained) {
+        if (!drained)
+                drained = dispatch_grace_wait(SWAP_WAIT_MS);
+        if (drained) {
+                handler_sets_release(current.deferred);
+                current.deferred = NULL;
+                handler_sets_release(replaced);
+        } else {
+                handler_sets_flush(replaced);
+                while (replaced) {
+                        struct handler_set *next = replaced->retired_next;
+                        replaced->retired_next = current.deferred;
+                        current.deferred = replaced;
+                        replaced = next;
+                }
+        }
+}
+
+static int config_apply(struct config *c) {
+        struct ident_prepared *ident = NULL;
+        struct field_store fields = {};
+        struct logger_change *ch = NULL;
+        trail_logger **managed = NULL;
+        size_t n = 0, n_managed = 0;
+        bool set_ident = c->has_ident || current.ident;
+        bool set_fields = c->has_fields || current.fields;
+        int r = -ENOMEM;
+
+        /* Everything that can fail, before anything changes. */
+        if (set_ident && (r = ident_prepare(c->has_ident ? c->ident : NULL, &ident)) < 0)
+                goto fail;
+        if (set_fields && (r = globals_prepare((trail_fields) { c->fields, c->n_fields },
+                                               &fields)) < 0)
+                goto fail;
+        r = -ENOMEM;
+        ch = calloc(c->n_loggers + current.n, sizeof(*ch));
+        managed = calloc(c->n_loggers, sizeof(*managed));
+        if (!ch || !managed)
+                goto fail;
+        if ((r = logger_changes(c, ch, managed, &n, &n_managed)) < 0)
+                goto fail;
 
         /* Redaction and backtraces: the last steps that can fail. A
          * failure after them would leave them changed, so nothing follows
@@ -242,25 +281,7 @@ static int config_apply(struct config *c) {
         config_apply_flow(c, ch, n);
         dispatch_swap_end();
 
-        /* What was replaced is flushed and closed once no record can be in
-         * it; a record stuck in a handler past the wait keeps it (and what
-         * earlier swaps left) alive until a later grace period or
-         * trail_shutdown(). */
-        if (!drained)
-                drained = dispatch_grace_wait(SWAP_WAIT_MS);
-        if (drained) {
-                handler_sets_release(current.deferred);
-                current.deferred = NULL;
-                handler_sets_release(replaced);
-        } else {
-                handler_sets_flush(replaced);
-                while (replaced) {
-                        struct handler_set *next = replaced->retired_next;
-                        replaced->retired_next = current.deferred;
-                        current.deferred = replaced;
-                        replaced = next;
-                }
-        }
+        release_replaced(replaced, drained);
 
         free(current.loggers);
         current.loggers = managed;
