@@ -31,7 +31,7 @@ static char *logfmt_value(char *p, const char *s, size_t n) {
         return put_value(p, s, n, &json_escaper);
 }
 
-static int logfmt_format(const trail_formatter *f, const struct trail_record *r,
+static int logfmt_format(const trail_formatter *f, const struct trail_record *r, size_t max,
                          es_str_t **buf) {
         const struct logfmt_formatter *lf = (const struct logfmt_formatter *) f;
         size_t name_len, bound;

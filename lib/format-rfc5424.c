@@ -23,7 +23,7 @@ struct rfc5424 {
         char hostname[HOSTNAME_MAX + 1];
         char app_name[APP_NAME_MAX + 1]; /* empty: the ident */
         int facility;          /* -1: trail_set_facility()'s */
-        size_t max_length;     /* 0: the handler's (tls_state.format_max) */
+        size_t max_length;     /* 0: the handler's */
         bool utc;
 };
 
@@ -171,15 +171,11 @@ static size_t param_bound(size_t name_len, size_t vn) {
         return 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3 + 4 * vn;
 }
 
-static int rfc5424_format(const trail_formatter *f, const struct trail_record *r, es_str_t **buf) {
-        const struct rfc5424 *x = (const struct rfc5424 *) f;
-        struct tls_state *t = tls_state_peek();
+/* The most the record can take, and its MESSAGE_ID (the MSGID). */
+static size_t record_bound(const struct rfc5424 *x, const struct trail_record *r,
+                           size_t logger_len, const char **msgid, size_t *msgid_len) {
         const trail_source *src = r->src;
-        size_t logger_len, max = x->max_length ? x->max_length : t ? t->format_max : 0;
-        const char *logger = record_logger_name(r, &logger_len);
-        const char *msgid = NULL;
-        size_t msgid_len = 0, bound, start_len = (*buf)->lenStr;
-        char num[32], *p, *start;
+        size_t bound;
 
         bound = 8 + 40 + HOSTNAME_MAX + APP_NAME_MAX + PROCID_MAX + MSGID_MAX + 8 +
                 strlen(x->sd_id) + 2 + param_bound(6, logger_len) + param_bound(9, src->file_len) +
@@ -190,8 +186,22 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
                 bound += param_bound(fl->name_len, rfield_value_bound(fl));
                 if (fl->name_len == STRLEN("MESSAGE_ID") && memcmp(fl->name, "MESSAGE_ID", 10) == 0 &&
                     fl->type == TRAIL_FIELD_STR)
-                        msgid = fl->v.s, msgid_len = fl->len;
+                        *msgid = fl->v.s, *msgid_len = fl->len;
         }
+        return bound;
+}
+
+static int rfc5424_format(const trail_formatter *f, const struct trail_record *r,
+                          size_t handler_max, es_str_t **buf) {
+        const struct rfc5424 *x = (const struct rfc5424 *) f;
+        const trail_source *src = r->src;
+        size_t logger_len, max = x->max_length ? x->max_length : handler_max;
+        const char *logger = record_logger_name(r, &logger_len);
+        const char *msgid = NULL;
+        size_t msgid_len = 0, bound, start_len = (*buf)->lenStr;
+        char num[32], *p, *start;
+
+        bound = record_bound(x, r, logger_len, &msgid, &msgid_len);
         if (buf_reserve(buf, bound) < 0)
                 return -ENOMEM;
         p = start = (char *) es_getBufAddr(*buf) + start_len;

@@ -496,9 +496,85 @@ static void high_water_update(struct async_handler *a, uint64_t end) {
                 ;
 }
 
+/* The bytes r takes in the queue, at most max: when it does not fit, the
+ * message is cut to *ret_message_len and the fields before *ret_first are
+ * left out (see async_emit()). */
+static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fields,
+                         const struct rfield *tf_new, size_t *ret_message_len,
+                         size_t *ret_first) {
+        size_t size, message_len = r->message_len, first = 0;
+
+        size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len + qfield_size(tf_new);
+        for (size_t i = 0; i < n_fields; i++)
+                size += qfield_size(&r->fields[i]);
+        if (_unlikely_(size > max)) {
+                size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
+                size_t cut = size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
+                message_len -= cut;
+                size -= cut;
+                while (size > max && first < n_fields)
+                        size -= qfield_size(&r->fields[first++]);
+                if (first > 0)
+                        __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
+                if (size > max) {
+                        message_len -= size - max;
+                        size = max;
+                }
+                if (message_len < r->message_len)
+                        atomic_inc(&trail_stat_truncated);
+                /* not inside a UTF-8 sequence */
+                while (message_len > 0 && ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
+                        message_len--;
+                        size--;
+                }
+        }
+        *ret_message_len = message_len;
+        *ret_first = first;
+        return size;
+}
+
+/* Writes r into the n slots reserved at pos and publishes them. */
+static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
+                              const struct trail_record *r, size_t n_fields, size_t first,
+                              size_t message_len, struct rfield *tf_new) {
+        struct ring_writer w = { a, pos, 0 };
+        struct qrecord q = {
+                .logger = r->logger,
+                .src = r->src,
+                .time = r->time,
+                .level = r->level,
+                .errnum = r->errnum,
+                .tid = r->tid,
+                .message_len = (uint32_t) message_len,
+                .n_fields = (uint32_t) (n_fields - first + (tf_new->v.u + first > 0)),
+        };
+        tf_new->v.u += first;
+        ring_put(&w, &q, sizeof(q));
+        ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
+        for (size_t i = first; i < n_fields + (tf_new->v.u > 0); i++) {
+                const struct rfield *f = i < n_fields ? &r->fields[i] : tf_new;
+                struct qfield qf = { .name_len = f->name_len, .type = f->type, .len = f->len };
+                if (f->type != TRAIL_FIELD_STR && f->type != TRAIL_FIELD_BYTES)
+                        memcpy(&qf.v, &f->v, sizeof(qf.v));
+                ring_put(&w, &qf, sizeof(qf));
+                ring_put(&w, f->name, f->name_len);
+                if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
+                        ring_put(&w, f->v.p, f->len);
+        }
+
+        /* Publish: the first slot last, so that the worker sees the whole. */
+        __atomic_store_n(&slot_at(a, pos)->meta, (uint64_t) n << 32 | (uint32_t) r->level,
+                         __ATOMIC_RELAXED);
+        for (uint32_t k = n; k-- > 1;)
+                __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&slot_at(a, pos)->seq, pos + 1, __ATOMIC_SEQ_CST);
+        high_water_update(a, pos + n);
+        worker_notify(a, pos + n);
+}
+
 static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
         struct async_handler *a = (struct async_handler *) h;
-        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size, first = 0, message_len;
+        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size, first, message_len;
         uint64_t pos, deadline = 0;
         uint32_t n;
         bool keep;
@@ -525,31 +601,7 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                                  .name_len = STRLEN("TRUNCATED_FIELDS"),
                                  .type = TRAIL_FIELD_UINT,
                                  .v.u = tf ? tf->v.u : 0 };
-        message_len = r->message_len;
-        size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len + qfield_size(&tf_new);
-        for (size_t i = 0; i < n_fields; i++)
-                size += qfield_size(&r->fields[i]);
-        if (_unlikely_(size > max)) {
-                size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
-                size_t cut = size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
-                message_len -= cut;
-                size -= cut;
-                while (size > max && first < n_fields)
-                        size -= qfield_size(&r->fields[first++]);
-                if (first > 0)
-                        __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
-                if (size > max) {
-                        message_len -= size - max;
-                        size = max;
-                }
-                if (message_len < r->message_len)
-                        atomic_inc(&trail_stat_truncated);
-                /* not inside a UTF-8 sequence */
-                while (message_len > 0 && ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
-                        message_len--;
-                        size--;
-                }
-        }
+        size = fit_record(r, max, n_fields, &tf_new, &message_len, &first);
         n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
 
         keep = a->overflow == TRAIL_OVERFLOW_BLOCK || r->level <= atomic_get(&a->keep_level);
@@ -569,39 +621,7 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                         break;
         }
 
-        struct ring_writer w = { a, pos, 0 };
-        struct qrecord q = {
-                .logger = r->logger,
-                .src = r->src,
-                .time = r->time,
-                .level = r->level,
-                .errnum = r->errnum,
-                .tid = r->tid,
-                .message_len = (uint32_t) message_len,
-                .n_fields = (uint32_t) (n_fields - first + (tf_new.v.u + first > 0)),
-        };
-        tf_new.v.u += first;
-        ring_put(&w, &q, sizeof(q));
-        ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
-        for (size_t i = first; i < n_fields + (tf_new.v.u > 0); i++) {
-                const struct rfield *f = i < n_fields ? &r->fields[i] : &tf_new;
-                struct qfield qf = { .name_len = f->name_len, .type = f->type, .len = f->len };
-                if (f->type != TRAIL_FIELD_STR && f->type != TRAIL_FIELD_BYTES)
-                        memcpy(&qf.v, &f->v, sizeof(qf.v));
-                ring_put(&w, &qf, sizeof(qf));
-                ring_put(&w, f->name, f->name_len);
-                if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
-                        ring_put(&w, f->v.p, f->len);
-        }
-
-        /* Publish: the first slot last, so that the worker sees the whole. */
-        __atomic_store_n(&slot_at(a, pos)->meta, (uint64_t) n << 32 | (uint32_t) r->level,
-                         __ATOMIC_RELAXED);
-        for (uint32_t k = n; k-- > 1;)
-                __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + 1, __ATOMIC_RELEASE);
-        __atomic_store_n(&slot_at(a, pos)->seq, pos + 1, __ATOMIC_SEQ_CST);
-        high_water_update(a, pos + n);
-        worker_notify(a, pos + n);
+        ring_write_record(a, pos, n, r, n_fields, first, message_len, &tf_new);
         return HANDLER_QUEUED;
 
 drop:

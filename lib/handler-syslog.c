@@ -781,9 +781,7 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
         if (buf_reserve(&t->render, 16) < 0)
                 return -ENOMEM;
         t->render->lenStr = 12; /* room for "LEN " */
-        t->format_max = max;
-        k = f->ops->format(f, r, &t->render);
-        t->format_max = 0;
+        k = f->ops->format(f, r, max, &t->render);
         if (k < 0)
                 return k;
         b = (char *) es_getBufAddr(t->render);
@@ -802,7 +800,7 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
                 *ret_off = 12;
                 return (int) n;
         }
-        if (strcmp(f->ops->name, "rfc3164") == 0) {
+        if (f->ops->lf_framing) {
                 /* legacy receivers: LF-terminated (RFC 6587 §3.4.2); the
                  * formatter escapes every LF in the record */
                 if (buf_reserve(&t->render, 1) < 0)

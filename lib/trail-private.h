@@ -157,14 +157,22 @@ struct formatter_ops {
         int (*init)(trail_formatter *f); /* optional */
         /* -ENOENT for a key it does not know, -EINVAL for a bad value. */
         int (*set)(trail_formatter *f, const char *key, const char *value);
-        /* Appends the record, without a line terminator, to *buf. Must not
-         * allocate except to grow *buf; must not log. */
-        int (*format)(const trail_formatter *f, const struct trail_record *r, es_str_t **buf);
+        /* Appends the record, without a line terminator, to *buf. max is
+         * the most the handler can send in one record (0: no limit): a
+         * formatter that can fit the record to it does (rfc5424); the
+         * handler cuts whatever is still longer. Must not allocate except
+         * to grow *buf; must not log. */
+        int (*format)(const trail_formatter *f, const struct trail_record *r, size_t max,
+                      es_str_t **buf);
         /* Optional: like format, for a handler writing to a terminal with
          * NO_COLOR unset (a formatter that colours in its "auto" mode). */
         int (*format_terminal)(const trail_formatter *f, const struct trail_record *r,
-                               es_str_t **buf);
+                               size_t max, es_str_t **buf);
         void (*done)(trail_formatter *f); /* optional: frees what init/set allocated */
+        /* Over a stream transport: each record ends with an LF (RFC 6587
+         * §3.4.2, for legacy receivers; the formatter must escape every LF
+         * in a record) instead of starting with its octet count (§3.4.1). */
+        bool lf_framing;
 };
 
 struct trail_formatter {
@@ -382,7 +390,6 @@ struct tls_state {
         void *iov; /* struct iovec[], for handler-journald.c */
         size_t iov_cap;
         pid_t tid;
-        size_t format_max; /* the handler's maximum record length; 0: none */
         es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
         es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
         es_str_t *formatted; /* trail_formatter_format()'s output; NULL until needed */
