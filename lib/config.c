@@ -1463,7 +1463,7 @@ static int config_apply(struct config *c) {
                 goto fail;
         for (size_t i = 0; i < c->n_loggers; i++) {
                 struct clogger *l = &c->loggers[i];
-                l->lg = trail_get(l->name);
+                l->lg = logger_get(l->name);
                 if (!l->lg)
                         goto fail;
                 bool was_managed = current.n > 0 &&
@@ -1634,7 +1634,7 @@ static void describe(const struct config *c, FILE *out) {
 /* ---- Loading --------------------------------------------------------------- */
 
 static void config_record(bool loaded, const char *file, const char *why) {
-        trail_logger *lg = trail_get("trail");
+        trail_logger *lg = logger_get("trail");
 
         if (loaded)
                 trail_info_with(lg,

@@ -159,11 +159,12 @@ static trail_logger *get_locked(const char *name, size_t n) {
         return lg;
 }
 
-_public_ trail_logger *trail_get(const char *name) {
+/* trail_get() without the configuration's autoload: NULL or "" is the root;
+ * NULL with errno set (EINVAL, ENOMEM) on failure. */
+trail_logger *logger_get(const char *name) {
         size_t n = name ? strlen(name) : 0;
         trail_logger *lg;
 
-        config_autoload_once();
         if (n == 0 || strcmp(name, "root") == 0)
                 return logger_root() ?: (errno = ENOMEM, NULL);
         if (!logger_name_is_valid(name, n)) {

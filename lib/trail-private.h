@@ -142,6 +142,10 @@ int handler_emit(trail_handler *h, const struct trail_record *r);
 /* An emit result: the record was queued, the handler accounts for it itself. */
 #define HANDLER_QUEUED 1
 trail_handler *handler_last_resort(void);
+/* The last resort if it was made, else NULL; never makes it. */
+trail_handler *handler_last_resort_peek(void);
+/* Adds h's counters to s. */
+void handler_stats_add(const trail_handler *h, trail_stats *s);
 /* Renders r with the handler's formatter, appended to *buf. */
 int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf);
 
@@ -327,6 +331,8 @@ struct trail_logger {
 
 /* logger.c */
 trail_logger *logger_root(void);
+/* trail_get() without the configuration's autoload (for config.c). */
+trail_logger *logger_get(const char *name);
 void loggers_for_each_handler_set(void (*fn)(struct handler_set *set, void *userdata),
                                   void *userdata);
 void loggers_detach_all_handlers(void);
