@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Handlers in general: reference counting, levels, delivery accounting, and
- * the "last resort" handler for records nobody listens to. */
+/* Handlers in general: reference counting, levels, formatters and filters,
+ * and delivery accounting. */
 
 #include <string.h>
 
@@ -220,27 +220,6 @@ int handler_emit(trail_handler *h, const struct trail_record *r) {
                 atomic_inc(&h->stats.lost);
         }
         return k;
-}
-
-/* ---- Last resort -------------------------------------------------------- */
-
-static trail_handler *last_resort;
-static pthread_once_t last_resort_once = PTHREAD_ONCE_INIT;
-
-static void last_resort_create(void) {
-        __atomic_store_n(&last_resort, trail_handler_auto(), __ATOMIC_RELEASE);
-}
-
-trail_handler *handler_last_resort(void) {
-        trail_handler *h = __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
-        if (_likely_(h))
-                return h;
-        pthread_once(&last_resort_once, last_resort_create);
-        return __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
-}
-
-trail_handler *handler_last_resort_peek(void) {
-        return __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
 }
 
 /* ---- Statistics --------------------------------------------------------- */

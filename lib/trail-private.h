@@ -141,9 +141,6 @@ void handler_fork_track(trail_handler *h);
 int handler_emit(trail_handler *h, const struct trail_record *r);
 /* An emit result: the record was queued, the handler accounts for it itself. */
 #define HANDLER_QUEUED 1
-trail_handler *handler_last_resort(void);
-/* The last resort if it was made, else NULL; never makes it. */
-trail_handler *handler_last_resort_peek(void);
 /* Adds h's counters to s. */
 void handler_stats_add(const trail_handler *h, trail_stats *s);
 /* Renders r with the handler's formatter, appended to *buf. */
@@ -576,6 +573,22 @@ int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret
 int stderr_write_text(const struct trail_record *r, uint64_t deadline);
 /* A once-only failure report on stderr, written only if there is room now. */
 void stderr_report(const char *msg, size_t n);
+
+/* handler-journald.c, for the auto handler: the deadline of a call (the
+ * handler's timeout from now; DEADLINE_NONE for a deferred record); one
+ * send of r, neither reported nor fallen back from: 0 when journald took
+ * it, -ENOENT when journald is absent (its socket is not there, or went
+ * away), else the negative errno of a journald that did not take it; and
+ * the once-only report of that, naming where the record went instead. */
+uint64_t journald_deadline(trail_handler *h, const struct trail_record *r);
+int journald_send_record(trail_handler *h, struct tls_state *t, const struct trail_record *r,
+                         uint64_t deadline);
+void journald_report_once(trail_handler *h, int error, const char *went_to);
+
+/* handler-auto.c: the handler for records that no logger's handler took,
+ * made on first use; the peek never makes it (NULL when not made). */
+trail_handler *handler_last_resort(void);
+trail_handler *handler_last_resort_peek(void);
 
 /* handler-syslog.c: a syslog handler's emit, with the caller's deadline
  * (the auto handler's local syslog step) besides its own timeout. */
