@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Levels and the logger tree: dotted names, inherited levels kept
+/* The logger tree: dotted names, inherited levels kept
  * denormalised in every node so that the level test needs no lock, and the
  * per-logger handler lists that records propagate through. */
 
@@ -10,43 +10,6 @@
 #include <strings.h>
 
 #include "trail-private.h"
-
-static const char *const level_names[] = {
-        [TRAIL_EMERGENCY] = "emergency", [TRAIL_ALERT] = "alert",
-        [TRAIL_CRITICAL] = "critical",   [TRAIL_ERROR] = "error",
-        [TRAIL_WARNING] = "warning",     [TRAIL_NOTICE] = "notice",
-        [TRAIL_INFO] = "info",           [TRAIL_DEBUG] = "debug",
-};
-
-_public_ const char *trail_level_name(int level) {
-        if (level < 0 || level >= (int) ELEMENTSOF(level_names))
-                return NULL;
-        return level_names[level];
-}
-
-_public_ int trail_level_parse(const char *s) {
-        /* syslog(3)'s short names and the aliases its prioritynames[] accepts */
-        static const struct {
-                const char *name;
-                int level;
-        } aliases[] = {
-                { "emerg", TRAIL_EMERGENCY }, { "panic", TRAIL_EMERGENCY },
-                { "crit", TRAIL_CRITICAL },   { "err", TRAIL_ERROR },
-                { "warn", TRAIL_WARNING },
-        };
-
-        if (!s)
-                return -EINVAL;
-        if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
-                return s[0] - '0';
-        for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
-                if (strcasecmp(s, level_names[i]) == 0)
-                        return (int) i;
-        for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
-                if (strcasecmp(s, aliases[i].name) == 0)
-                        return aliases[i].level;
-        return -EINVAL;
-}
 
 /* The registry. Loggers are created rarely and live for the process; one
  * mutex guards creation, the tree links and level changes. */
