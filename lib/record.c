@@ -290,6 +290,65 @@ size_t field_name_normalise(const char *name, char *out, bool *renamed) {
         return n;
 }
 
+/* ---- trail's own records ------------------------------------------------ */
+
+/* The logger of trail's own records that no logger dispatches: LOGGER=trail.
+ * A union, so that the name can follow the node in static storage. */
+static union {
+        trail_logger lg;
+        char bytes[sizeof(trail_logger) + sizeof("LOGGER=trail")];
+} own_logger;
+static pthread_once_t own_logger_once = PTHREAD_ONCE_INIT;
+
+static void own_logger_init(void) {
+        trail_logger *lg = &own_logger.lg;
+
+        memcpy(lg->logger_field, "LOGGER=trail", sizeof("LOGGER=trail"));
+        lg->name = lg->logger_field + STRLEN("LOGGER=");
+        lg->field_len = STRLEN("LOGGER=trail");
+        lg->level_effective = lg->level_set = TRAIL_DEBUG;
+}
+
+void own_record_build(struct own_record *o, int level, const trail_source *src,
+                      const char *message_id, const struct rfield *fields, size_t n,
+                      const char *fmt, ...) {
+        size_t k = 0;
+        va_list ap;
+        int len;
+
+        pthread_once(&own_logger_once, own_logger_init);
+        o->fields[k++] = (struct rfield) { .name = "MESSAGE_ID", .type = TRAIL_FIELD_STR,
+                                           .v.s = message_id };
+        for (size_t i = 0; i < n && k < ELEMENTSOF(o->fields); i++)
+                o->fields[k++] = fields[i];
+        for (size_t i = 0; i < k; i++) {
+                o->fields[i].name_len = (uint32_t) strlen(o->fields[i].name);
+                if (o->fields[i].type == TRAIL_FIELD_STR)
+                        o->fields[i].len = strlen(o->fields[i].v.s);
+        }
+
+        va_start(ap, fmt);
+        len = vsnprintf(o->message, sizeof(o->message), fmt, ap);
+        va_end(ap);
+        if (len < 0)
+                len = 0;
+        else if ((size_t) len >= sizeof(o->message))
+                len = (int) sizeof(o->message) - 1; /* cut, as vsnprintf() left it */
+
+        struct tls_state *t = tls_state_peek();
+        o->r = (struct trail_record) {
+                .level = level,
+                .logger = &own_logger.lg,
+                .src = src,
+                .message = o->message,
+                .message_len = (size_t) len,
+                .fields = o->fields,
+                .n_fields = k,
+                .tid = t ? t->tid : (pid_t) syscall(SYS_gettid),
+        };
+        clock_gettime(CLOCK_REALTIME, &o->r.time);
+}
+
 /* ---- The record, as filters and custom handlers see it ------------------ */
 
 _public_ int trail_record_level(const trail_record *r) {
