@@ -327,20 +327,23 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
                         o->fields[i].len = strlen(o->fields[i].v.s);
         }
 
+        /* preceded by "MESSAGE=", as every record's message is */
+        memcpy(o->message, "MESSAGE=", STRLEN("MESSAGE="));
         va_start(ap, fmt);
-        len = vsnprintf(o->message, sizeof(o->message), fmt, ap);
+        len = vsnprintf(o->message + STRLEN("MESSAGE="), sizeof(o->message) - STRLEN("MESSAGE="),
+                        fmt, ap);
         va_end(ap);
         if (len < 0)
                 len = 0;
-        else if ((size_t) len >= sizeof(o->message))
-                len = (int) sizeof(o->message) - 1; /* cut, as vsnprintf() left it */
+        else if ((size_t) len >= sizeof(o->message) - STRLEN("MESSAGE="))
+                len = (int) (sizeof(o->message) - STRLEN("MESSAGE=")) - 1; /* as vsnprintf() cut it */
 
         struct tls_state *t = tls_state_peek();
         o->r = (struct trail_record) {
                 .level = level,
                 .logger = &own_logger.lg,
                 .src = src,
-                .message = o->message,
+                .message = o->message + STRLEN("MESSAGE="),
                 .message_len = (size_t) len,
                 .fields = o->fields,
                 .n_fields = k,

@@ -519,13 +519,14 @@ size_t rfield_render_value(const struct rfield *f, char *out);
 /* trail's own records that a handler delivers itself, not a logger (an
  * async handler's drops, a syslog link's lost records): LOGGER=trail, the
  * MESSAGE_ID first, then the given fields (their name_len, and len of
- * strings, filled in here), the message cut to fit, the time and thread of
- * the call. Allocates nothing. */
+ * strings, filled in here), the message cut to fit (preceded by "MESSAGE=",
+ * as a record's must be), the time and thread of the call. Allocates
+ * nothing. */
 #define OWN_RECORD_FIELDS_MAX (2 + TRAIL_DEBUG + 1)
 struct own_record {
         struct trail_record r;
         struct rfield fields[OWN_RECORD_FIELDS_MAX];
-        char message[256];
+        char message[STRLEN("MESSAGE=") + 256];
 };
 TRAIL__PRINTF(7, 8) void own_record_build(struct own_record *o, int level,
                                           const trail_source *src, const char *message_id,
