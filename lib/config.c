@@ -162,7 +162,7 @@ static int logger_changes(struct config *c, struct logger_change *ch, trail_logg
 
         for (size_t i = 0; i < c->n_loggers; i++) {
                 struct clogger *l = &c->loggers[i];
-                l->lg = trail_get(l->name);
+                l->lg = logger_get(l->name);
                 if (!l->lg)
                         goto done;
                 bool was_managed = current.n > 0 &&
@@ -367,7 +367,7 @@ static void describe(const struct config *c, FILE *out) {
 /* ---- Loading --------------------------------------------------------------- */
 
 static void config_record(bool loaded, const char *file, const char *why) {
-        trail_logger *lg = trail_get("trail");
+        trail_logger *lg = logger_get("trail");
 
         if (loaded)
                 trail_info_with(lg,

@@ -351,47 +351,29 @@ static const char *const level_upper[] = {
 static void report_drops(struct async_handler *a) {
         static const trail_source src = { __FILE__, "report_drops", __LINE__,
                                           STRLEN(__FILE__), STRLEN("report_drops") };
-        char message[160];
-        struct rfield f[2 + TRAIL_DEBUG + 1];
+        struct rfield f[1 + TRAIL_DEBUG + 1];
+        struct own_record o;
         uint64_t total = 0;
         size_t n = 0;
 
-        f[n++] = (struct rfield) { .name = "MESSAGE_ID", .name_len = STRLEN("MESSAGE_ID"),
-                                   .type = TRAIL_FIELD_STR, .v.s = TRAIL_MESSAGE_ID_DROPPED,
-                                   .len = STRLEN(TRAIL_MESSAGE_ID_DROPPED) };
         n++; /* DROPPED=, filled in below */
         for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++) {
                 uint64_t c = __atomic_exchange_n(&a->pending_dropped[l], 0, __ATOMIC_RELAXED);
                 if (c == 0)
                         continue;
                 total += c;
-                f[n++] = (struct rfield) { .name = level_upper[l],
-                                           .name_len = (uint32_t) strlen(level_upper[l]),
-                                           .type = TRAIL_FIELD_UINT, .v.u = c };
+                f[n++] = (struct rfield) { .name = level_upper[l], .type = TRAIL_FIELD_UINT,
+                                           .v.u = c };
         }
         if (total == 0)
                 return;
-        f[1] = (struct rfield) { .name = "DROPPED", .name_len = STRLEN("DROPPED"),
-                                 .type = TRAIL_FIELD_UINT, .v.u = total };
+        f[0] = (struct rfield) { .name = "DROPPED", .type = TRAIL_FIELD_UINT, .v.u = total };
 
-        int len = snprintf(message, sizeof(message),
-                           "MESSAGE=trail: %llu records dropped: the log queue was full",
-                           (unsigned long long) total);
-        if (len < 0 || (size_t) len >= sizeof(message))
-                return;
-        struct trail_record r = {
-                .level = TRAIL_WARNING,
-                .logger = logger_root(),
-                .src = &src,
-                .message = message + STRLEN("MESSAGE="),
-                .message_len = (size_t) len - STRLEN("MESSAGE="),
-                .fields = f,
-                .n_fields = n,
-                .tid = (pid_t) syscall(SYS_gettid),
-        };
-        clock_gettime(CLOCK_REALTIME, &r.time);
-        if (r.level <= atomic_get(&a->inner->level))
-                (void) handler_emit(a->inner, &r);
+        own_record_build(&o, TRAIL_WARNING, &src, TRAIL_MESSAGE_ID_DROPPED, f, n,
+                         "trail: %llu records dropped: the log queue was full",
+                         (unsigned long long) total);
+        if (o.r.level <= atomic_get(&a->inner->level))
+                (void) handler_emit(a->inner, &o.r);
 }
 
 static bool pending_drops(struct async_handler *a) {

@@ -2,8 +2,9 @@
 /* The journald handler: one iovec per field, built straight from the record
  * in the thread's scratch buffer, sent in journald's native protocol on a
  * socket of trail's own, so that no call waits for journald longer than the
- * handler's timeout. A record that journald does not take goes to stderr (or,
- * for the auto handler, to the local syslog), and is counted. */
+ * handler's timeout. A record that journald does not take goes to stderr, and
+ * is counted. The auto handler (handler-auto.c) sends through the same
+ * calls, and picks its own next step when journald is absent. */
 
 #include <endian.h>
 #include <fcntl.h>
@@ -24,40 +25,10 @@
 
 struct journald_handler {
         trail_handler base;
-        bool automatic;    /* trail_handler_auto(): stderr is a sink, not a failure */
         bool reported;     /* the once-only failure report was written */
         bool stalled;      /* atomic: a send timed out, and none has succeeded since */
         uint64_t timeout_usec; /* atomic: the longest a logging call waits for journald */
-        trail_handler *local; /* automatic: the /dev/log step, made when first needed */
 };
-
-#define LOCAL_SYSLOG "/dev/log"
-
-/* DESIGN.md's "journald → local syslog → stderr": without journald, a local
- * syslog daemon on /dev/log gets the record as RFC 3164 (it falls back to
- * stderr itself when it does not take it), all within the caller's
- * deadline. */
-static int local_syslog_emit(struct journald_handler *j, const struct trail_record *r,
-                             bool *fell_back, uint64_t deadline) {
-        struct stat st;
-        trail_handler *l;
-
-        if (stat(LOCAL_SYSLOG, &st) < 0 || !S_ISSOCK(st.st_mode))
-                return stderr_write_text(r, deadline);
-        l = __atomic_load_n(&j->local, __ATOMIC_ACQUIRE);
-        if (!l) {
-                trail_handler *n = trail_handler_syslog(NULL), *expected = NULL;
-                if (!n)
-                        return stderr_write_text(r, deadline);
-                if (!__atomic_compare_exchange_n(&j->local, &expected, n, false, __ATOMIC_ACQ_REL,
-                                                 __ATOMIC_ACQUIRE)) {
-                        trail_handler_unref(n);
-                        n = expected;
-                }
-                l = n;
-        }
-        return syslog_emit_until(l, r, fell_back, deadline);
-}
 
 /* ---- Transport ------------------------------------------------------------
  * journald's native protocol (https://systemd.io/JOURNAL_NATIVE_PROTOCOL/),
@@ -435,7 +406,8 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         return (int) n_iov;
 }
 
-static void report_once(struct journald_handler *j, int error) {
+void journald_report_once(trail_handler *h, int error, const char *went_to) {
+        struct journald_handler *j = (struct journald_handler *) h;
         char msg[160];
 
         if (__atomic_exchange_n(&j->reported, true, __ATOMIC_RELAXED))
@@ -443,7 +415,7 @@ static void report_once(struct journald_handler *j, int error) {
         int n = snprintf(msg, sizeof(msg),
                          "trail: journald did not take a record (%s); it went to "
                          "%s, as will any other journald refuses (reported once)\n",
-                         strerror(-error), j->automatic ? "the local syslog or stderr" : "stderr");
+                         strerror(-error), went_to);
         if (n > 0)
                 stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
 }
@@ -475,42 +447,40 @@ static int journal_send(struct journald_handler *j, struct tls_state *t, size_t 
         return k;
 }
 
-/* One deadline for the whole call: journald, then the local syslog or
- * stderr, get what is left of the handler's timeout between them. */
-static int journald_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
+uint64_t journald_deadline(trail_handler *h, const struct trail_record *r) {
         struct journald_handler *j = (struct journald_handler *) h;
+
+        return r->deferred ? NO_DEADLINE
+                           : now_usec() + __atomic_load_n(&j->timeout_usec, __ATOMIC_RELAXED);
+}
+
+int journald_send_record(trail_handler *h, struct tls_state *t, const struct trail_record *r,
+                         uint64_t deadline) {
+        struct journald_handler *j = (struct journald_handler *) h;
+        int n;
+
+        if (!journald_present())
+                return -ENOENT;
+        n = journald_render(t, r);
+        /* -ENOENT from the send: the connection's journald is gone, and its
+         * socket with it; as if it had never been there */
+        return n < 0 ? n : journal_send(j, t, (size_t) n, deadline);
+}
+
+/* One deadline for the whole call: journald, then stderr, get what is left
+ * of the handler's timeout between them. */
+static int journald_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
         struct tls_state *t = tls_state_get();
-        uint64_t deadline =
-                r->deferred ? NO_DEADLINE
-                            : now_usec() + __atomic_load_n(&j->timeout_usec, __ATOMIC_RELAXED);
-        int n, k;
+        uint64_t deadline = journald_deadline(h, r);
+        int k;
 
         if (!t)
                 return -ENOMEM;
-        if (!journald_present()) {
-                if (j->automatic)
-                        return local_syslog_emit(j, r, fell_back, deadline);
-                k = -ENOENT;
-        } else {
-                n = journald_render(t, r);
-                k = n < 0 ? n : journal_send(j, t, (size_t) n, deadline);
-                if (k >= 0)
-                        return 0;
-                /* the connection's journald is gone, and its socket with it:
-                 * as if it had never been there */
-                if (k == -ENOENT && j->automatic)
-                        return local_syslog_emit(j, r, fell_back, deadline);
-        }
-
-        report_once(j, k);
-        if (j->automatic) {
-                /* journald is there but did not take it: the next step of
-                 * "journald → local syslog → stderr" */
-                bool local_fell_back = false;
-                *fell_back =
-                        local_syslog_emit(j, r, &local_fell_back, deadline) >= 0 || local_fell_back;
-        } else
-                *fell_back = stderr_write_text(r, deadline) >= 0;
+        k = journald_send_record(h, t, r, deadline);
+        if (k >= 0)
+                return 0;
+        journald_report_once(h, k, "stderr");
+        *fell_back = stderr_write_text(r, deadline) >= 0;
         return k;
 }
 
@@ -530,7 +500,6 @@ static int journald_set(trail_handler *h, const char *key, const char *value) {
 }
 
 static void journald_free(trail_handler *h) {
-        trail_handler_unref(((struct journald_handler *) h)->local);
         free(h);
 }
 
@@ -541,7 +510,7 @@ static const struct handler_ops journald_ops = {
         .free = journald_free,
 };
 
-static trail_handler *journald_new(bool automatic) {
+_public_ trail_handler *trail_handler_journald(void) {
         struct journald_handler *j = calloc(1, sizeof(*j));
 
         if (!j) {
@@ -549,20 +518,8 @@ static trail_handler *journald_new(bool automatic) {
                 return NULL;
         }
         (void) handler_init(&j->base, &journald_ops); /* renders no text: cannot fail */
-        j->automatic = automatic;
         /* long enough for a busy journald whose short queue (10 datagrams
          * on some hosts) starves one of many senders for a second */
         j->timeout_usec = TIMEOUT_DEFAULT_USEC;
         return &j->base;
-}
-
-_public_ trail_handler *trail_handler_journald(void) {
-        return journald_new(false);
-}
-
-/* journald when its socket is there, else stderr; the local syslog step of
- * DESIGN.md's "journald → local syslog → stderr" comes with the syslog
- * handler. */
-_public_ trail_handler *trail_handler_auto(void) {
-        return journald_new(true);
 }

@@ -824,32 +824,15 @@ static const trail_source lost_src = { __FILE__, "queue_lost_notice", __LINE__, 
                                        STRLEN("queue_lost_notice") };
 
 static void queue_lost_notice(struct syslog_handler *s, struct tls_state *t) {
-        char msg[160], num[24];
-        struct rfield fields[2] = {
-                { .name = "MESSAGE_ID", .name_len = 10, .type = TRAIL_FIELD_STR,
-                  .v.s = TRAIL_MESSAGE_ID_LINK_LOST, .len = 32 },
-                { .name = "LOST", .name_len = 4, .type = TRAIL_FIELD_UINT, .v.u = s->lost_unreported },
-        };
-        (void) num;
-        int n = snprintf(msg, sizeof(msg),
-                         "trail: %" PRIu64 " records to %s were lost while it was unreachable",
-                         s->lost_unreported, s->target);
-        struct trail_record r = {
-                .level = TRAIL_WARNING,
-                .logger = logger_root(),
-                .src = &lost_src,
-                .message = msg,
-                .message_len = n > 0 ? (size_t) n : 0,
-                .fields = fields,
-                .n_fields = ELEMENTSOF(fields),
-                .tid = t->tid,
-        };
+        const struct rfield lost = { .name = "LOST", .type = TRAIL_FIELD_UINT,
+                                     .v.u = s->lost_unreported };
+        struct own_record o;
         size_t off;
 
-        clock_gettime(CLOCK_REALTIME, &r.time);
-        if (!r.logger)
-                return;
-        int len = render_frame(s, t, &r, &off);
+        own_record_build(&o, TRAIL_WARNING, &lost_src, TRAIL_MESSAGE_ID_LINK_LOST, &lost, 1,
+                         "trail: %" PRIu64 " records to %s were lost while it was unreachable",
+                         s->lost_unreported, s->target);
+        int len = render_frame(s, t, &o.r, &off);
         if (len > 0 && queue_frame(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, true) >= 0)
                 s->lost_unreported = 0;
 }

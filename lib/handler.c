@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Handlers in general: reference counting, levels, delivery accounting, the
- * "last resort" handler for records nobody listens to, and the process-wide
- * flush, statistics and shutdown. */
+/* Handlers in general: reference counting, levels, formatters and filters,
+ * and delivery accounting. */
 
 #include <string.h>
 
@@ -223,23 +222,6 @@ int handler_emit(trail_handler *h, const struct trail_record *r) {
         return k;
 }
 
-/* ---- Last resort -------------------------------------------------------- */
-
-static trail_handler *last_resort;
-static pthread_once_t last_resort_once = PTHREAD_ONCE_INIT;
-
-static void last_resort_create(void) {
-        __atomic_store_n(&last_resort, trail_handler_auto(), __ATOMIC_RELEASE);
-}
-
-trail_handler *handler_last_resort(void) {
-        trail_handler *h = __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
-        if (_likely_(h))
-                return h;
-        pthread_once(&last_resort_once, last_resort_create);
-        return __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
-}
-
 /* ---- Statistics --------------------------------------------------------- */
 
 static void counters_read(const struct handler_counters *c, trail_stats *s) {
@@ -263,92 +245,7 @@ _public_ int trail_handler_get_stats(const trail_handler *h, trail_stats *ret) {
         return 0;
 }
 
-/* Each handler counted once, however many loggers it is attached to. */
-struct stats_walk {
-        trail_stats s;
-        const trail_handler *seen[64];
-        size_t n_seen;
-};
-
-static void stats_add_set(struct handler_set *set, void *userdata) {
-        struct stats_walk *w = userdata;
-
-        for (size_t i = 0; i < set->n; i++) {
-                bool seen = false;
-                for (size_t k = 0; k < w->n_seen && !seen; k++)
-                        seen = w->seen[k] == set->h[i];
-                if (seen)
-                        continue;
-                if (w->n_seen < ELEMENTSOF(w->seen))
-                        w->seen[w->n_seen++] = set->h[i];
-                counters_read(&set->h[i]->stats, &w->s);
-        }
-}
-
-_public_ int trail_get_stats(trail_stats *ret) {
-        struct stats_walk w = {};
-        trail_handler *lr;
-
-        if (!ret)
-                return -EINVAL;
-        loggers_for_each_handler_set(stats_add_set, &w);
-        lr = __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
-        if (lr)
-                counters_read(&lr->stats, &w.s);
-        w.s.fields_renamed = atomic_get(&trail_stat_fields_renamed);
-        w.s.fields_dropped = atomic_get(&trail_stat_fields_dropped);
-        w.s.truncated = atomic_get(&trail_stat_truncated);
-        *ret = w.s;
-        return 0;
-}
-
-/* ---- Flush and shutdown ------------------------------------------------- */
-
-static void flush_set(struct handler_set *set, void *userdata) {
-        int *result = userdata;
-
-        for (size_t i = 0; i < set->n; i++)
-                if (set->h[i]->ops->flush) {
-                        int r = set->h[i]->ops->flush(set->h[i]);
-                        if (r < 0 && *result == 0)
-                                *result = r;
-                }
-}
-
-_public_ int trail_flush(void) {
-        PROTECT_ERRNO;
-        trail_handler *lr;
-        int r = 0;
-
-        /* Handlers flush holding the locks a record needs: a signal
-         * handler's record meanwhile is refused rather than waiting. */
-        thread_busy_enter();
-        loggers_for_each_handler_set(flush_set, &r);
-        lr = __atomic_load_n(&last_resort, __ATOMIC_ACQUIRE);
-        if (lr && lr->ops->flush) {
-                int k = lr->ops->flush(lr);
-                if (k < 0 && r == 0)
-                        r = k;
-        }
-        thread_busy_leave();
-        return r;
-}
-
-_public_ void trail_shutdown(void) {
-        PROTECT_ERRNO;
-
-        (void) trail_flush();
-        config_free();
-        loggers_detach_all_handlers();
-        handler_sets_free_retired();
-        globals_free();
-        redact_free();
-        settings_free();
-        tls_state_release();
-}
-
-/* At exit, records already handed to a handler are delivered; nothing is
- * freed, since other threads may still be logging. */
-__attribute__((destructor)) static void trail_at_exit(void) {
-        (void) trail_flush();
+/* Adds h's counters to s (the high-water mark: the largest). */
+void handler_stats_add(const trail_handler *h, trail_stats *s) {
+        counters_read(&h->stats, s);
 }

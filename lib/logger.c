@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Levels and the logger tree: dotted names, inherited levels kept
+/* The logger tree: dotted names, inherited levels kept
  * denormalised in every node so that the level test needs no lock, and the
  * per-logger handler lists that records propagate through. */
 
@@ -10,36 +10,6 @@
 #include <strings.h>
 
 #include "trail-private.h"
-
-_public_ const char *trail_level_name(int level) {
-        if (level < 0 || level >= (int) ELEMENTSOF(level_lower))
-                return NULL;
-        return level_lower[level];
-}
-
-_public_ int trail_level_parse(const char *s) {
-        /* syslog(3)'s short names and the aliases its prioritynames[] accepts */
-        static const struct {
-                const char *name;
-                int level;
-        } aliases[] = {
-                { "emerg", TRAIL_EMERGENCY }, { "panic", TRAIL_EMERGENCY },
-                { "crit", TRAIL_CRITICAL },   { "err", TRAIL_ERROR },
-                { "warn", TRAIL_WARNING },
-        };
-
-        if (!s)
-                return -EINVAL;
-        if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
-                return s[0] - '0';
-        for (size_t i = 0; i < ELEMENTSOF(level_lower); i++)
-                if (strcasecmp(s, level_lower[i]) == 0)
-                        return (int) i;
-        for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
-                if (strcasecmp(s, aliases[i].name) == 0)
-                        return aliases[i].level;
-        return -EINVAL;
-}
 
 /* The registry. Loggers are created rarely and live for the process; one
  * mutex guards creation, the tree links and level changes. */
@@ -152,11 +122,12 @@ static trail_logger *get_locked(const char *name, size_t n) {
         return lg;
 }
 
-_public_ trail_logger *trail_get(const char *name) {
+/* trail_get() without the configuration's autoload: NULL or "" is the root;
+ * NULL with errno set (EINVAL, ENOMEM) on failure. */
+trail_logger *logger_get(const char *name) {
         size_t n = name ? strlen(name) : 0;
         trail_logger *lg;
 
-        config_autoload_once();
         if (n == 0 || strcmp(name, "root") == 0)
                 return logger_root() ?: (errno = ENOMEM, NULL);
         if (!logger_name_is_valid(name, n)) {

@@ -145,7 +145,8 @@ void handler_fork_track(trail_handler *h);
 int handler_emit(trail_handler *h, const struct trail_record *r);
 /* An emit result: the record was queued, the handler accounts for it itself. */
 #define HANDLER_QUEUED 1
-trail_handler *handler_last_resort(void);
+/* Adds h's counters to s. */
+void handler_stats_add(const trail_handler *h, trail_stats *s);
 /* Renders r with the handler's formatter, appended to *buf. */
 int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf);
 
@@ -258,6 +259,8 @@ _Static_assert(sizeof(((struct trail_logger *) 0)->level_effective) == sizeof(in
 
 /* logger.c */
 trail_logger *logger_root(void);
+/* trail_get() without the configuration's autoload (for config.c). */
+trail_logger *logger_get(const char *name);
 void loggers_for_each_handler_set(void (*fn)(struct handler_set *set, void *userdata),
                                   void *userdata);
 void loggers_detach_all_handlers(void);
@@ -435,6 +438,23 @@ size_t rfield_value_bound(const struct rfield *f);
  * as they are) and returns its length; out has rfield_value_bound() bytes. */
 size_t rfield_render_value(const struct rfield *f, char *out);
 
+/* trail's own records that a handler delivers itself, not a logger (an
+ * async handler's drops, a syslog link's lost records): LOGGER=trail, the
+ * MESSAGE_ID first, then the given fields (their name_len, and len of
+ * strings, filled in here), the message cut to fit (preceded by "MESSAGE=",
+ * as a record's must be), the time and thread of the call. Allocates
+ * nothing. */
+#define OWN_RECORD_FIELDS_MAX (2 + TRAIL_DEBUG + 1)
+struct own_record {
+        struct trail_record r;
+        struct rfield fields[OWN_RECORD_FIELDS_MAX];
+        char message[STRLEN("MESSAGE=") + 256];
+};
+TRAIL__PRINTF(7, 8) void own_record_build(struct own_record *o, int level,
+                                          const trail_source *src, const char *message_id,
+                                          const struct rfield *fields, size_t n,
+                                          const char *fmt, ...);
+
 /* context.c */
 void globals_refresh(struct tls_state *t);
 void globals_free(void);
@@ -491,6 +511,22 @@ int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret
 int stderr_write_text(const struct trail_record *r, uint64_t deadline);
 /* A once-only failure report on stderr, written only if there is room now. */
 void stderr_report(const char *msg, size_t n);
+
+/* handler-journald.c, for the auto handler: the deadline of a call (the
+ * handler's timeout from now; DEADLINE_NONE for a deferred record); one
+ * send of r, neither reported nor fallen back from: 0 when journald took
+ * it, -ENOENT when journald is absent (its socket is not there, or went
+ * away), else the negative errno of a journald that did not take it; and
+ * the once-only report of that, naming where the record went instead. */
+uint64_t journald_deadline(trail_handler *h, const struct trail_record *r);
+int journald_send_record(trail_handler *h, struct tls_state *t, const struct trail_record *r,
+                         uint64_t deadline);
+void journald_report_once(trail_handler *h, int error, const char *went_to);
+
+/* handler-auto.c: the handler for records that no logger's handler took,
+ * made on first use; the peek never makes it (NULL when not made). */
+trail_handler *handler_last_resort(void);
+trail_handler *handler_last_resort_peek(void);
 
 /* handler-syslog.c: a syslog handler's emit, with the caller's deadline
  * (the auto handler's local syslog step) besides its own timeout. */
