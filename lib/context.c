@@ -139,12 +139,6 @@ int field_store_copy(struct field_store *dst, const struct field_store *src) {
         return 0;
 }
 
-void field_store_free(struct field_store *s) {
-        free(s->f);
-        free(s->arena);
-        *s = (struct field_store) {};
-}
-
 /* ---- Context ------------------------------------------------------------ */
 
 static int context_push(trail_fields fields) {

@@ -29,16 +29,22 @@ static void nap(unsigned round) {
         nanosleep(&ts, NULL);
 }
 
+/* This thread's slot: its own, with its own destructor, not part of the
+ * scratch below. */
+static __thread struct dispatch_slot *slot_mine;
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+
 /* fork() copies the registry with the other threads' slots, which will
  * never move again in the child, and maybe the lock held. */
 static void slots_child_fork(void) {
-        struct tls_state *t = tls_state_peek();
+        struct dispatch_slot *s = slot_mine;
 
         slots = NULL;
-        if (t) {
-                t->slot.prev = t->slot.next = NULL;
-                t->slot.wait = false;
-                slots = &t->slot;
+        if (s) {
+                s->prev = s->next = NULL;
+                s->wait = false;
+                slots = s;
         }
         dispatch_swap_pending = 0;
 }
@@ -48,7 +54,7 @@ __attribute__((constructor)) static void slots_fork_register(void) {
         fork_hooks_register(FORK_RANK_DISPATCH_SLOTS, &slots_fork);
 }
 
-void dispatch_slot_register(struct dispatch_slot *s) {
+static void dispatch_slot_register(struct dispatch_slot *s) {
         pthread_mutex_lock(&slots_lock);
         s->prev = NULL;
         s->wait = false;
@@ -59,7 +65,7 @@ void dispatch_slot_register(struct dispatch_slot *s) {
         pthread_mutex_unlock(&slots_lock);
 }
 
-void dispatch_slot_unregister(struct dispatch_slot *s) {
+static void dispatch_slot_unregister(struct dispatch_slot *s) {
         pthread_mutex_lock(&slots_lock);
         if (s->prev)
                 s->prev->next = s->next;
@@ -69,6 +75,40 @@ void dispatch_slot_unregister(struct dispatch_slot *s) {
                 s->next->prev = s->prev;
         s->prev = s->next = NULL;
         pthread_mutex_unlock(&slots_lock);
+}
+
+static void slot_free(void *p) {
+        if (!p)
+                return;
+        dispatch_slot_unregister(p);
+        free(p);
+}
+
+static void slot_key_create(void) {
+        (void) pthread_key_create(&slot_key, slot_free);
+}
+
+struct dispatch_slot *dispatch_slot_get(void) {
+        struct dispatch_slot *s = slot_mine;
+
+        if (_likely_(s))
+                return s;
+        pthread_once(&slot_once, slot_key_create);
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return NULL;
+        dispatch_slot_register(s);
+        (void) pthread_setspecific(slot_key, s);
+        slot_mine = s;
+        return s;
+}
+
+void dispatch_slot_release(void) {
+        struct dispatch_slot *s = slot_mine;
+
+        slot_mine = NULL;
+        (void) pthread_setspecific(slot_key, NULL);
+        slot_free(s);
 }
 
 /* Called by dispatch_enter() when a swap is coming: step out (so that the
@@ -97,7 +137,7 @@ void dispatch_wait_swap(struct dispatch_slot *s) {
 
 bool dispatch_grace_wait(int timeout_ms) {
         uint64_t deadline = now_usec() + (uint64_t) timeout_ms * 1000;
-        struct tls_state *self = tls_state_peek();
+        struct dispatch_slot *self = slot_mine;
         unsigned round = 0;
 
         pthread_mutex_lock(&slots_lock);
@@ -105,7 +145,7 @@ bool dispatch_grace_wait(int timeout_ms) {
                 s->snap = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
                 /* The caller's own slot: it is not dispatching (config.c
                  * refuses to swap from inside a handler). */
-                s->wait = (s->snap & 1) && !(self && s == &self->slot);
+                s->wait = (s->snap & 1) && s != self;
         }
         pthread_mutex_unlock(&slots_lock);
 

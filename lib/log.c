@@ -321,9 +321,12 @@ TRAIL__PRINTF(10, 0) static int log_va(struct tls_state *t, const trail_logger *
         };
         clock_gettime(CLOCK_REALTIME, &rec.time);
 
-        dispatch_enter(&t->slot);
+        struct dispatch_slot *slot = dispatch_slot_get();
+        if (!slot)
+                return -ENOMEM;
+        dispatch_enter(slot);
         dispatch(&rec);
-        dispatch_exit(&t->slot);
+        dispatch_exit(slot);
         return 0;
 }
 

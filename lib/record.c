@@ -29,7 +29,6 @@ static void tls_state_free(void *p) {
 
         if (!t)
                 return;
-        dispatch_slot_unregister(&t->slot);
         es_deleteStr(t->message);
         es_deleteStr(t->render);
         es_deleteStr(t->names);
@@ -42,6 +41,12 @@ static void tls_state_free(void *p) {
         field_store_free(&t->context);
         field_store_free(&t->globals);
         free(t);
+}
+
+void field_store_free(struct field_store *s) {
+        free(s->f);
+        free(s->arena);
+        *s = (struct field_store) {};
 }
 
 /* The child of fork() is a new process: its one thread has a new id. */
@@ -73,7 +78,6 @@ struct tls_state *tls_state_get(void) {
                 return NULL;
         }
         t->tid = (pid_t) syscall(SYS_gettid);
-        dispatch_slot_register(&t->slot);
         (void) pthread_setspecific(tls_key, t);
         tls = t;
         return t;

@@ -347,8 +347,10 @@ struct dispatch_slot {
 };
 
 extern int dispatch_swap_pending;
-void dispatch_slot_register(struct dispatch_slot *s);
-void dispatch_slot_unregister(struct dispatch_slot *s);
+/* This thread's slot, registered at its first call; NULL on ENOMEM. */
+struct dispatch_slot *dispatch_slot_get(void);
+/* For the thread that unloads or exits the program (no destructor runs). */
+void dispatch_slot_release(void);
 void dispatch_wait_swap(struct dispatch_slot *s);
 
 /* One seq_cst store and one load of a flag that is almost never set: against
@@ -396,7 +398,6 @@ struct tls_state {
         es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
         es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
         es_str_t *formatted; /* trail_formatter_format()'s output; NULL until needed */
-        struct dispatch_slot slot; /* grace.c */
 };
 
 /* record.c */

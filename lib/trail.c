@@ -95,6 +95,7 @@ _public_ void trail_shutdown(void) {
         redact_free();
         settings_free();
         tls_state_release();
+        dispatch_slot_release();
 }
 
 /* At exit, records already handed to a handler are delivered; nothing is
