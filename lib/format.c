@@ -1,21 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Formatters in general: the registry of formatters by name, their
- * reference counting and options. Each formatter lives in its own
- * format-*.c; the helpers they share are in shared/ (escape.c, util.c). */
+/* Formatters in general: their reference counting, options and copies, and
+ * rendering one record into a caller's buffer. Each formatter lives in its
+ * own format-*.c, the table of them by name in format-registry.c; the
+ * helpers they share are in shared/ (escape.c, util.c). */
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "trail-private.h"
-
-static const struct formatter_ops *const formatters[] = {
-        &format_text_ops,
-        &format_rfc5424_ops,
-        &format_rfc3164_ops,
-        &format_json_ops,
-        &format_logfmt_ops,
-};
 
 trail_formatter *formatter_new(const struct formatter_ops *ops) {
         trail_formatter *f = calloc(1, ops->size);
@@ -35,18 +28,6 @@ trail_formatter *formatter_new(const struct formatter_ops *ops) {
                 }
         }
         return f;
-}
-
-_public_ trail_formatter *trail_formatter_new(const char *name) {
-        if (!name) {
-                errno = EINVAL;
-                return NULL;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(formatters); i++)
-                if (strcmp(formatters[i]->name, name) == 0)
-                        return formatter_new(formatters[i]);
-        errno = EINVAL;
-        return NULL;
 }
 
 _public_ trail_formatter *trail_formatter_ref(trail_formatter *f) {

@@ -32,9 +32,10 @@ import sys
 # listed are reported as unranked and take no part in the upward-edge check.
 LAYERS = [
     ["shared/*"],
+    ["fork"],
     ["scratch", "record", "fieldname"],
-    ["settings"],
-    ["filter", "grace", "flow", "redact", "backtrace", "context", "correlation", "fork"],
+    ["settings", "level"],
+    ["filter", "grace", "flow", "redact", "backtrace", "context", "correlation"],
     ["format"],
     ["format-text", "format-json", "format-logfmt", "format-rfc5424", "format-rfc3164"],
     ["format-registry"],
