@@ -27,6 +27,7 @@
 #include <gnutls/x509.h>
 #endif
 
+#include "resolve.h"
 #include "trail-private.h"
 
 enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
@@ -36,36 +37,6 @@ enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
 #define DGRAM_MAX_DEFAULT (8 * 1024)
 #define STREAM_MAX_DEFAULT (64 * 1024)
 #define TRUNCATION_MARK "...[truncated]"
-
-#define ADDRS_MAX 8
-
-/* Addresses a name resolved to, copied out of an addrinfo list. */
-struct addrs {
-        size_t n;
-        struct {
-                struct sockaddr_storage sa;
-                socklen_t len;
-                int family, socktype, protocol;
-        } a[ADDRS_MAX];
-};
-
-/* One getaddrinfo() on a thread of its own, so that a resolver that does
- * not answer never holds a logging call (nor the handler's lock). It
- * shares nothing with the handler but this job, and no lock: the thread
- * fills in the answer, sets done, and writes to the eventfd that a
- * handler waiting for it polls. Two references, the thread's and the
- * handler's; the last one dropped frees it, so a handler freed while its
- * name is being resolved leaves the job to the thread. */
-struct resolve_job {
-        unsigned refcount;
-        bool done;
-        int error;    /* negative errno; 0 with addrs */
-        int efd;
-        pid_t pid;    /* the process whose thread resolves it */
-        int socktype;
-        char *host, *port;
-        struct addrs addrs;
-};
 
 /* Frames waiting to be sent: [uint32 length][bytes] … in data[start, end). */
 struct pending {
@@ -82,9 +53,7 @@ struct syslog_handler {
         char *target;         /* as given, for messages */
         char *path;           /* T_UNIX */
         char *host, *port;    /* T_UDP, T_TCP, T_TLS */
-        struct addrs addrs;   /* the last good answer for host */
-        bool numeric;         /* host is an address: never resolved */
-        struct resolve_job *job; /* a resolution in flight, or done and not yet taken */
+        struct resolver res;  /* host and port to addresses (resolve.c) */
         int fd;
         bool unix_stream;     /* the unix socket turned out to be a stream one */
         bool reported;
@@ -102,23 +71,6 @@ struct syslog_handler {
         char *ca, *cert, *key, *server_name, *priority;
         bool verify;
 };
-
-static int poll_until(int fd, short events, uint64_t deadline) {
-        for (;;) {
-                uint64_t now = now_usec();
-                if (now >= deadline)
-                        return -ETIMEDOUT;
-                struct pollfd p = { .fd = fd, .events = events };
-                int ms = (int) ((deadline - now + 999) / 1000);
-                int k = poll(&p, 1, ms);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k > 0)
-                        return 0;
-        }
-}
 
 static void report_once(struct syslog_handler *s, const char *what, int error) {
         char msg[512];
@@ -272,196 +224,22 @@ static int connect_unix(struct syslog_handler *s) {
         }
 }
 
-/* ---- Name resolution ----------------------------------------------------- */
-
-static int addrinfo_error(int k) {
-        return k == EAI_SYSTEM ? -errno : k == EAI_MEMORY ? -ENOMEM : -EHOSTUNREACH;
-}
-
-static void addrs_from(struct addrs *a, const struct addrinfo *res) {
-        a->n = 0;
-        for (const struct addrinfo *ai = res; ai && a->n < ADDRS_MAX; ai = ai->ai_next) {
-                if (ai->ai_addrlen > sizeof(a->a[0].sa))
-                        continue;
-                memcpy(&a->a[a->n].sa, ai->ai_addr, ai->ai_addrlen);
-                a->a[a->n].len = ai->ai_addrlen;
-                a->a[a->n].family = ai->ai_family;
-                a->a[a->n].socktype = ai->ai_socktype;
-                a->a[a->n].protocol = ai->ai_protocol;
-                a->n++;
-        }
-}
-
-static int resolve(const char *host, const char *port, int socktype, int flags, struct addrs *ret) {
-        struct addrinfo hints = {
-                .ai_family = AF_UNSPEC,
-                .ai_socktype = socktype,
-                /* the port is digits (parse_host_port): no services lookup */
-                .ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV | flags,
-        }, *res = NULL;
-        int k = getaddrinfo(host, port, &hints, &res);
-
-        if (k != 0)
-                return addrinfo_error(k);
-        addrs_from(ret, res);
-        freeaddrinfo(res);
-        return ret->n > 0 ? 0 : -EHOSTUNREACH;
-}
-
-static void job_unref(struct resolve_job *j) {
-        if (__atomic_sub_fetch(&j->refcount, 1, __ATOMIC_ACQ_REL) > 0)
-                return;
-        if (j->efd >= 0)
-                close(j->efd);
-        free(j->host);
-        free(j->port);
-        free(j);
-}
-
-static void *resolve_thread(void *arg) {
-        struct resolve_job *j = arg;
-        struct addrs a;
-        int k = resolve(j->host, j->port, j->socktype, 0, &a);
-
-        if (k >= 0)
-                j->addrs = a;
-        j->error = k;
-        __atomic_store_n(&j->done, true, __ATOMIC_RELEASE);
-        (void) !write(j->efd, &(uint64_t) { 1 }, sizeof(uint64_t));
-        job_unref(j);
-        return NULL;
-}
-
-/* Drops the handler's job. In a child forked while it was in flight, the
- * thread resolving it does not exist: the child's copy is its alone. */
-static void job_drop(struct syslog_handler *s) {
-        struct resolve_job *j = s->job;
-
-        if (!j)
-                return;
-        s->job = NULL;
-        if (j->pid != getpid())
-                j->refcount = 1;
-        job_unref(j);
-}
-
-static int job_start(struct syslog_handler *s) {
-        struct resolve_job *j = calloc(1, sizeof(*j));
-        sigset_t all, old;
-        pthread_attr_t attr;
-        pthread_t thread;
-        int k;
-
-        if (!j)
-                return -ENOMEM;
-        j->refcount = 2;
-        j->pid = getpid();
-        j->socktype = s->transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM;
-        j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        j->host = strdup(s->host);
-        j->port = strdup(s->port);
-        if (j->efd < 0 || !j->host || !j->port) {
-                k = j->efd < 0 ? -errno : -ENOMEM;
-                j->refcount = 1;
-                job_unref(j);
-                return k;
-        }
-        /* the host's signals are not for this thread */
-        sigfillset(&all);
-        k = -pthread_attr_init(&attr);
-        if (k == 0) {
-                (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                pthread_sigmask(SIG_SETMASK, &all, &old);
-                k = -pthread_create(&thread, &attr, resolve_thread, j);
-                pthread_sigmask(SIG_SETMASK, &old, NULL);
-                pthread_attr_destroy(&attr);
-        }
-        if (k < 0) {
-                j->refcount = 1;
-                job_unref(j);
-                return k;
-        }
-        s->job = j;
-        return 0;
-}
-
-/* Takes the answer of a finished job: a good one replaces the last good
- * addresses, a failed one leaves them. Returns the job's error, or
- * -EINPROGRESS while it runs (and none when there is no job: 0). */
-static int job_take(struct syslog_handler *s) {
-        int k;
-
-        if (!s->job)
-                return 0;
-        if (!__atomic_load_n(&s->job->done, __ATOMIC_ACQUIRE)) {
-                if (s->job->pid == getpid())
-                        return -EINPROGRESS;
-                job_drop(s); /* forked: nobody resolves it here */
-                return 0;
-        }
-        k = s->job->error;
-        if (k >= 0)
-                s->addrs = s->job->addrs;
-        job_drop(s);
-        return k;
-}
-
-/* The addresses to connect to. An address is parsed here; a name is
- * resolved on a thread: while there is a last good answer, connecting
- * uses it and a fresh resolution runs in the background (a receiver that
- * moved is found at the next reconnect); without one, this waits for the
- * answer until the deadline, polling the job's eventfd, never longer. */
-static int addrs_get(struct syslog_handler *s, uint64_t deadline) {
-        int k;
-
-        if (s->numeric)
-                return 0;
-        if (s->addrs.n == 0 && !s->job) {
-                k = resolve(s->host, s->port, s->transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM,
-                            AI_NUMERICHOST, &s->addrs);
-                if (k >= 0) {
-                        s->numeric = true;
-                        return 0;
-                }
-        }
-        k = job_take(s);
-        if (s->addrs.n > 0) {
-                if (!s->job)
-                        (void) job_start(s); /* refresh; the last good answer meanwhile */
-                return 0;
-        }
-        if (k < 0 && k != -EINPROGRESS)
-                return k; /* the resolver said no; the backoff decides when to ask again */
-        if (!s->job) {
-                k = job_start(s);
-                if (k < 0)
-                        return k;
-        }
-        k = poll_until(s->job->efd, POLLIN, deadline);
-        if (k < 0)
-                return k;
-        k = job_take(s);
-        if (k < 0)
-                return k == -EINPROGRESS ? -ETIMEDOUT : k;
-        return s->addrs.n > 0 ? 0 : -EHOSTUNREACH;
-}
-
 static int connect_inet(struct syslog_handler *s, uint64_t deadline) {
-        int k = addrs_get(s, deadline);
+        int k = resolver_get(&s->res, deadline);
 
         if (k < 0)
                 return k;
         k = -EHOSTUNREACH;
-        for (size_t i = 0; i < s->addrs.n; i++) {
-                const struct sockaddr *sa = (const struct sockaddr *) &s->addrs.a[i].sa;
-                int fd = socket(s->addrs.a[i].family,
-                                s->addrs.a[i].socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                                s->addrs.a[i].protocol);
+        for (size_t i = 0; i < s->res.addrs.n; i++) {
+                const struct sockaddr *sa = (const struct sockaddr *) &s->res.addrs.a[i].sa;
+                int fd = socket(s->res.addrs.a[i].family,
+                                s->res.addrs.a[i].socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                                s->res.addrs.a[i].protocol);
                 if (fd < 0) {
                         k = -errno;
                         continue;
                 }
-                if (connect(fd, sa, s->addrs.a[i].len) < 0) {
+                if (connect(fd, sa, s->res.addrs.a[i].len) < 0) {
                         k = -errno;
                         if (k == -EINPROGRESS) {
                                 int err = 0;
@@ -475,7 +253,7 @@ static int connect_inet(struct syslog_handler *s, uint64_t deadline) {
                                 continue;
                         }
                 }
-                if (s->addrs.a[i].socktype == SOCK_STREAM)
+                if (s->res.addrs.a[i].socktype == SOCK_STREAM)
                         (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
                 s->fd = fd;
                 k = 0;
@@ -976,7 +754,7 @@ static void syslog_free(trail_handler *h) {
         struct syslog_handler *s = (struct syslog_handler *) h;
 
         disconnect(s, now_usec() + s->timeout_usec);
-        job_drop(s); /* a resolution in flight finishes on its own, and frees the job */
+        resolver_drop(&s->res); /* a resolution in flight finishes on its own, and frees the job */
         /* what is still held is lost */
         __atomic_add_fetch(&h->stats.lost, s->q.n_frames, __ATOMIC_RELAXED);
 #if HAVE_GNUTLS
@@ -1213,6 +991,9 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
                 k = parse_host_port(rest, default_port[s->transport], &s->host, &s->port);
                 if (k < 0)
                         goto fail;
+                s->res = (struct resolver) { .host = s->host, .port = s->port,
+                                             .socktype = s->transport == T_UDP ? SOCK_DGRAM
+                                                                               : SOCK_STREAM };
         }
 
         s->q.cap = 1024 * 1024;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,3 +322,21 @@ const char *const level_lower[8] = {
 };
 const unsigned char level_lower_len[8] = { 9, 5, 8, 5, 7, 6, 4, 5 };
 
+/* Waits until fd has one of events, or deadline (monotonic µs) passes:
+ * 0, -ETIMEDOUT, or poll()'s error. */
+int poll_until(int fd, short events, uint64_t deadline) {
+        for (;;) {
+                uint64_t now = now_usec();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd p = { .fd = fd, .events = events };
+                int ms = (int) ((deadline - now + 999) / 1000);
+                int k = poll(&p, 1, ms);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k > 0)
+                        return 0;
+        }
+}

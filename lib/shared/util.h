@@ -76,3 +76,7 @@ extern const unsigned char level_lower_len[8];
 /* RFC 5424 §6.2.1 facilities as syslog.conf spells them, or 0..23. */
 int syslog_facility_parse(const char *s);
 const char *syslog_facility_name(int facility); /* "?" when out of range */
+
+/* Waits until fd has one of events, or deadline (monotonic µs) passes:
+ * 0, -ETIMEDOUT, or poll()'s error. */
+int poll_until(int fd, short events, uint64_t deadline);
