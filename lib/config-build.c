@@ -24,7 +24,7 @@ static struct clogger *config_add_logger(struct config *c, const char *name, uns
         if (!config_grow((void **) &c->loggers, &c->cap_loggers, c->n_loggers, sizeof(*c->loggers)))
                 return NULL;
         struct clogger *l = &c->loggers[c->n_loggers];
-        *l = (struct clogger) {
+        *l = (struct clogger){
                 .name = name ? strdup(name) : NULL,
                 .line = line,
                 .level = name ? TRAIL_LEVEL_INHERIT : TRAIL_INFO,
@@ -123,8 +123,9 @@ static trail_handler *create_syslog(struct config *c, const struct hsection *s, 
 
         if (!h) {
                 if (e && errno == EINVAL) {
-                        ERR(c, e, "'%s' is not a syslog target (unix:PATH, udp://HOST:PORT, "
-                                  "tcp://HOST:PORT, tls://HOST:PORT)",
+                        ERR(c, e,
+                            "'%s' is not a syslog target (unix:PATH, udp://HOST:PORT, "
+                            "tcp://HOST:PORT, tls://HOST:PORT)",
                             e->value);
                         return NULL;
                 }
@@ -137,10 +138,10 @@ static trail_handler *create_syslog(struct config *c, const struct hsection *s, 
 /* One entry per handler type (see the end of trail.conf(5) for what each
  * type takes). */
 static const struct handler_type handler_types[] = {
-        { "journald", NULL, create_journald },
-        { "syslog", (const char *const[]) { "target", NULL }, create_syslog },
-        { "stream", (const char *const[]) { "fd", NULL }, create_stream },
-        { "auto", NULL, create_auto },
+        {"journald", NULL, create_journald},
+        {"syslog", (const char *const[]){"target", NULL}, create_syslog},
+        {"stream", (const char *const[]){"fd", NULL}, create_stream},
+        {"auto", NULL, create_auto},
 };
 
 static bool type_takes(const struct handler_type *t, const char *key) {
@@ -297,8 +298,7 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
                 for (size_t i = 0; i < ELEMENTSOF(handler_types); i++)
                         snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
                                  i ? ", " : "", handler_types[i].name);
-                ERR(c, type, "unknown handler type '%s' (this build has: %s)", type->value,
-                    names);
+                ERR(c, type, "unknown handler type '%s' (this build has: %s)", type->value, names);
                 return;
         }
         ch->type = t;
@@ -715,4 +715,3 @@ int env_levels(struct config *c, trail_config_error_fn on_error, void *userdata)
         }
         return (int) n;
 }
-

@@ -43,7 +43,7 @@ void errors_add(struct errors *es, unsigned line, const char *key, int errnum, c
                 es->oom = true;
                 return;
         }
-        es->e[es->n] = (struct config_error) {
+        es->e[es->n] = (struct config_error){
                 .line = line,
                 .seq = es->n,
                 .key = key ? strdup(key) : NULL,
@@ -66,7 +66,7 @@ void errors_free(struct errors *es) {
                 free(es->e[i].message);
         }
         free(es->e);
-        *es = (struct errors) {};
+        *es = (struct errors){};
 }
 
 bool config_grow(void **p, size_t *cap, size_t n, size_t size) {
@@ -96,8 +96,8 @@ static void note_section(struct parse *p, const char *line, size_t n) {
                 return; /* inih reports it */
         size_t len = (size_t) (close - s - 1);
         if (len > SECTION_MAX) {
-                errors_add(p->errors, p->line, NULL, EINVAL,
-                           "section name longer than %d bytes", SECTION_MAX);
+                errors_add(p->errors, p->line, NULL, EINVAL, "section name longer than %d bytes",
+                           SECTION_MAX);
                 return;
         }
         if (!config_grow((void **) &p->s, &p->cap_s, p->n_s, sizeof(*p->s))) {
@@ -109,7 +109,7 @@ static void note_section(struct parse *p, const char *line, size_t n) {
                 p->oom = true;
                 return;
         }
-        p->s[p->n_s++] = (struct section_header) { name, p->line };
+        p->s[p->n_s++] = (struct section_header){name, p->line};
 }
 
 /* inih's fgets-style reader. Each line is read here first, at most num - 3
@@ -304,15 +304,16 @@ struct key *keys_find(struct key *k, size_t n, const char *a, const char *b) {
 /* ---- Values of keys --------------------------------------------------------- */
 
 void set_level(struct config *c, const struct entry *e, int *level, bool may_inherit) {
-        if (may_inherit && (strcasecmp(e->value, "inherit") == 0 ||
-                            strcasecmp(e->value, "notset") == 0)) {
+        if (may_inherit &&
+            (strcasecmp(e->value, "inherit") == 0 || strcasecmp(e->value, "notset") == 0)) {
                 *level = TRAIL_LEVEL_INHERIT;
                 return;
         }
         int l = trail_level_parse(e->value);
         if (l < 0)
-                ERR(c, e, "unknown level '%s' (debug, info, notice, warning, error, critical, "
-                          "alert, emergency%s)",
+                ERR(c, e,
+                    "unknown level '%s' (debug, info, notice, warning, error, critical, "
+                    "alert, emergency%s)",
                     e->value, may_inherit ? ", inherit" : "");
         else
                 *level = l;
@@ -364,8 +365,9 @@ void set_fields(struct config *c, const struct entry *e) {
 
                 size_t nl;
                 if (!field_name_is_valid(name, &nl)) {
-                        ERR(c, e, "'%s' is not a journal field name (A-Z, 0-9, _; not "
-                                  "starting with a digit or _; not reserved, see trail_fields(3))",
+                        ERR(c, e,
+                            "'%s' is not a journal field name (A-Z, 0-9, _; not "
+                            "starting with a digit or _; not reserved, see trail_fields(3))",
                             name);
                         goto fail;
                 }
@@ -384,7 +386,7 @@ void set_fields(struct config *c, const struct entry *e) {
                         goto fail;
                 }
                 for (size_t i = 0; i < n; i++)
-                        k[i] = (struct key) { f[i].name, "", i };
+                        k[i] = (struct key){f[i].name, "", i};
                 keys_sort(k, n);
                 for (size_t i = 1; i < n; i++)
                         if (strcmp(k[i].a, k[i - 1].a) == 0 && k[i].i < twice)
@@ -576,7 +578,6 @@ static int config_open(const char *path, struct errors *errors, FILE **ret) {
         *ret = f;
         return 0;
 }
-
 
 int config_parse_file(const char *path, struct parse *p) {
         int k, r;

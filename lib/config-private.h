@@ -37,8 +37,8 @@ struct errors {
         bool oom;
 };
 
-void errors_add(struct errors *es, unsigned line, const char *key, int errnum, const char *fmt,
-                ...) TRAIL__PRINTF(5, 6);
+void errors_add(struct errors *es, unsigned line, const char *key, int errnum, const char *fmt, ...)
+        TRAIL__PRINTF(5, 6);
 int error_cmp(const void *a, const void *b);
 void errors_free(struct errors *es);
 
@@ -61,10 +61,10 @@ struct parse {
         const char *file;
         FILE *f;
         struct errors *errors;
-        unsigned line;   /* lines handed to inih so far */
-        bool indented;   /* the current line starts with a blank */
-        size_t size;     /* bytes read so far */
-        bool stop;       /* CONFIG_SIZE_MAX reached */
+        unsigned line;             /* lines handed to inih so far */
+        bool indented;             /* the current line starts with a blank */
+        size_t size;               /* bytes read so far */
+        bool stop;                 /* CONFIG_SIZE_MAX reached */
         size_t last_len, last_cap; /* of the last entry's value, which may grow */
         struct entry *e;
         size_t n_e, cap_e;
@@ -118,19 +118,19 @@ struct chandler {
 #define LIST_MAX 64
 
 struct clogger {
-        char *name;       /* NULL: the root */
+        char *name; /* NULL: the root */
         unsigned line;
-        int level;        /* TRAIL_LEVEL_INHERIT or a level */
+        int level; /* TRAIL_LEVEL_INHERIT or a level */
         bool propagate;
         struct chandler *handlers[LIST_MAX];
         size_t n_handlers;
         trail_logger *lg;
-        bool from_env;    /* only a level from $TRAIL_LEVEL */
+        bool from_env; /* only a level from $TRAIL_LEVEL */
         struct flow_setting {
                 bool has_sample, has_rate_limit;
-                unsigned sample;       /* 1: keep all */
-                unsigned burst;        /* 0: no limit */
-                uint64_t interval;     /* µs */
+                unsigned sample;   /* 1: keep all */
+                unsigned burst;    /* 0: no limit */
+                uint64_t interval; /* µs */
         } flow;
 };
 
@@ -156,7 +156,7 @@ struct config {
         bool check_only;
 };
 
-#define ERR(c, ent, fmt, ...) \
+#define ERR(c, ent, fmt, ...)                                                                      \
         errors_add(&(c)->errors, (ent)->line, (ent)->key, EINVAL, fmt, ##__VA_ARGS__)
 
 /* The keys of one [handler NAME] section. */

@@ -80,7 +80,7 @@ static struct {
         size_t n;
         bool ident, facility, fields;
         bool redact, scrub, backtrace, flow; /* set: the next one resets them */
-        struct handler_set *deferred; /* replaced, not yet proven unused */
+        struct handler_set *deferred;        /* replaced, not yet proven unused */
 } current;
 
 static void handler_sets_flush(struct handler_set *s) {
@@ -128,7 +128,7 @@ static void config_apply_flow(const struct config *c, const struct logger_change
         if (!config_sets_flow(c) && !current.flow)
                 return;
         for (size_t i = 0; i < n; i++) {
-                struct flow_setting f = { .sample = 1 };
+                struct flow_setting f = {.sample = 1};
                 if (i < c->n_loggers) {
                         const struct clogger *l = &c->loggers[i];
                         if (!ch[i].replace_handlers)
@@ -148,7 +148,7 @@ static void config_apply_flow(const struct config *c, const struct logger_change
 }
 
 static int pointer_cmp(const void *a, const void *b) {
-        uintptr_t x = (uintptr_t) *(void *const *) a, y = (uintptr_t) *(void *const *) b;
+        uintptr_t x = (uintptr_t) * (void *const *) a, y = (uintptr_t) * (void *const *) b;
         return x < y ? -1 : x > y;
 }
 
@@ -165,12 +165,11 @@ static int logger_changes(struct config *c, struct logger_change *ch, trail_logg
                 l->lg = logger_get(l->name);
                 if (!l->lg)
                         goto done;
-                bool was_managed = current.n > 0 &&
-                                   bsearch(&l->lg, current.loggers, current.n,
-                                           sizeof(*current.loggers), pointer_cmp);
+                bool was_managed = current.n > 0 && bsearch(&l->lg, current.loggers, current.n,
+                                                            sizeof(*current.loggers), pointer_cmp);
                 /* A logger only $TRAIL_LEVEL names keeps what the program
                  * gave it, unless the previous configuration set that. */
-                ch[n] = (struct logger_change) {
+                ch[n] = (struct logger_change){
                         .lg = l->lg,
                         .level = l->level,
                         .propagate = l->propagate,
@@ -192,7 +191,7 @@ static int logger_changes(struct config *c, struct logger_change *ch, trail_logg
                 bool kept = n_managed > 0 && bsearch(&current.loggers[i], managed, n_managed,
                                                      sizeof(*managed), pointer_cmp);
                 if (!kept)
-                        ch[n++] = (struct logger_change) {
+                        ch[n++] = (struct logger_change){
                                 .lg = current.loggers[i],
                                 .level = TRAIL_LEVEL_INHERIT,
                                 .propagate = true,
@@ -242,8 +241,8 @@ static int config_apply(struct config *c) {
         /* Everything that can fail, before anything changes. */
         if (set_ident && (r = ident_prepare(c->has_ident ? c->ident : NULL, &ident)) < 0)
                 goto fail;
-        if (set_fields && (r = globals_prepare((trail_fields) { c->fields, c->n_fields },
-                                               &fields)) < 0)
+        if (set_fields &&
+            (r = globals_prepare((trail_fields){c->fields, c->n_fields}, &fields)) < 0)
                 goto fail;
         r = -ENOMEM;
         ch = calloc(c->n_loggers + current.n, sizeof(*ch));
@@ -326,8 +325,8 @@ static void describe_logger(const struct config *c, const struct clogger *l, FIL
         const struct flow_setting *d = &c->filter_flow;
         const struct flow_setting *smp = l->flow.has_sample ? &l->flow : d->has_sample ? d : NULL;
         const struct flow_setting *rl = l->flow.has_rate_limit ? &l->flow
-                                        : d->has_rate_limit  ? d
-                                                             : NULL;
+                                        : d->has_rate_limit    ? d
+                                                               : NULL;
         if (smp && smp->sample > 1)
                 fprintf(out, ", sample 1 in %u", smp->sample);
         if (rl && rl->burst > 0)
@@ -378,8 +377,7 @@ static void config_record(bool loaded, const char *file, const char *why) {
                 trail_error_with(lg,
                                  TRAIL_FIELDS(TRAIL_MESSAGE_ID(TRAIL_MESSAGE_ID_CONFIG_ERROR),
                                               TRAIL_STR("CONFIG_FILE", file)),
-                                 "configuration %s refused, the previous one stays: %s", file,
-                                 why);
+                                 "configuration %s refused, the previous one stays: %s", file, why);
 }
 
 /* Parses, validates, builds and (unless TRAIL_CONFIGURE_CHECK) applies the
@@ -388,8 +386,8 @@ static void config_record(bool loaded, const char *file, const char *why) {
 static int config_load_locked(const char *path, unsigned flags, trail_config_error_fn on_error,
                               void *userdata, FILE *out, char **ret_why) {
         struct errors errors = {};
-        struct parse p = { .file = path, .errors = &errors };
-        struct config c = { .file = path ? path : "(default)", .backtrace_level = -1 };
+        struct parse p = {.file = path, .errors = &errors};
+        struct config c = {.file = path ? path : "(default)", .backtrace_level = -1};
         int r = 0;
 
         if (path) {
@@ -398,14 +396,14 @@ static int config_load_locked(const char *path, unsigned flags, trail_config_err
                         goto report;
         }
         c.errors = errors;
-        errors = (struct errors) {};
+        errors = (struct errors){};
         config_build(&c, &p);
         if (c.loggers && env_levels(&c, on_error, userdata) == -ENOMEM)
                 c.errors.oom = true;
         if (c.errors.oom)
                 errors_add(&c.errors, 0, NULL, ENOMEM, "out of memory");
         errors = c.errors;
-        c.errors = (struct errors) {};
+        c.errors = (struct errors){};
 
 report:
         if (errors.n == 0 && errors.oom) {
@@ -452,14 +450,14 @@ int config_check(const char *path, trail_config_error_fn on_error, void *userdat
         int r;
 
         config_lock_take();
-        r = config_load_locked(path, TRAIL_CONFIGURE_CHECK, on_error ?: error_to_stderr,
-                               userdata, out, NULL);
+        r = config_load_locked(path, TRAIL_CONFIGURE_CHECK, on_error ?: error_to_stderr, userdata,
+                               out, NULL);
         config_lock_drop();
         return r;
 }
 
-_public_ int trail_configure_full(const char *path, unsigned flags,
-                                  trail_config_error_fn on_error, void *userdata) {
+_public_ int trail_configure_full(const char *path, unsigned flags, trail_config_error_fn on_error,
+                                  void *userdata) {
         PROTECT_ERRNO;
         _cleanup_free_ char *why = NULL, *env = NULL;
         int r;
@@ -539,4 +537,3 @@ void config_free(void) {
         current.redact = current.scrub = current.backtrace = current.flow = false;
         config_lock_drop();
 }
-

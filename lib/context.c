@@ -99,7 +99,7 @@ int field_store_append(struct field_store *s, trail_fields fields) {
                         goto fail;
 
                 struct stored_field *sf = &s->f[s->n++];
-                *sf = (struct stored_field) {
+                *sf = (struct stored_field){
                         .name_off = (uint32_t) arena_put(s, name, name_len),
                         .name_len = (uint32_t) name_len,
                         .given_off = (uint32_t) arena_put(s, given, given_len),
@@ -158,7 +158,7 @@ static int context_push(trail_fields fields) {
                 t->frames_cap = cap;
         }
 
-        struct context_frame frame = { .n = t->context.n, .arena_len = t->context.arena_len };
+        struct context_frame frame = {.n = t->context.n, .arena_len = t->context.arena_len};
         r = field_store_append(&t->context, fields);
         if (r < 0)
                 return r;
@@ -202,7 +202,7 @@ _public_ void trail_context_pop(int token) {
 
 static pthread_mutex_t globals_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct fork_hooks globals_fork = { .mutex = &globals_lock };
+static const struct fork_hooks globals_fork = {.mutex = &globals_lock};
 __attribute__((constructor)) static void globals_fork_register(void) {
         fork_hooks_register(FORK_RANK_GLOBALS, &globals_fork);
 }
@@ -228,7 +228,7 @@ void globals_publish(struct field_store *s) {
         pthread_mutex_lock(&globals_lock);
         field_store_free(&globals);
         globals = *s;
-        *s = (struct field_store) {};
+        *s = (struct field_store){};
         __atomic_add_fetch(&globals_gen, 1, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&globals_lock);
         thread_busy_leave();

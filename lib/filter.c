@@ -29,7 +29,7 @@ int filter_list_change(struct filter_list **list, struct retired **retired, trai
                         if (add || old->e[i].fn != fn || old->e[i].userdata != userdata)
                                 l->e[k++] = old->e[i];
                 if (add)
-                        l->e[k++] = (struct filter_entry) { fn, userdata };
+                        l->e[k++] = (struct filter_entry){fn, userdata};
                 l->n = k;
         }
         if (old && retire(retired, old, free) < 0) {

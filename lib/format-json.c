@@ -64,8 +64,8 @@ static int json_format(const trail_formatter *f, const struct trail_record *r, s
                 id = ident->field + STRLEN("SYSLOG_IDENTIFIER=");
                 id_len = ident->len - STRLEN("SYSLOG_IDENTIFIER=");
         }
-        bound = 256 + 6 * (name_len + r->message_len + id_len + r->src->file_len +
-                           r->src->func_len);
+        bound = 256 +
+                6 * (name_len + r->message_len + id_len + r->src->file_len + r->src->func_len);
         for (size_t i = 0; i < r->n_fields; i++) {
                 const struct rfield *fl = &r->fields[i];
                 bound += fl->name_len + 4;

@@ -7,11 +7,8 @@
 #include "trail-private.h"
 
 static const struct formatter_ops *const formatters[] = {
-        &format_text_ops,
-        &format_rfc5424_ops,
-        &format_rfc3164_ops,
-        &format_json_ops,
-        &format_logfmt_ops,
+        &format_text_ops, &format_rfc5424_ops, &format_rfc3164_ops,
+        &format_json_ops, &format_logfmt_ops,
 };
 
 _public_ trail_formatter *trail_formatter_new(const char *name) {

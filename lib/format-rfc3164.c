@@ -44,11 +44,11 @@ static int rfc3164_set(trail_formatter *f, const char *key, const char *value) {
  * invalid UTF-8 as \n, \r, \t, \xNN (trail(7)); in a quoted value '"' and
  * '\' too. At most 4 bytes out per byte in. */
 static const struct escaper rfc3164_bare = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r') },
+        .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r')},
         .invalid = ESCAPE_INVALID_HEX,
 };
 static const struct escaper rfc3164_quoted = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['"'] = '"', ['\\'] = '\\' },
+        .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['"'] = '"', ['\\'] = '\\'},
         .invalid = ESCAPE_INVALID_HEX,
 };
 
@@ -90,7 +90,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
         *p++ = tm.tm_mday >= 10 ? (char) ('0' + tm.tm_mday / 10) : ' ';
         *p++ = (char) ('0' + tm.tm_mday % 10);
         *p++ = ' ';
-        for (int k = 0, v[3] = { tm.tm_hour, tm.tm_min, tm.tm_sec }; k < 3; k++) {
+        for (int k = 0, v[3] = {tm.tm_hour, tm.tm_min, tm.tm_sec}; k < 3; k++) {
                 *p++ = (char) ('0' + v[k] / 10 % 10);
                 *p++ = (char) ('0' + v[k] % 10);
                 *p++ = k < 2 ? ':' : ' ';

@@ -9,21 +9,21 @@
 
 #include "trail-private.h"
 
-#define HOSTNAME_MAX 255
-#define APP_NAME_MAX 48
-#define PROCID_MAX 128
-#define MSGID_MAX 32
-#define TRUNCATION_MARK "...[truncated]"
-#define MIN_MSG (4 + STRLEN(TRUNCATION_MARK) + 64) /* kept for MSG when fields are cut */
+#define HOSTNAME_MAX        255
+#define APP_NAME_MAX        48
+#define PROCID_MAX          128
+#define MSGID_MAX           32
+#define TRUNCATION_MARK     "...[truncated]"
+#define MIN_MSG             (4 + STRLEN(TRUNCATION_MARK) + 64) /* kept for MSG when fields are cut */
 #define PARAM_TRUNCATED_MAX (STRLEN(" TRUNCATED_FIELDS=\"\"") + 20)
 
 struct rfc5424 {
         trail_formatter base;
-        char sd_id[64];        /* "trail@32473" */
+        char sd_id[64]; /* "trail@32473" */
         char hostname[HOSTNAME_MAX + 1];
         char app_name[APP_NAME_MAX + 1]; /* empty: the ident */
-        int facility;          /* -1: trail_set_facility()'s */
-        size_t max_length;     /* 0: the handler's */
+        int facility;                    /* -1: trail_set_facility()'s */
+        size_t max_length;               /* 0: the handler's */
         bool utc;
 };
 
@@ -105,12 +105,12 @@ static char *put_header(char *p, const char *s, size_t n, size_t max) {
  * lines or a terminal would act on them, and trail's formatters never
  * write a line break (CWE-117). At most 4 bytes out per byte in. */
 static const struct escaper sd_value = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['"'] = '"', ['\\'] = '\\',
-                  [']'] = ']' },
+        .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['"'] = '"', ['\\'] = '\\',
+                 [']'] = ']'},
         .invalid = ESCAPE_INVALID_REPLACE,
 };
 static const struct escaper msg_text = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r') },
+        .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r')},
         .invalid = ESCAPE_INVALID_REPLACE,
 };
 
@@ -172,8 +172,8 @@ static size_t param_bound(size_t name_len, size_t vn) {
 }
 
 /* The most the record can take, and its MESSAGE_ID (the MSGID). */
-static size_t record_bound(const struct rfc5424 *x, const struct trail_record *r,
-                           size_t logger_len, const char **msgid, size_t *msgid_len) {
+static size_t record_bound(const struct rfc5424 *x, const struct trail_record *r, size_t logger_len,
+                           const char **msgid, size_t *msgid_len) {
         const trail_source *src = r->src;
         size_t bound;
 
@@ -184,8 +184,8 @@ static size_t record_bound(const struct rfc5424 *x, const struct trail_record *r
         for (size_t i = 0; i < r->n_fields; i++) {
                 const struct rfield *fl = &r->fields[i];
                 bound += param_bound(fl->name_len, rfield_value_bound(fl));
-                if (fl->name_len == STRLEN("MESSAGE_ID") && memcmp(fl->name, "MESSAGE_ID", 10) == 0 &&
-                    fl->type == TRAIL_FIELD_STR)
+                if (fl->name_len == STRLEN("MESSAGE_ID") &&
+                    memcmp(fl->name, "MESSAGE_ID", 10) == 0 && fl->type == TRAIL_FIELD_STR)
                         *msgid = fl->v.s, *msgid_len = fl->len;
         }
         return bound;

@@ -9,11 +9,11 @@
 
 #include "trail-private.h"
 
-#define TAKE_PTR(p)                          \
-        ({                                   \
-                typeof(p) take_ = (p);       \
-                (p) = NULL;                  \
-                take_;                       \
+#define TAKE_PTR(p)                                                                                \
+        ({                                                                                         \
+                typeof(p) take_ = (p);                                                             \
+                (p) = NULL;                                                                        \
+                take_;                                                                             \
         })
 
 enum item_kind {
@@ -54,18 +54,19 @@ struct text_formatter {
         bool has_fields_item; /* some ITEM_FIELD: %(fields)s must skip those */
         unsigned char color;
         bool utc;
-        char *text;          /* the compiled pattern's strings */
-        struct item *owned;  /* items, unless the default */
+        char *text;         /* the compiled pattern's strings */
+        struct item *owned; /* items, unless the default */
 };
 
 #define DEFAULT_PATTERN "%(asctime)s %(levelname)s %(name)s: %(message)s %(fields)s"
 
-#define LIT(x) { ITEM_LITERAL, false, 0, x, STRLEN(x) }
+#define LIT(x)                                                                                     \
+        { ITEM_LITERAL, false, 0, x, STRLEN(x) }
 static const struct item default_items[] = {
-        { ITEM_ASCTIME, false, 0, NULL, 0 },   LIT(" "),
-        { ITEM_LEVELNAME, false, 0, NULL, 0 }, LIT(" "),
-        { ITEM_NAME, false, 0, NULL, 0 },      LIT(": "),
-        { ITEM_MESSAGE, false, 0, NULL, 0 },   { ITEM_FIELDS, false, 0, " ", 1 },
+        {ITEM_ASCTIME, false, 0, NULL, 0},   LIT(" "),
+        {ITEM_LEVELNAME, false, 0, NULL, 0}, LIT(" "),
+        {ITEM_NAME, false, 0, NULL, 0},      LIT(": "),
+        {ITEM_MESSAGE, false, 0, NULL, 0},   {ITEM_FIELDS, false, 0, " ", 1},
 };
 #undef LIT
 
@@ -73,17 +74,17 @@ static const struct {
         const char *name;
         unsigned char kind;
 } attributes[] = {
-        { "asctime", ITEM_ASCTIME },   { "created", ITEM_CREATED },   { "levelname", ITEM_LEVELNAME },
-        { "levelno", ITEM_LEVELNO },   { "name", ITEM_NAME },         { "message", ITEM_MESSAGE },
-        { "filename", ITEM_FILENAME }, { "pathname", ITEM_PATHNAME }, { "lineno", ITEM_LINENO },
-        { "funcName", ITEM_FUNCNAME }, { "process", ITEM_PROCESS },   { "thread", ITEM_THREAD },
-        { "ident", ITEM_IDENT },       { "fields", ITEM_FIELDS },
+        {"asctime", ITEM_ASCTIME},   {"created", ITEM_CREATED},   {"levelname", ITEM_LEVELNAME},
+        {"levelno", ITEM_LEVELNO},   {"name", ITEM_NAME},         {"message", ITEM_MESSAGE},
+        {"filename", ITEM_FILENAME}, {"pathname", ITEM_PATHNAME}, {"lineno", ITEM_LINENO},
+        {"funcName", ITEM_FUNCNAME}, {"process", ITEM_PROCESS},   {"thread", ITEM_THREAD},
+        {"ident", ITEM_IDENT},       {"fields", ITEM_FIELDS},
 };
 
 static const char *const level_upper[] = {
         "EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG",
 };
-static const unsigned char level_upper_len[] = { 9, 5, 8, 5, 7, 6, 4, 5 };
+static const unsigned char level_upper_len[] = {9, 5, 8, 5, 7, 6, 4, 5};
 
 /* SGR by level, as journalctl colours: red for the severe ones, yellow for
  * warnings, bold notices, plain info, grey debug. */
@@ -98,11 +99,11 @@ static const char *const level_color[] = {
  * (and '"' when quoted): at most 4 bytes out per byte in. Every escape is
  * "\\", "\"", "\n", "\r", "\t" or "\xNN", so the bytes can be recovered. */
 static const struct escaper text_bare = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\' },
+        .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\'},
         .invalid = ESCAPE_INVALID_HEX,
 };
 static const struct escaper text_quoted = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\', ['"'] = '"' },
+        .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\', ['"'] = '"'},
         .invalid = ESCAPE_INVALID_HEX,
 };
 
@@ -322,8 +323,8 @@ static int text_format(const trail_formatter *f, const struct trail_record *r, s
         return render(f, r, buf, false);
 }
 
-static int text_format_terminal(const trail_formatter *f, const struct trail_record *r,
-                                size_t max, es_str_t **buf) {
+static int text_format_terminal(const trail_formatter *f, const struct trail_record *r, size_t max,
+                                es_str_t **buf) {
         return render(f, r, buf, true);
 }
 
@@ -347,7 +348,7 @@ static int pattern_compile(const char *pattern, char **ret_text, struct item **r
                 if (*q != '%' || q[1] == '%') {
                         /* literal text, "%%" unescaped into the copy */
                         if (n == 0 || items[n - 1].kind != ITEM_LITERAL)
-                                items[n++] = (struct item) { ITEM_LITERAL, false, 0, w, 0 };
+                                items[n++] = (struct item){ITEM_LITERAL, false, 0, w, 0};
                         *w++ = *q;
                         items[n - 1].len++;
                         q += *q == '%' ? 2 : 1;
@@ -359,7 +360,7 @@ static int pattern_compile(const char *pattern, char **ret_text, struct item **r
                 if (!end || end == name)
                         return -EINVAL;
                 size_t name_len = (size_t) (end - name);
-                struct item it = { .kind = ITEM_LITERAL };
+                struct item it = {.kind = ITEM_LITERAL};
                 for (size_t k = 0; k < ELEMENTSOF(attributes); k++)
                         if (strlen(attributes[k].name) == name_len &&
                             memcmp(attributes[k].name, name, name_len) == 0)
@@ -477,7 +478,7 @@ const struct formatter_ops format_text_ops = {
 
 /* The journald handler's fallback: the default line, never coloured. */
 static struct text_formatter default_text = {
-        .base = { .ops = &format_text_ops, .refcount = 1, .frozen = true },
+        .base = {.ops = &format_text_ops, .refcount = 1, .frozen = true},
         .items = default_items,
         .n_items = ELEMENTSOF(default_items),
         .color = COLOR_NEVER,

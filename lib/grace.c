@@ -25,7 +25,7 @@ static void nap(unsigned round) {
                 sched_yield();
                 return;
         }
-        struct timespec ts = { 0, 100 * 1000 }; /* 100 µs */
+        struct timespec ts = {0, 100 * 1000}; /* 100 µs */
         nanosleep(&ts, NULL);
 }
 
@@ -49,7 +49,7 @@ static void slots_child_fork(void) {
         dispatch_swap_pending = 0;
 }
 
-static const struct fork_hooks slots_fork = { .mutex = &slots_lock, .child = slots_child_fork };
+static const struct fork_hooks slots_fork = {.mutex = &slots_lock, .child = slots_child_fork};
 __attribute__((constructor)) static void slots_fork_register(void) {
         fork_hooks_register(FORK_RANK_DISPATCH_SLOTS, &slots_fork);
 }

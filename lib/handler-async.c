@@ -25,11 +25,11 @@ struct slot {
 #define SLOT_DATA sizeof(((struct slot *) 0)->data)
 
 #define CAPACITY_DEFAULT 4096
-#define CAPACITY_MIN 16
-#define CAPACITY_MAX (1u << 20)
+#define CAPACITY_MIN     16
+#define CAPACITY_MAX     (1u << 20)
 #define RECORD_SLOTS_MAX 128 /* about 62 KiB: bigger records are cut (see the man page) */
-#define EVICT_TRIES 1000
-#define POS_IDLE UINT64_MAX
+#define EVICT_TRIES      1000
+#define POS_IDLE         UINT64_MAX
 /* An idle worker naps before it sleeps: while records keep coming, it finds
  * them at the end of a nap, and the loggers never pay for waking it (a
  * futex syscall, microseconds on a VM). A record waits at most a nap (plus
@@ -134,7 +134,7 @@ static void worker_notify(struct async_handler *a, uint64_t end) {
 }
 
 static struct timespec usec_to_timespec(uint64_t usec) {
-        return (struct timespec) { (time_t) (usec / 1000000), (long) (usec % 1000000) * 1000 };
+        return (struct timespec){(time_t) (usec / 1000000), (long) (usec % 1000000) * 1000};
 }
 
 /* ---- The ring --------------------------------------------------------------- */
@@ -220,7 +220,8 @@ static int ring_take(struct async_handler *a, bool worker, int keep_level, uint6
 
 static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
         for (uint32_t k = 0; k < n; k++)
-                __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + a->mask + 1, __ATOMIC_SEQ_CST);
+                __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + a->mask + 1,
+                                 __ATOMIC_SEQ_CST);
         event_signal(&a->space_event, &a->space_waiters);
 }
 
@@ -300,7 +301,7 @@ static void record_rebuild(struct async_handler *a, struct trail_record *r) {
 
         memcpy(&q, p, sizeof(q));
         p += sizeof(q);
-        *r = (struct trail_record) {
+        *r = (struct trail_record){
                 .level = q.level,
                 .logger = q.logger,
                 .src = q.src,
@@ -320,8 +321,10 @@ static void record_rebuild(struct async_handler *a, struct trail_record *r) {
 
                 memcpy(&qf, p, sizeof(qf));
                 p += sizeof(qf);
-                *f = (struct rfield) { .name = (const char *) p, .name_len = qf.name_len,
-                                       .type = qf.type, .len = (size_t) qf.len };
+                *f = (struct rfield){.name = (const char *) p,
+                                     .name_len = qf.name_len,
+                                     .type = qf.type,
+                                     .len = (size_t) qf.len};
                 p += qf.name_len;
                 if (qf.type == TRAIL_FIELD_STR || qf.type == TRAIL_FIELD_BYTES) {
                         f->v.p = p;
@@ -343,14 +346,14 @@ static void deliver(struct async_handler *a, const struct trail_record *r) {
 }
 
 static const char *const level_upper[] = {
-        "DROPPED_EMERGENCY", "DROPPED_ALERT", "DROPPED_CRITICAL", "DROPPED_ERROR",
-        "DROPPED_WARNING",   "DROPPED_NOTICE", "DROPPED_INFO",    "DROPPED_DEBUG",
+        "DROPPED_EMERGENCY", "DROPPED_ALERT",  "DROPPED_CRITICAL", "DROPPED_ERROR",
+        "DROPPED_WARNING",   "DROPPED_NOTICE", "DROPPED_INFO",     "DROPPED_DEBUG",
 };
 
 /* One record that says how many were dropped since the last one. */
 static void report_drops(struct async_handler *a) {
-        static const trail_source src = { __FILE__, "report_drops", __LINE__,
-                                          STRLEN(__FILE__), STRLEN("report_drops") };
+        static const trail_source src = {__FILE__, "report_drops", __LINE__, STRLEN(__FILE__),
+                                         STRLEN("report_drops")};
         struct rfield f[1 + TRAIL_DEBUG + 1];
         struct own_record o;
         uint64_t total = 0;
@@ -362,12 +365,12 @@ static void report_drops(struct async_handler *a) {
                 if (c == 0)
                         continue;
                 total += c;
-                f[n++] = (struct rfield) { .name = level_upper[l], .type = TRAIL_FIELD_UINT,
-                                           .v.u = c };
+                f[n++] =
+                        (struct rfield){.name = level_upper[l], .type = TRAIL_FIELD_UINT, .v.u = c};
         }
         if (total == 0)
                 return;
-        f[0] = (struct rfield) { .name = "DROPPED", .type = TRAIL_FIELD_UINT, .v.u = total };
+        f[0] = (struct rfield){.name = "DROPPED", .type = TRAIL_FIELD_UINT, .v.u = total};
 
         own_record_build(&o, TRAIL_WARNING, &src, TRAIL_MESSAGE_ID_DROPPED, f, n,
                          "trail: %llu records dropped: the log queue was full",
@@ -429,7 +432,7 @@ static void *worker_main(void *userdata) {
                 uint32_t e = __atomic_load_n(&a->work_event, __ATOMIC_SEQ_CST);
                 if (ring_empty(a) && !__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE))
                         futex_wait(&a->work_event, e,
-                                   nap ? &(struct timespec) { .tv_nsec = NAP_USEC * 1000 } : NULL);
+                                   nap ? &(struct timespec){.tv_nsec = NAP_USEC * 1000} : NULL);
                 __atomic_store_n(&a->work_waiters, WORKER_AWAKE, __ATOMIC_RELAXED);
         }
 
@@ -482,8 +485,7 @@ static void high_water_update(struct async_handler *a, uint64_t end) {
  * message is cut to *ret_message_len and the fields before *ret_first are
  * left out (see async_emit()). */
 static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fields,
-                         const struct rfield *tf_new, size_t *ret_message_len,
-                         size_t *ret_first) {
+                         const struct rfield *tf_new, size_t *ret_message_len, size_t *ret_first) {
         size_t size, message_len = r->message_len, first = 0;
 
         size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len + qfield_size(tf_new);
@@ -491,7 +493,8 @@ static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fiel
                 size += qfield_size(&r->fields[i]);
         if (_unlikely_(size > max)) {
                 size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
-                size_t cut = size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
+                size_t cut =
+                        size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
                 message_len -= cut;
                 size -= cut;
                 while (size > max && first < n_fields)
@@ -505,7 +508,8 @@ static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fiel
                 if (message_len < r->message_len)
                         atomic_inc(&trail_stat_truncated);
                 /* not inside a UTF-8 sequence */
-                while (message_len > 0 && ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
+                while (message_len > 0 &&
+                       ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
                         message_len--;
                         size--;
                 }
@@ -519,7 +523,7 @@ static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fiel
 static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
                               const struct trail_record *r, size_t n_fields, size_t first,
                               size_t message_len, struct rfield *tf_new) {
-        struct ring_writer w = { a, pos, 0 };
+        struct ring_writer w = {a, pos, 0};
         struct qrecord q = {
                 .logger = r->logger,
                 .src = r->src,
@@ -535,7 +539,7 @@ static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
         ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
         for (size_t i = first; i < n_fields + (tf_new->v.u > 0); i++) {
                 const struct rfield *f = i < n_fields ? &r->fields[i] : tf_new;
-                struct qfield qf = { .name_len = f->name_len, .type = f->type, .len = f->len };
+                struct qfield qf = {.name_len = f->name_len, .type = f->type, .len = f->len};
                 if (f->type != TRAIL_FIELD_STR && f->type != TRAIL_FIELD_BYTES)
                         memcpy(&qf.v, &f->v, sizeof(qf.v));
                 ring_put(&w, &qf, sizeof(qf));
@@ -579,10 +583,10 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
          * fields cut here are added to it, or it is added. */
         const struct rfield *tf = record_truncated(r);
         size_t n_fields = r->n_fields - (tf != NULL);
-        struct rfield tf_new = { .name = "TRUNCATED_FIELDS",
-                                 .name_len = STRLEN("TRUNCATED_FIELDS"),
-                                 .type = TRAIL_FIELD_UINT,
-                                 .v.u = tf ? tf->v.u : 0 };
+        struct rfield tf_new = {.name = "TRUNCATED_FIELDS",
+                                .name_len = STRLEN("TRUNCATED_FIELDS"),
+                                .type = TRAIL_FIELD_UINT,
+                                .v.u = tf ? tf->v.u : 0};
         size = fit_record(r, max, n_fields, &tf_new, &message_len, &first);
         n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
 
@@ -590,7 +594,8 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
         for (unsigned tries = 0;; tries++) {
                 if (ring_reserve(a, n, &pos) == 0)
                         break;
-                if (a->overflow == TRAIL_OVERFLOW_DROP_OLD && tries < EVICT_TRIES && evict_oldest(a))
+                if (a->overflow == TRAIL_OVERFLOW_DROP_OLD && tries < EVICT_TRIES &&
+                    evict_oldest(a))
                         continue;
                 if (!keep)
                         goto drop;
@@ -620,7 +625,8 @@ static int async_flush(trail_handler *h) {
         int r = 0;
 
         /* The worker itself (an inner handler that flushes) must not wait for itself. */
-        if (__atomic_load_n(&a->running, __ATOMIC_ACQUIRE) && pthread_equal(pthread_self(), a->worker))
+        if (__atomic_load_n(&a->running, __ATOMIC_ACQUIRE) &&
+            pthread_equal(pthread_self(), a->worker))
                 return 0;
         for (;;) {
                 __atomic_add_fetch(&a->done_waiters, 1, __ATOMIC_SEQ_CST);
@@ -739,7 +745,8 @@ _public_ trail_handler *trail_handler_async(trail_handler *inner, size_t capacit
         (void) handler_init(&a->base, &async_ops); /* renders no text: cannot fail */
         a->mask = slots - 1;
         /* A record may take at most a quarter of the ring. */
-        a->record_slots_max = slots / 4 < RECORD_SLOTS_MAX ? (uint32_t) (slots / 4) : RECORD_SLOTS_MAX;
+        a->record_slots_max =
+                slots / 4 < RECORD_SLOTS_MAX ? (uint32_t) (slots / 4) : RECORD_SLOTS_MAX;
         a->overflow = overflow;
         a->keep_level = TRAIL_ERROR;
         a->timeout_usec = 1000000;

@@ -19,8 +19,8 @@ struct auto_handler {
 /* Without journald, a local syslog daemon on /dev/log gets the record as RFC
  * 3164 (it falls back to stderr itself when it does not take it), all within
  * the caller's deadline. */
-static int local_syslog_emit(struct auto_handler *a, const struct trail_record *r,
-                             bool *fell_back, uint64_t deadline) {
+static int local_syslog_emit(struct auto_handler *a, const struct trail_record *r, bool *fell_back,
+                             uint64_t deadline) {
         struct stat st;
         trail_handler *l;
 

@@ -25,8 +25,8 @@
 
 struct journald_handler {
         trail_handler base;
-        bool reported;     /* the once-only failure report was written */
-        bool stalled;      /* atomic: a send timed out, and none has succeeded since */
+        bool reported;         /* the once-only failure report was written */
+        bool stalled;          /* atomic: a send timed out, and none has succeeded since */
         uint64_t timeout_usec; /* atomic: the longest a logging call waits for journald */
 };
 
@@ -47,7 +47,7 @@ static pthread_mutex_t journal_fd_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The child shares the connected datagram socket: each send is one whole
  * record, so parent and child never interleave. */
-static const struct fork_hooks journal_fd_fork = { .mutex = &journal_fd_lock };
+static const struct fork_hooks journal_fd_fork = {.mutex = &journal_fd_lock};
 __attribute__((constructor)) static void journal_fd_fork_register(void) {
         fork_hooks_register(FORK_RANK_JOURNAL_FD, &journal_fd_fork);
 }
@@ -61,8 +61,8 @@ static uint64_t journal_sndtimeo_usec = TIMEOUT_DEFAULT_USEC / 2; /* atomic */
 #define SNDTIMEO_SLACK_USEC 20000
 
 static void sndtimeo_apply(int fd, uint64_t usec) {
-        struct timeval tv = { .tv_sec = (time_t) (usec / 1000000),
-                              .tv_usec = (suseconds_t) (usec % 1000000) };
+        struct timeval tv = {.tv_sec = (time_t) (usec / 1000000),
+                             .tv_usec = (suseconds_t) (usec % 1000000)};
         (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
@@ -98,7 +98,7 @@ static bool journald_present(void) {
 /* A new connection to journald, put in the place of the old one, so that
  * threads sending at the same moment never see a closed or reused number. */
 static int journal_connect(void) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET};
         int fd, cur, k;
 
         pthread_mutex_lock(&journal_fd_lock);
@@ -109,7 +109,7 @@ static int journal_connect(void) {
         }
         sndtimeo_apply(fd, __atomic_load_n(&journal_sndtimeo_usec, __ATOMIC_RELAXED));
         /* as sd_journal_sendv() does: room for large entries before the memfd path */
-        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int) { 8 * 1024 * 1024 }, sizeof(int));
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){8 * 1024 * 1024}, sizeof(int));
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
                 k = -errno;
                 close(fd);
@@ -132,7 +132,7 @@ out:
 
 static int wait_writable(int fd, uint64_t deadline) {
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLOUT };
+                struct pollfd p = {.fd = fd, .events = POLLOUT};
                 int ms = -1, k;
                 if (deadline != NO_DEADLINE) {
                         uint64_t now = now_usec();
@@ -225,7 +225,7 @@ static int journal_send_memfd(struct iovec *iov, size_t n, uint64_t deadline) {
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(int))];
         } control = {};
-        struct msghdr mh = { .msg_control = &control, .msg_controllen = sizeof(control) };
+        struct msghdr mh = {.msg_control = &control, .msg_controllen = sizeof(control)};
         struct cmsghdr *c;
         int k;
 
@@ -248,7 +248,8 @@ static int journal_send_memfd(struct iovec *iov, size_t n, uint64_t deadline) {
  * followed by a newline, or, when the value holds a newline, as NAME, a
  * newline, the value's length (64 bits, little endian), the value and a
  * newline. out has room for 5 iovecs and lens for one length per field. */
-static size_t native_serialise(const struct iovec *in, size_t n, struct iovec *out, uint64_t *lens) {
+static size_t native_serialise(const struct iovec *in, size_t n, struct iovec *out,
+                               uint64_t *lens) {
         static char nl[] = "\n";
         size_t o = 0;
 
@@ -257,21 +258,22 @@ static size_t native_serialise(const struct iovec *in, size_t n, struct iovec *o
                 size_t name_len = (size_t) (eq - p), value_len = in[i].iov_len - name_len - 1;
                 if (!memchr(eq + 1, '\n', value_len)) {
                         out[o++] = in[i];
-                        out[o++] = (struct iovec) { nl, 1 };
+                        out[o++] = (struct iovec){nl, 1};
                         continue;
                 }
                 lens[i] = htole64((uint64_t) value_len);
-                out[o++] = (struct iovec) { (void *) p, name_len };
-                out[o++] = (struct iovec) { nl, 1 };
-                out[o++] = (struct iovec) { &lens[i], sizeof(uint64_t) };
-                out[o++] = (struct iovec) { (void *) (eq + 1), value_len };
-                out[o++] = (struct iovec) { nl, 1 };
+                out[o++] = (struct iovec){(void *) p, name_len};
+                out[o++] = (struct iovec){nl, 1};
+                out[o++] = (struct iovec){&lens[i], sizeof(uint64_t)};
+                out[o++] = (struct iovec){(void *) (eq + 1), value_len};
+                out[o++] = (struct iovec){nl, 1};
         }
         return o;
 }
 
 static const struct iovec priority_iov[] = {
-#define P(n) { (void *) "PRIORITY=" #n, STRLEN("PRIORITY=" #n) }
+#define P(n)                                                                                       \
+        { (void *) "PRIORITY=" #n, STRLEN("PRIORITY=" #n) }
         P(0), P(1), P(2), P(3), P(4), P(5), P(6), P(7),
 #undef P
 };
@@ -281,7 +283,7 @@ static const struct iovec priority_iov[] = {
 /* The native protocol turns each field into 2 iovecs, or 5 when the value
  * holds a newline (native_serialise()), and sendmsg()/writev() take at most
  * IOV_MAX (1024). */
-#define SENDV_IOV_MAX 1024
+#define SENDV_IOV_MAX               1024
 #define SENDV_IOV_COST(has_newline) ((has_newline) ? 5 : 2)
 
 static bool rfield_has_newline(const struct rfield *f) {
@@ -347,9 +349,8 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         iov = t->iov;
 
         bound = STRLEN("SYSLOG_FACILITY=") + 4 + STRLEN("CODE_FILE=") + src->file_len +
-                STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len +
-                STRLEN("TID=") + 12 + (r->deferred ? SYSLOG_TIMESTAMP_MAX : 0) +
-                STRLEN("TRUNCATED_FIELDS=") + 20;
+                STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len + STRLEN("TID=") +
+                12 + (r->deferred ? SYSLOG_TIMESTAMP_MAX : 0) + STRLEN("TRUNCATED_FIELDS=") + 20;
         for (size_t i = first; i < n_fields; i++)
                 bound += r->fields[i].name_len + 1 + rfield_value_bound(&r->fields[i]);
         es_emptyStr(t->render);
@@ -361,18 +362,18 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         if (!ident)
                 return -ENOMEM;
 
-        iov[0] = (struct iovec) { (char *) r->message - STRLEN("MESSAGE="),
-                                  STRLEN("MESSAGE=") + r->message_len };
+        iov[0] = (struct iovec){(char *) r->message - STRLEN("MESSAGE="),
+                                STRLEN("MESSAGE=") + r->message_len};
         iov[1] = priority_iov[r->level];
-        iov[2] = (struct iovec) { (void *) ident->field, ident->len };
-        iov[3] = (struct iovec) { (void *) r->logger->logger_field, r->logger->field_len };
+        iov[2] = (struct iovec){(void *) ident->field, ident->len};
+        iov[3] = (struct iovec){(void *) r->logger->logger_field, r->logger->field_len};
 
-#define FIELD(i, prefix, render)                                 \
-        do {                                                     \
-                char *start_ = p;                                \
-                p = put(p, prefix, STRLEN(prefix));              \
-                render;                                          \
-                iov[i] = (struct iovec) { start_, (size_t) (p - start_) }; \
+#define FIELD(i, prefix, render)                                                                   \
+        do {                                                                                       \
+                char *start_ = p;                                                                  \
+                p = put(p, prefix, STRLEN(prefix));                                                \
+                render;                                                                            \
+                iov[i] = (struct iovec){start_, (size_t) (p - start_)};                            \
         } while (0)
 
         FIELD(4, "SYSLOG_FACILITY=", p += format_int(p, facility_get()));
@@ -389,19 +390,20 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 p = put(p, f->name, f->name_len);
                 *p++ = '=';
                 p += rfield_render_value(f, p);
-                iov[TRAIL_OWN_FIELDS + i - first] = (struct iovec) { start, (size_t) (p - start) };
+                iov[TRAIL_OWN_FIELDS + i - first] = (struct iovec){start, (size_t) (p - start)};
         }
         if (_unlikely_(truncated > 0)) {
                 char *start = p;
                 p = put(p, "TRUNCATED_FIELDS=", STRLEN("TRUNCATED_FIELDS="));
                 p += format_uint(p, truncated);
-                iov[TRAIL_OWN_FIELDS + n_fields - first] = (struct iovec) { start, (size_t) (p - start) };
+                iov[TRAIL_OWN_FIELDS + n_fields - first] =
+                        (struct iovec){start, (size_t) (p - start)};
         }
         if (r->deferred) {
                 char *start = p;
                 p = put(p, "SYSLOG_TIMESTAMP=", STRLEN("SYSLOG_TIMESTAMP="));
                 p += format_rfc3339(p, &r->time, RFC3339_LOCAL_NUMERIC);
-                iov[n_iov - 1] = (struct iovec) { start, (size_t) (p - start) };
+                iov[n_iov - 1] = (struct iovec){start, (size_t) (p - start)};
         }
         return (int) n_iov;
 }
@@ -429,7 +431,7 @@ static int journal_send(struct journald_handler *j, struct tls_state *t, size_t 
         struct iovec *fields = t->iov, *out = fields + n;
         uint64_t *lens = (uint64_t *) (void *) (out + 5 * n), now = 0;
         size_t n_out = native_serialise(fields, n, out, lens);
-        struct msghdr mh = { .msg_iov = out, .msg_iovlen = n_out };
+        struct msghdr mh = {.msg_iov = out, .msg_iovlen = n_out};
         int k;
 
         if (deadline != NO_DEADLINE) {

@@ -19,9 +19,9 @@
 struct stream_handler {
         trail_handler base;
         int fd;
-        bool terminal; /* a terminal, and NO_COLOR unset: "auto" colours */
-        bool torn;     /* atomic: a write failed part-way, leaving part of a line */
-        bool stalled;  /* atomic: a write timed out, and none has succeeded since */
+        bool terminal;         /* a terminal, and NO_COLOR unset: "auto" colours */
+        bool torn;             /* atomic: a write failed part-way, leaving part of a line */
+        bool stalled;          /* atomic: a write timed out, and none has succeeded since */
         uint64_t timeout_usec; /* atomic: the longest a logging call waits for fd */
 };
 
@@ -46,7 +46,7 @@ struct stream_handler {
  * deadline already passed still looks once). */
 static int wait_writable_until(int fd, uint64_t deadline) {
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLOUT };
+                struct pollfd p = {.fd = fd, .events = POLLOUT};
                 int ms = -1, k;
                 if (deadline != DEADLINE_NONE) {
                         uint64_t now = now_usec();
@@ -228,9 +228,9 @@ static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fel
         struct stream_handler *s = (struct stream_handler *) h;
         /* an async handler's worker delivers later, and waits as long as it
          * takes (the async handler bounds its callers) */
-        uint64_t deadline = r->deferred ? DEADLINE_NONE
-                                        : now_usec() + __atomic_load_n(&s->timeout_usec,
-                                                                             __ATOMIC_RELAXED);
+        uint64_t deadline =
+                r->deferred ? DEADLINE_NONE
+                            : now_usec() + __atomic_load_n(&s->timeout_usec, __ATOMIC_RELAXED);
         int k = write_line(s->fd, __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE), r, s->terminal,
                            &s->torn, stall_deadline(&s->stalled, deadline));
         if (!r->deferred)

@@ -32,11 +32,11 @@
 
 enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
 
-#define BACKOFF_MIN_USEC (100 * 1000ULL)
-#define BACKOFF_MAX_USEC (30 * 1000 * 1000ULL)
-#define DGRAM_MAX_DEFAULT (8 * 1024)
+#define BACKOFF_MIN_USEC   (100 * 1000ULL)
+#define BACKOFF_MAX_USEC   (30 * 1000 * 1000ULL)
+#define DGRAM_MAX_DEFAULT  (8 * 1024)
 #define STREAM_MAX_DEFAULT (64 * 1024)
-#define TRUNCATION_MARK "...[truncated]"
+#define TRUNCATION_MARK    "...[truncated]"
 
 /* Frames waiting to be sent: [uint32 length][bytes] … in data[start, end). */
 struct pending {
@@ -50,23 +50,23 @@ struct syslog_handler {
         trail_handler base;
         pthread_mutex_t lock; /* the connection, the buffer, the options */
         enum transport transport;
-        char *target;         /* as given, for messages */
-        char *path;           /* T_UNIX */
-        char *host, *port;    /* T_UDP, T_TCP, T_TLS */
-        struct resolver res;  /* host and port to addresses (resolve.c) */
+        char *target;        /* as given, for messages */
+        char *path;          /* T_UNIX */
+        char *host, *port;   /* T_UDP, T_TCP, T_TLS */
+        struct resolver res; /* host and port to addresses (resolve.c) */
         int fd;
-        bool unix_stream;     /* the unix socket turned out to be a stream one */
+        bool unix_stream; /* the unix socket turned out to be a stream one */
         bool reported;
-        bool stalled;         /* a send timed out; none has completed since */
+        bool stalled; /* a send timed out; none has completed since */
         uint64_t timeout_usec;
-        size_t max_length;    /* 0: the transport's default */
+        size_t max_length; /* 0: the transport's default */
         struct pending q;
         uint64_t lost_unreported; /* frames dropped since the last notice */
         uint64_t next_retry_usec, backoff_usec;
 #if HAVE_GNUTLS
         gnutls_session_t session;
         gnutls_certificate_credentials_t cred;
-        bool tls_again;       /* a send returned EAGAIN: resume it with NULL, 0 */
+        bool tls_again; /* a send returned EAGAIN: resume it with NULL, 0 */
 #endif
         char *ca, *cert, *key, *server_name, *priority;
         bool verify;
@@ -93,7 +93,7 @@ static ssize_t tls_push(gnutls_transport_ptr_t p, const void *data, size_t n) {
 }
 
 static ssize_t tls_push_vec(gnutls_transport_ptr_t p, const giovec_t *iov, int n) {
-        struct msghdr m = { .msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) n };
+        struct msghdr m = {.msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) n};
         return sendmsg((int) (intptr_t) p, &m, MSG_NOSIGNAL);
 }
 
@@ -110,8 +110,9 @@ static int tls_credentials(struct syslog_handler *s) {
                 k = gnutls_certificate_set_x509_system_trust(s->cred);
         if (k <= 0 && s->verify)
                 goto fail; /* no CA at all: nothing could be verified */
-        if (s->cert && gnutls_certificate_set_x509_key_file(s->cred, s->cert, s->key ? s->key : s->cert,
-                                                           GNUTLS_X509_FMT_PEM) < 0)
+        if (s->cert &&
+            gnutls_certificate_set_x509_key_file(s->cred, s->cert, s->key ? s->key : s->cert,
+                                                 GNUTLS_X509_FMT_PEM) < 0)
                 goto fail;
         return 0;
 fail:
@@ -199,7 +200,7 @@ static void disconnect(struct syslog_handler *s, uint64_t deadline) {
 }
 
 static int connect_unix(struct syslog_handler *s) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         size_t n = strlen(s->path);
 
         if (n >= sizeof(sa.sun_path))
@@ -254,7 +255,7 @@ static int connect_inet(struct syslog_handler *s, uint64_t deadline) {
                         }
                 }
                 if (s->res.addrs.a[i].socktype == SOCK_STREAM)
-                        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
+                        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
                 s->fd = fd;
                 k = 0;
                 break;
@@ -419,7 +420,8 @@ static int drain(struct syslog_handler *s, uint64_t deadline) {
                                 k = gnutls_record_send(s->session, NULL, 0);
                         else
                                 k = gnutls_record_send(s->session,
-                                                       q->data + q->start + sizeof(uint32_t) + q->head_sent,
+                                                       q->data + q->start + sizeof(uint32_t) +
+                                                               q->head_sent,
                                                        len - q->head_sent);
                         s->tls_again = k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED;
                         if (s->tls_again) {
@@ -439,11 +441,11 @@ static int drain(struct syslog_handler *s, uint64_t deadline) {
                         for (size_t i = 0; i < q->n_frames && n_iov < ELEMENTSOF(iov); i++) {
                                 uint32_t len = frame_len_at(q, off);
                                 size_t skip = i == 0 ? q->head_sent : 0;
-                                iov[n_iov++] = (struct iovec) { q->data + off + sizeof(uint32_t) + skip,
-                                                                len - skip };
+                                iov[n_iov++] = (struct iovec){
+                                        q->data + off + sizeof(uint32_t) + skip, len - skip};
                                 off += sizeof(uint32_t) + len;
                         }
-                        struct msghdr m = { .msg_iov = iov, .msg_iovlen = n_iov };
+                        struct msghdr m = {.msg_iov = iov, .msg_iovlen = n_iov};
                         k = sendmsg(s->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
                         if (k < 0) {
                                 if (errno == EINTR)
@@ -527,7 +529,7 @@ static void check_peer(struct syslog_handler *s) {
 
         if (s->fd < 0 || !is_stream(s))
                 return;
-        p = (struct pollfd) { .fd = s->fd, .events = POLLIN | POLLRDHUP };
+        p = (struct pollfd){.fd = s->fd, .events = POLLIN | POLLRDHUP};
         do
                 k = poll(&p, 1, 0);
         while (k < 0 && errno == EINTR);
@@ -598,12 +600,12 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
         return (int) (n + d);
 }
 
-static const trail_source lost_src = { __FILE__, "queue_lost_notice", __LINE__, STRLEN(__FILE__),
-                                       STRLEN("queue_lost_notice") };
+static const trail_source lost_src = {__FILE__, "queue_lost_notice", __LINE__, STRLEN(__FILE__),
+                                      STRLEN("queue_lost_notice")};
 
 static void queue_lost_notice(struct syslog_handler *s, struct tls_state *t) {
-        const struct rfield lost = { .name = "LOST", .type = TRAIL_FIELD_UINT,
-                                     .v.u = s->lost_unreported };
+        const struct rfield lost = {
+                .name = "LOST", .type = TRAIL_FIELD_UINT, .v.u = s->lost_unreported};
         struct own_record o;
         size_t off;
 
@@ -611,7 +613,8 @@ static void queue_lost_notice(struct syslog_handler *s, struct tls_state *t) {
                          "trail: %" PRIu64 " records to %s were lost while it was unreachable",
                          s->lost_unreported, s->target);
         int len = render_frame(s, t, &o.r, &off);
-        if (len > 0 && queue_frame(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, true) >= 0)
+        if (len > 0 &&
+            queue_frame(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, true) >= 0)
                 s->lost_unreported = 0;
 }
 
@@ -649,7 +652,8 @@ static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_
                  * which was counted as sent and is lost; nothing says which
                  * one, but the host should hear of it. */
                 if (s->transport == T_UDP && k == -ECONNREFUSED)
-                        report_once(s, "the receiver refused earlier datagrams (nothing listens)", k);
+                        report_once(s, "the receiver refused earlier datagrams (nothing listens)",
+                                    k);
                 /* a receiver restarted (new socket) or an ICMP error from an
                  * earlier datagram: reconnect and try once more */
                 disconnect(s, deadline);
@@ -698,7 +702,8 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
                 if (len < 0)
                         k = len;
                 else
-                        k = queue_frame(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, false);
+                        k = queue_frame(s, (const char *) es_getBufAddr(t->render) + off,
+                                        (size_t) len, false);
                 if (k < 0) {
                         /* larger than the whole buffer: it can never be sent */
                         atomic_inc(&h->stats.lost);
@@ -909,7 +914,8 @@ static const struct handler_ops syslog_ops_local = {
 };
 
 /* "host:port", "[v6]:port", "host" (default port). */
-static int parse_host_port(const char *s, const char *default_port, char **ret_host, char **ret_port) {
+static int parse_host_port(const char *s, const char *default_port, char **ret_host,
+                           char **ret_port) {
         const char *host = s, *port = default_port, *end;
         size_t n;
 
@@ -987,13 +993,14 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
         } else
                 goto fail;
         if (s->transport != T_UNIX) {
-                static const char *const default_port[] = { NULL, "514", "601", "6514" };
+                static const char *const default_port[] = {NULL, "514", "601", "6514"};
                 k = parse_host_port(rest, default_port[s->transport], &s->host, &s->port);
                 if (k < 0)
                         goto fail;
-                s->res = (struct resolver) { .host = s->host, .port = s->port,
-                                             .socktype = s->transport == T_UDP ? SOCK_DGRAM
-                                                                               : SOCK_STREAM };
+                s->res = (struct resolver){.host = s->host,
+                                           .port = s->port,
+                                           .socktype = s->transport == T_UDP ? SOCK_DGRAM
+                                                                             : SOCK_STREAM};
         }
 
         s->q.cap = 1024 * 1024;
@@ -1002,7 +1009,8 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
                 k = -ENOMEM;
                 goto fail;
         }
-        k = handler_init(&s->base, s->transport == T_UNIX ? &syslog_ops_local : &syslog_ops_network);
+        k = handler_init(&s->base,
+                         s->transport == T_UNIX ? &syslog_ops_local : &syslog_ops_network);
         if (k < 0) {
                 s->base.ops = &syslog_ops_local;
                 trail_handler_unref(&s->base);

@@ -56,7 +56,7 @@ static void live_fork_child(void) {
                         h->ops->fork_child(h);
 }
 
-static const struct fork_hooks config_fork = { .mutex = &handler_config_lock };
+static const struct fork_hooks config_fork = {.mutex = &handler_config_lock};
 static const struct fork_hooks live_fork = {
         .mutex = &live_lock,
         .prepare = live_fork_prepare,

@@ -20,9 +20,8 @@ _public_ int trail_level_parse(const char *s) {
                 const char *name;
                 int level;
         } aliases[] = {
-                { "emerg", TRAIL_EMERGENCY }, { "panic", TRAIL_EMERGENCY },
-                { "crit", TRAIL_CRITICAL },   { "err", TRAIL_ERROR },
-                { "warn", TRAIL_WARNING },
+                {"emerg", TRAIL_EMERGENCY}, {"panic", TRAIL_EMERGENCY}, {"crit", TRAIL_CRITICAL},
+                {"err", TRAIL_ERROR},       {"warn", TRAIL_WARNING},
         };
 
         if (!s)

@@ -77,7 +77,7 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
         es_emptyStr(t->names);
         for (size_t i = 0; i < fields.n; i++) {
                 const trail_field *uf = &fields.fields[i];
-                struct rfield f = { .type = uf->type, .len = uf->len };
+                struct rfield f = {.type = uf->type, .len = uf->len};
                 bool secret = false;
                 size_t len;
 
@@ -95,7 +95,8 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
                         /* Reserve once for every name of the call, so that names
                          * already stored here do not move. */
                         if (!reserved) {
-                                size_t k = fields.n < RECORD_FIELDS_MAX ? fields.n : RECORD_FIELDS_MAX;
+                                size_t k =
+                                        fields.n < RECORD_FIELDS_MAX ? fields.n : RECORD_FIELDS_MAX;
                                 if (buf_reserve(&t->names, (k + 1) * (FIELD_NAME_MAX + 2)) < 0)
                                         return -ENOMEM;
                                 reserved = true;
@@ -155,7 +156,8 @@ static int merge_call_fields(struct merge *m, trail_fields fields, int *errnum) 
 
 /* "MESSAGE=" then the text, so that the journald handler sends it as is.
  * errno is set for %m first. */
-TRAIL__PRINTF(3, 0) static int format_message(struct tls_state *t, int errnum, const char *fmt, va_list ap) {
+TRAIL__PRINTF(3, 0)
+static int format_message(struct tls_state *t, int errnum, const char *fmt, va_list ap) {
         es_str_t **b = &t->message;
         va_list aq;
         int n;
@@ -217,11 +219,11 @@ static void dispatch(const struct trail_record *r) {
         }
 }
 
-TRAIL__PRINTF(10, 0) static int log_va(struct tls_state *t, const trail_logger *lg, int level,
-                                       const trail_source *src, trail_fields fields, int errnum,
-                                       int saved_errno, const struct flow_verdict *fv,
-                                       const void *caller, const char *fmt, va_list ap) {
-        struct merge m = { .t = t };
+TRAIL__PRINTF(10, 0)
+static int log_va(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
+                  trail_fields fields, int errnum, int saved_errno, const struct flow_verdict *fv,
+                  const void *caller, const char *fmt, va_list ap) {
+        struct merge m = {.t = t};
         int field_errnum = 0, r;
         size_t total, skip = 0;
 
@@ -331,9 +333,9 @@ TRAIL__PRINTF(10, 0) static int log_va(struct tls_state *t, const trail_logger *
 }
 
 /* trail's own records, built like any other. */
-TRAIL__PRINTF(6, 7) static int log_own(struct tls_state *t, const trail_logger *lg, int level,
-                                        const trail_source *src, trail_fields fields,
-                                        const char *fmt, ...) {
+TRAIL__PRINTF(6, 7)
+static int log_own(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
+                   trail_fields fields, const char *fmt, ...) {
         va_list ap;
         int r;
 

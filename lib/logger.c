@@ -17,7 +17,7 @@
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct fork_hooks registry_fork = { .mutex = &registry_lock };
+static const struct fork_hooks registry_fork = {.mutex = &registry_lock};
 __attribute__((constructor)) static void registry_fork_register(void) {
         fork_hooks_register(FORK_RANK_LOGGERS, &registry_fork);
 }
@@ -166,9 +166,8 @@ _public_ int trail_logger_set_level(trail_logger *lg, int level) {
 
         pthread_mutex_lock(&registry_lock);
         lg->level_set = level;
-        propagate_level_locked(lg, level == TRAIL_LEVEL_INHERIT
-                                           ? lg->parent->level_effective
-                                           : level);
+        propagate_level_locked(lg,
+                               level == TRAIL_LEVEL_INHERIT ? lg->parent->level_effective : level);
         pthread_mutex_unlock(&registry_lock);
         return 0;
 }
@@ -338,9 +337,8 @@ struct handler_set *loggers_apply(const struct logger_change *c, size_t n) {
                 if (c[i].set_propagate)
                         __atomic_store_n(&lg->propagate, c[i].propagate, __ATOMIC_RELAXED);
                 lg->level_set = level;
-                propagate_level_locked(lg, level == TRAIL_LEVEL_INHERIT
-                                                   ? lg->parent->level_effective
-                                                   : level);
+                propagate_level_locked(
+                        lg, level == TRAIL_LEVEL_INHERIT ? lg->parent->level_effective : level);
         }
         pthread_mutex_unlock(&registry_lock);
         return replaced;

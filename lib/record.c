@@ -46,7 +46,7 @@ static void tls_state_free(void *p) {
 void field_store_free(struct field_store *s) {
         free(s->f);
         free(s->arena);
-        *s = (struct field_store) {};
+        *s = (struct field_store){};
 }
 
 /* The child of fork() is a new process: its one thread has a new id. */
@@ -144,10 +144,10 @@ static bool field_name_is_reserved(const char *name, size_t n) {
                 const char *s;
                 size_t n;
         } reserved[] = {
-#define R(x) { x, STRLEN(x) }
-                R("MESSAGE"),         R("PRIORITY"),  R("SYSLOG_IDENTIFIER"),
-                R("SYSLOG_FACILITY"), R("LOGGER"),    R("CODE_FILE"),
-                R("CODE_LINE"),       R("CODE_FUNC"), R("TID"),
+#define R(x) {x, STRLEN(x)}
+                R("MESSAGE"),          R("PRIORITY"),      R("SYSLOG_IDENTIFIER"),
+                R("SYSLOG_FACILITY"),  R("LOGGER"),        R("CODE_FILE"),
+                R("CODE_LINE"),        R("CODE_FUNC"),     R("TID"),
                 R("TRUNCATED_FIELDS"), R("COREDUMP_UNIT"), R("COREDUMP_USER_UNIT"),
 #undef R
         };
@@ -247,8 +247,8 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
         int len;
 
         pthread_once(&own_logger_once, own_logger_init);
-        o->fields[k++] = (struct rfield) { .name = "MESSAGE_ID", .type = TRAIL_FIELD_STR,
-                                           .v.s = message_id };
+        o->fields[k++] =
+                (struct rfield){.name = "MESSAGE_ID", .type = TRAIL_FIELD_STR, .v.s = message_id};
         for (size_t i = 0; i < n && k < ELEMENTSOF(o->fields); i++)
                 o->fields[k++] = fields[i];
         for (size_t i = 0; i < k; i++) {
@@ -266,10 +266,11 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
         if (len < 0)
                 len = 0;
         else if ((size_t) len >= sizeof(o->message) - STRLEN("MESSAGE="))
-                len = (int) (sizeof(o->message) - STRLEN("MESSAGE=")) - 1; /* as vsnprintf() cut it */
+                len = (int) (sizeof(o->message) - STRLEN("MESSAGE=")) -
+                      1; /* as vsnprintf() cut it */
 
         struct tls_state *t = tls_state_peek();
-        o->r = (struct trail_record) {
+        o->r = (struct trail_record){
                 .level = level,
                 .logger = &own_logger.lg,
                 .src = src,
@@ -305,7 +306,7 @@ _public_ size_t trail_record_n_fields(const trail_record *r) {
 }
 
 static void field_view(const struct rfield *f, trail_field_view *ret) {
-        *ret = (trail_field_view) {
+        *ret = (trail_field_view){
                 .name = f->name,
                 .name_len = f->name_len,
                 .type = f->type,

@@ -29,7 +29,7 @@ struct redact_list {
 const char *const redact_default_names[] = {
         "PASSWORD",      "PASSWD",        "SECRET", "TOKEN",      "ACCESS_TOKEN",
         "REFRESH_TOKEN", "AUTHORIZATION", "COOKIE", "SET_COOKIE", "API_KEY",
-        "PRIVATE_KEY",   "CREDIT_CARD",   "CVV",    "SSN",   NULL,
+        "PRIVATE_KEY",   "CREDIT_CARD",   "CVV",    "SSN",        NULL,
 };
 
 #define N_DEFAULT (ELEMENTSOF(redact_default_names) - 1)
@@ -41,7 +41,7 @@ static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 static struct redact_list *current; /* atomic; NULL: the default list */
 static pthread_mutex_t redact_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct fork_hooks redact_fork = { .mutex = &redact_lock };
+static const struct fork_hooks redact_fork = {.mutex = &redact_lock};
 __attribute__((constructor)) static void redact_fork_register(void) {
         fork_hooks_register(FORK_RANK_REDACT, &redact_fork);
 }

@@ -26,9 +26,9 @@
 struct resolve_job {
         unsigned refcount;
         bool done;
-        int error;    /* negative errno; 0 with addrs */
+        int error; /* negative errno; 0 with addrs */
         int efd;
-        pid_t pid;    /* the process whose thread resolves it */
+        pid_t pid; /* the process whose thread resolves it */
         int socktype;
         char *host, *port;
         struct addrs addrs;
@@ -53,12 +53,15 @@ static void addrs_from(struct addrs *a, const struct addrinfo *res) {
 }
 
 static int resolve(const char *host, const char *port, int socktype, int flags, struct addrs *ret) {
-        struct addrinfo hints = {
-                .ai_family = AF_UNSPEC,
-                .ai_socktype = socktype,
-                /* the port is digits (parse_host_port): no services lookup */
-                .ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV | flags,
-        }, *res = NULL;
+        struct addrinfo
+                hints =
+                        {
+                                .ai_family = AF_UNSPEC,
+                                .ai_socktype = socktype,
+                                /* the port is digits (parse_host_port): no services lookup */
+                                .ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV | flags,
+                        },
+                *res = NULL;
         int k = getaddrinfo(host, port, &hints, &res);
 
         if (k != 0)
@@ -87,7 +90,7 @@ static void *resolve_thread(void *arg) {
                 j->addrs = a;
         j->error = k;
         __atomic_store_n(&j->done, true, __ATOMIC_RELEASE);
-        (void) !write(j->efd, &(uint64_t) { 1 }, sizeof(uint64_t));
+        (void) !write(j->efd, &(uint64_t){1}, sizeof(uint64_t));
         job_unref(j);
         return NULL;
 }
@@ -177,8 +180,7 @@ int resolver_get(struct resolver *s, uint64_t deadline) {
         if (s->numeric)
                 return 0;
         if (s->addrs.n == 0 && !s->job) {
-                k = resolve(s->host, s->port, s->socktype,
-                            AI_NUMERICHOST, &s->addrs);
+                k = resolve(s->host, s->port, s->socktype, AI_NUMERICHOST, &s->addrs);
                 if (k >= 0) {
                         s->numeric = true;
                         return 0;

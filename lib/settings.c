@@ -10,7 +10,7 @@
 
 static pthread_mutex_t settings_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct fork_hooks settings_fork = { .mutex = &settings_lock };
+static const struct fork_hooks settings_fork = {.mutex = &settings_lock};
 __attribute__((constructor)) static void settings_fork_register(void) {
         fork_hooks_register(FORK_RANK_SETTINGS, &settings_fork);
 }

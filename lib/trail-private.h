@@ -7,10 +7,10 @@
 #include <libestr.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
@@ -24,11 +24,11 @@
 /* journald refuses entries with more fields than this (ENTRY_FIELD_COUNT_MAX
  * in systemd 252); trail keeps room for its own nine. */
 #define JOURNALD_FIELDS_MAX 1024
-#define RECORD_FIELDS_MAX (JOURNALD_FIELDS_MAX - 16)
+#define RECORD_FIELDS_MAX   (JOURNALD_FIELDS_MAX - 16)
 /* Fields trail may add after the user's, within RECORD_FIELDS_MAX:
  * SAMPLE_RATE, BACKTRACE and TRUNCATED_FIELDS. */
 #define RECORD_EXTRA_FIELDS 3
-#define FIELD_NAME_MAX 64
+#define FIELD_NAME_MAX      64
 /* RFC 5424 §6.3.3: an SD-NAME is at most 32 characters; the rfc5424
  * formatter shows a longer field name cut there (redact.c judges that form
  * too). */
@@ -59,14 +59,14 @@ struct trail_record {
         int level;
         const struct trail_logger *logger;
         const trail_source *src;
-        int errnum; /* 0: none */
+        int errnum;          /* 0: none */
         const char *message; /* preceded in memory by "MESSAGE=" */
         size_t message_len;
         const struct rfield *fields; /* global, context, call: each name once */
         size_t n_fields;
         pid_t tid;
         struct timespec time; /* CLOCK_REALTIME at the call */
-        bool deferred; /* delivered later than logged (async): sinks carry r->time */
+        bool deferred;        /* delivered later than logged (async): sinks carry r->time */
 };
 
 struct handler_ops {
@@ -107,27 +107,28 @@ struct trail_handler {
         unsigned refcount;
         int level;
         struct handler_counters stats;
-        trail_formatter *formatter;   /* atomic; NULL when the type renders no text */
-        struct filter_list *filters;  /* atomic; NULL when none */
-        struct retired *retired;      /* replaced formatters and filter lists */
+        trail_formatter *formatter;  /* atomic; NULL when the type renders no text */
+        struct filter_list *filters; /* atomic; NULL when none */
+        struct retired *retired;     /* replaced formatters and filter lists */
 };
 
 /* fork.c: the library's locks across fork(), in this order (the lock
  * order: a thread holding one only waits for ones below it). */
 enum fork_rank {
-        FORK_RANK_CONFIG,          /* config.c: a configuration being loaded */
-        FORK_RANK_LOGGERS,         /* logger.c: the logger tree, handler sets */
-        FORK_RANK_HANDLER_CONFIG,  /* handler.c: formatters and filters of handlers */
-        FORK_RANK_REDACT,          /* redact.c */
-        FORK_RANK_SETTINGS,        /* settings.c: identifier, facility */
-        FORK_RANK_GLOBALS,         /* context.c: global fields */
-        FORK_RANK_JOURNAL_FD,      /* handler-journald.c: the socket */
-        FORK_RANK_DISPATCH_SLOTS,  /* grace.c */
-        FORK_RANK_HANDLERS,        /* handler.c: live handlers, and each one's own locks */
+        FORK_RANK_CONFIG,         /* config.c: a configuration being loaded */
+        FORK_RANK_LOGGERS,        /* logger.c: the logger tree, handler sets */
+        FORK_RANK_HANDLER_CONFIG, /* handler.c: formatters and filters of handlers */
+        FORK_RANK_REDACT,         /* redact.c */
+        FORK_RANK_SETTINGS,       /* settings.c: identifier, facility */
+        FORK_RANK_GLOBALS,        /* context.c: global fields */
+        FORK_RANK_JOURNAL_FD,     /* handler-journald.c: the socket */
+        FORK_RANK_DISPATCH_SLOTS, /* grace.c */
+        FORK_RANK_HANDLERS,       /* handler.c: live handlers, and each one's own locks */
         _FORK_RANK_MAX,
 };
 struct fork_hooks {
-        pthread_mutex_t *mutex; /* NULL, or taken before prepare(), released after parent()/child() */
+        pthread_mutex_t
+                *mutex; /* NULL, or taken before prepare(), released after parent()/child() */
         void (*prepare)(void);
         void (*parent)(void);
         void (*child)(void);
@@ -167,8 +168,8 @@ struct formatter_ops {
                       es_str_t **buf);
         /* Optional: like format, for a handler writing to a terminal with
          * NO_COLOR unset (a formatter that colours in its "auto" mode). */
-        int (*format_terminal)(const trail_formatter *f, const struct trail_record *r,
-                               size_t max, es_str_t **buf);
+        int (*format_terminal)(const trail_formatter *f, const struct trail_record *r, size_t max,
+                               es_str_t **buf);
         void (*done)(trail_formatter *f); /* optional: frees what init/set allocated */
         /* Over a stream transport: each record ends with an LF (RFC 6587
          * §3.4.2, for legacy receivers; the formatter must escape every LF
@@ -179,7 +180,7 @@ struct formatter_ops {
 struct trail_formatter {
         const struct formatter_ops *ops;
         unsigned refcount;
-        bool frozen; /* attached to a handler: options no longer change */
+        bool frozen;    /* attached to a handler: options no longer change */
         char **options; /* key, value, key, value, …: replayed by formatter_clone() */
         size_t n_options;
 };
@@ -242,12 +243,12 @@ struct trail_logger {
         struct handler_set *handlers; /* atomic pointer; NULL when none */
         struct filter_list *filters;  /* atomic pointer; NULL when none */
         struct trail_logger *parent, *first_child, *next_sibling, *hash_next;
-        unsigned sample;        /* atomic: keep 1 in n per call site; 0, 1: all */
-        unsigned rl_burst;      /* atomic: per call site and interval; 0: no limit */
-        uint64_t rl_interval;   /* atomic: microseconds */
-        const char *name;  /* points into logger_field */
-        size_t field_len;  /* strlen(logger_field) */
-        char logger_field[]; /* "LOGGER=name" */
+        unsigned sample;      /* atomic: keep 1 in n per call site; 0, 1: all */
+        unsigned rl_burst;    /* atomic: per call site and interval; 0: no limit */
+        uint64_t rl_interval; /* atomic: microseconds */
+        const char *name;     /* points into logger_field */
+        size_t field_len;     /* strlen(logger_field) */
+        char logger_field[];  /* "LOGGER=name" */
 };
 /* trail.h's inline trail_enabled() and trail__wants() read the first int of
  * the opaque logger: that int must stay the effective level. */
@@ -255,7 +256,6 @@ _Static_assert(offsetof(struct trail_logger, level_effective) == 0,
                "trail.h reads the effective level at offset 0");
 _Static_assert(sizeof(((struct trail_logger *) 0)->level_effective) == sizeof(int),
                "trail.h reads the effective level as an int");
-
 
 /* logger.c */
 trail_logger *logger_root(void);
@@ -272,7 +272,7 @@ void handler_set_release(struct handler_set *set); /* unrefs its handlers; NULL-
  * under the registry lock by loggers_apply(), which cannot fail. */
 struct logger_change {
         trail_logger *lg;
-        int level;              /* TRAIL_LEVEL_INHERIT or a level */
+        int level; /* TRAIL_LEVEL_INHERIT or a level */
         bool propagate, set_propagate;
         struct handler_set *set; /* taken over; NULL: no handlers */
         bool replace_handlers;
@@ -357,15 +357,13 @@ void dispatch_wait_swap(struct dispatch_slot *s);
  * the swapper's store of the flag and load of seq, either this thread sees
  * the swap coming or the swapper sees this thread in dispatch. */
 static inline void dispatch_enter(struct dispatch_slot *s) {
-        __atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
-                         __ATOMIC_SEQ_CST);
+        __atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_SEQ_CST);
         if (_unlikely_(__atomic_load_n(&dispatch_swap_pending, __ATOMIC_SEQ_CST)))
                 dispatch_wait_swap(s);
 }
 
 static inline void dispatch_exit(struct dispatch_slot *s) {
-        __atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
-                         __ATOMIC_RELEASE);
+        __atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
 }
 
 /* The swapper's side: holds new records back (swap_begin) and waits up to
@@ -382,10 +380,10 @@ struct context_frame {
 };
 
 struct tls_state {
-        es_str_t *message;      /* "MESSAGE=" + the formatted message */
-        es_str_t *render;       /* handlers render here */
-        es_str_t *names;        /* normalised names of the call's fields */
-        struct rfield *merged;  /* the record's fields */
+        es_str_t *message;     /* "MESSAGE=" + the formatted message */
+        es_str_t *render;      /* handlers render here */
+        es_str_t *names;       /* normalised names of the call's fields */
+        struct rfield *merged; /* the record's fields */
         size_t merged_cap;
         struct field_store context;
         struct context_frame *frames;
@@ -451,10 +449,10 @@ struct own_record {
         struct rfield fields[OWN_RECORD_FIELDS_MAX];
         char message[STRLEN("MESSAGE=") + 256];
 };
-TRAIL__PRINTF(7, 8) void own_record_build(struct own_record *o, int level,
-                                          const trail_source *src, const char *message_id,
-                                          const struct rfield *fields, size_t n,
-                                          const char *fmt, ...);
+TRAIL__PRINTF(7, 8)
+void own_record_build(struct own_record *o, int level, const trail_source *src,
+                      const char *message_id, const struct rfield *fields, size_t n,
+                      const char *fmt, ...);
 
 /* context.c */
 void globals_refresh(struct tls_state *t);

@@ -17,9 +17,9 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__)
-#  define TRAIL__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define TRAIL__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
-#  define TRAIL__PRINTF(fmt, args)
+#define TRAIL__PRINTF(fmt, args)
 #endif
 
 /* Levels are syslog priorities (RFC 5424 severities): lower is more severe. */
@@ -99,29 +99,24 @@ typedef struct trail_fields {
 
 /* Journald field names: A-Z, 0-9 and '_', not starting with a digit or '_',
  * at most 64 characters. Other names are normalised (see trail_fields(3)). */
-#define TRAIL_STR(name, v) \
-        ((trail_field) { (name), TRAIL_FIELD_STR, { .s = (v) }, 0 })
-#define TRAIL_INT(name, v) \
-        ((trail_field) { (name), TRAIL_FIELD_INT, { .i = (int64_t) (v) }, 0 })
-#define TRAIL_UINT(name, v) \
-        ((trail_field) { (name), TRAIL_FIELD_UINT, { .u = (uint64_t) (v) }, 0 })
-#define TRAIL_DOUBLE(name, v) \
-        ((trail_field) { (name), TRAIL_FIELD_DOUBLE, { .d = (double) (v) }, 0 })
-#define TRAIL_BOOL(name, v) \
-        ((trail_field) { (name), TRAIL_FIELD_BOOL, { .b = (bool) (v) }, 0 })
-#define TRAIL_BYTES(name, ptr, n) \
-        ((trail_field) { (name), TRAIL_FIELD_BYTES, { .p = (ptr) }, (size_t) (n) })
+#define TRAIL_STR(name, v)    ((trail_field){(name), TRAIL_FIELD_STR, {.s = (v)}, 0})
+#define TRAIL_INT(name, v)    ((trail_field){(name), TRAIL_FIELD_INT, {.i = (int64_t) (v)}, 0})
+#define TRAIL_UINT(name, v)   ((trail_field){(name), TRAIL_FIELD_UINT, {.u = (uint64_t) (v)}, 0})
+#define TRAIL_DOUBLE(name, v) ((trail_field){(name), TRAIL_FIELD_DOUBLE, {.d = (double) (v)}, 0})
+#define TRAIL_BOOL(name, v)   ((trail_field){(name), TRAIL_FIELD_BOOL, {.b = (bool) (v)}, 0})
+#define TRAIL_BYTES(name, ptr, n)                                                                  \
+        ((trail_field){(name), TRAIL_FIELD_BYTES, {.p = (ptr)}, (size_t) (n)})
 /* ERRNO=; %m in the message then means strerror(errnum). */
-#define TRAIL_ERRNO(errnum) \
-        ((trail_field) { "ERRNO", TRAIL_FIELD_ERRNO, { .i = (int64_t) (errnum) }, 0 })
+#define TRAIL_ERRNO(errnum)                                                                        \
+        ((trail_field){"ERRNO", TRAIL_FIELD_ERRNO, {.i = (int64_t) (errnum)}, 0})
 /* MESSAGE_ID= (an id128: 32 hex digits), for journal catalogs. */
 #define TRAIL_MESSAGE_ID(id128) TRAIL_STR("MESSAGE_ID", id128)
 
 /* A trail_fields value built on the stack: TRAIL_FIELDS(TRAIL_INT("N", 1), …). */
-#define TRAIL_FIELDS(...)                                                        \
-        ((trail_fields) { (const trail_field[]) { __VA_ARGS__ },                 \
-                          sizeof((const trail_field[]) { __VA_ARGS__ }) / sizeof(trail_field) })
-#define TRAIL_NO_FIELDS ((trail_fields) { NULL, 0 })
+#define TRAIL_FIELDS(...)                                                                          \
+        ((trail_fields){(const trail_field[]){__VA_ARGS__},                                        \
+                        sizeof((const trail_field[]){__VA_ARGS__}) / sizeof(trail_field)})
+#define TRAIL_NO_FIELDS ((trail_fields){NULL, 0})
 
 /* ---- Logging ----------------------------------------------------------- */
 
@@ -146,8 +141,8 @@ typedef struct trail_source {
 /* Internal entry point of the macros below: do not call it directly. The
  * macros test the level first, so no argument is evaluated when disabled.
  * Returns 0, or a negative errno (-EINVAL for a NULL logger or format). */
-int trail__log(const trail_logger *lg, int level, const trail_source *src,
-               trail_fields fields, int errnum, const char *fmt, ...) TRAIL__PRINTF(6, 7);
+int trail__log(const trail_logger *lg, int level, const trail_source *src, trail_fields fields,
+               int errnum, const char *fmt, ...) TRAIL__PRINTF(6, 7);
 
 /* The level test of the macros: unlike trail_enabled(), a NULL logger passes,
  * so that trail__log() can report it as -EINVAL. */
@@ -156,24 +151,24 @@ static inline bool trail__wants(const trail_logger *lg, int level) {
                level <= __atomic_load_n((const int *) (const void *) lg, __ATOMIC_RELAXED);
 }
 
-#define TRAIL__SOURCE \
+#define TRAIL__SOURCE                                                                              \
         { __FILE__, __func__, __LINE__, sizeof(__FILE__) - 1, sizeof(__func__) - 1 }
-#define TRAIL__SOURCE_SITE(site)                                                       \
+#define TRAIL__SOURCE_SITE(site)                                                                   \
         { __FILE__, __func__, __LINE__, sizeof(__FILE__) - 1, sizeof(__func__) - 1, (site) }
 
-#define trail_log_errno_with(lg, level, errnum, fields, ...)                     \
-        __extension__({                                                          \
-                static trail__site trail__st;                                    \
-                static const trail_source trail__src = TRAIL__SOURCE_SITE(&trail__st); \
-                const trail_logger *trail__lg = (lg);                            \
-                int trail__lv = (level), trail__r = 0;                           \
-                if (trail__wants(trail__lg, trail__lv))                          \
-                        trail__r = trail__log(trail__lg, trail__lv, &trail__src, \
-                                              (fields), (errnum), __VA_ARGS__);  \
-                trail__r;                                                        \
+#define trail_log_errno_with(lg, level, errnum, fields, ...)                                       \
+        __extension__({                                                                            \
+                static trail__site trail__st;                                                      \
+                static const trail_source trail__src = TRAIL__SOURCE_SITE(&trail__st);             \
+                const trail_logger *trail__lg = (lg);                                              \
+                int trail__lv = (level), trail__r = 0;                                             \
+                if (trail__wants(trail__lg, trail__lv))                                            \
+                        trail__r = trail__log(trail__lg, trail__lv, &trail__src, (fields),         \
+                                              (errnum), __VA_ARGS__);                              \
+                trail__r;                                                                          \
         })
 
-#define trail_log_with(lg, level, fields, ...) \
+#define trail_log_with(lg, level, fields, ...)                                                     \
         trail_log_errno_with(lg, level, 0, fields, __VA_ARGS__)
 #define trail_log(lg, level, ...) trail_log_with(lg, level, TRAIL_NO_FIELDS, __VA_ARGS__)
 
@@ -198,17 +193,15 @@ static inline bool trail__wants(const trail_logger *lg, int level) {
 /* Logs with ERRNO=errnum (and %m = strerror(errnum)); evaluates to
  * -abs(errnum) whether or not the level is enabled, for
  * "return trail_error_errno(lg, r, …);". */
-#define trail_log_errno(lg, level, errnum, ...)                                   \
-        __extension__({                                                           \
-                int trail__e = (errnum);                                          \
-                trail__e = trail__e < 0 ? trail__e : -trail__e;                   \
-                (void) trail_log_errno_with(lg, level, -trail__e, TRAIL_NO_FIELDS, \
-                                            __VA_ARGS__);                         \
-                trail__e;                                                         \
+#define trail_log_errno(lg, level, errnum, ...)                                                    \
+        __extension__({                                                                            \
+                int trail__e = (errnum);                                                           \
+                trail__e = trail__e < 0 ? trail__e : -trail__e;                                    \
+                (void) trail_log_errno_with(lg, level, -trail__e, TRAIL_NO_FIELDS, __VA_ARGS__);   \
+                trail__e;                                                                          \
         })
-#define trail_error_errno(lg, errnum, ...) trail_log_errno(lg, TRAIL_ERROR, errnum, __VA_ARGS__)
-#define trail_warning_errno(lg, errnum, ...) \
-        trail_log_errno(lg, TRAIL_WARNING, errnum, __VA_ARGS__)
+#define trail_error_errno(lg, errnum, ...)   trail_log_errno(lg, TRAIL_ERROR, errnum, __VA_ARGS__)
+#define trail_warning_errno(lg, errnum, ...) trail_log_errno(lg, TRAIL_WARNING, errnum, __VA_ARGS__)
 
 /* ---- Context ------------------------------------------------------------ */
 
@@ -223,10 +216,10 @@ static inline void trail__scope_end(const int *token) {
         trail_context_pop(*token);
 }
 #define TRAIL__CAT2(a, b) a##b
-#define TRAIL__CAT(a, b) TRAIL__CAT2(a, b)
+#define TRAIL__CAT(a, b)  TRAIL__CAT2(a, b)
 /* Push the fields now, pop them when the enclosing block ends. */
-#define TRAIL_SCOPE(...)                                                            \
-        __attribute__((cleanup(trail__scope_end), unused)) const int TRAIL__CAT(    \
+#define TRAIL_SCOPE(...)                                                                           \
+        __attribute__((cleanup(trail__scope_end), unused)) const int TRAIL__CAT(                   \
                 trail__scope_, __COUNTER__) = trail_context_push(TRAIL_FIELDS(__VA_ARGS__))
 
 /* Fields added to every record of every thread (copied); replaces the
@@ -297,12 +290,12 @@ int trail_logger_remove_handler(trail_logger *lg, trail_handler *h); /* -ENOENT 
 
 /* Counters, for a handler or (trail_get_stats) the whole process. */
 typedef struct trail_stats {
-        uint64_t records;        /* records handled */
-        uint64_t delivered;      /* reached their sink */
-        uint64_t failed;         /* sink refused or absent: fell back */
-        uint64_t lost;           /* not delivered anywhere */
-        uint64_t fields_renamed; /* field names normalised (process only) */
-        uint64_t fields_dropped; /* fields dropped: empty name, over the limit */
+        uint64_t records;          /* records handled */
+        uint64_t delivered;        /* reached their sink */
+        uint64_t failed;           /* sink refused or absent: fell back */
+        uint64_t lost;             /* not delivered anywhere */
+        uint64_t fields_renamed;   /* field names normalised (process only) */
+        uint64_t fields_dropped;   /* fields dropped: empty name, over the limit */
         uint64_t dropped;          /* async: records dropped on overflow */
         uint64_t queue_high_water; /* async: most queue slots ever in use */
         uint64_t truncated;        /* records cut to fit a sink (process only) */
@@ -340,7 +333,7 @@ const char *trail_record_message(const trail_record *r, size_t *ret_len);
 /* Global, context and call fields, each name once (ERRNO and MESSAGE_ID
  * among them when given). */
 size_t trail_record_n_fields(const trail_record *r);
-int trail_record_field(const trail_record *r, size_t i, trail_field_view *ret); /* -ERANGE */
+int trail_record_field(const trail_record *r, size_t i, trail_field_view *ret);        /* -ERANGE */
 int trail_record_find(const trail_record *r, const char *name, trail_field_view *ret); /* -ENOENT */
 /* Where it was logged; any output pointer may be NULL. */
 int trail_record_source(const trail_record *r, const char **ret_file, int *ret_line,
@@ -382,8 +375,7 @@ const char *trail_formatter_name(const trail_formatter *f);
 int trail_formatter_set(trail_formatter *f, const char *key, const char *value);
 /* Renders r like snprintf(): writes at most size bytes including the NUL and
  * returns the full length, or a negative errno. */
-int trail_formatter_format(const trail_formatter *f, const trail_record *r, char *buf,
-                           size_t size);
+int trail_formatter_format(const trail_formatter *f, const trail_record *r, char *buf, size_t size);
 
 /* The handler takes a reference. -EOPNOTSUPP for a handler that renders no
  * text (journald). */
@@ -438,15 +430,16 @@ int trail_set_scrub(bool enabled);
 #define TRAIL__FIELD_RATE_LIMIT 0x101
 #define TRAIL__FIELD_BACKTRACE  0x102
 /* Keep 1 record in n of this call site; the kept ones carry SAMPLE_RATE=n. */
-#define TRAIL_SAMPLE(n) \
-        ((trail_field) { "SAMPLE_RATE", TRAIL__FIELD_SAMPLE, { .u = (uint64_t) (n) }, 0 })
+#define TRAIL_SAMPLE(n)                                                                            \
+        ((trail_field){"SAMPLE_RATE", TRAIL__FIELD_SAMPLE, {.u = (uint64_t) (n)}, 0})
 /* At most burst records of this call site per interval_usec. */
-#define TRAIL_RATE_LIMIT(burst, interval_usec)                                          \
-        ((trail_field) { "RATE_LIMIT", TRAIL__FIELD_RATE_LIMIT,                          \
-                         { .u = (uint64_t) (interval_usec) }, (size_t) (burst) })
+#define TRAIL_RATE_LIMIT(burst, interval_usec)                                                     \
+        ((trail_field){"RATE_LIMIT",                                                               \
+                       TRAIL__FIELD_RATE_LIMIT,                                                    \
+                       {.u = (uint64_t) (interval_usec)},                                          \
+                       (size_t) (burst)})
 /* Adds BACKTRACE= with the calling thread's stack. */
-#define TRAIL_BACKTRACE() \
-        ((trail_field) { "BACKTRACE", TRAIL__FIELD_BACKTRACE, { .u = 0 }, 0 })
+#define TRAIL_BACKTRACE() ((trail_field){"BACKTRACE", TRAIL__FIELD_BACKTRACE, {.u = 0}, 0})
 
 /* For records logged to lg (not its children): keep 1 in n of each call
  * site (n = 1: all); at most burst per interval_usec at each call site
@@ -475,20 +468,26 @@ static inline void trail_context_freep(trail_context **c) {
         trail_context_free(*c);
 }
 /* Restore now, pop at the end of the enclosing block. */
-#define TRAIL_CONTEXT_SCOPE(c)                                                      \
-        __attribute__((cleanup(trail__scope_end), unused)) const int TRAIL__CAT(    \
+#define TRAIL_CONTEXT_SCOPE(c)                                                                     \
+        __attribute__((cleanup(trail__scope_end), unused)) const int TRAIL__CAT(                   \
                 trail__scope_, __COUNTER__) = trail_context_restore(c)
 
 /* ---- trail's own records ------------------------------------------------ */
 
 /* MESSAGE_IDs of the records trail itself logs, explained by the catalog
  * (catalog/trail.catalog, shown by journalctl -x). */
-#define TRAIL_MESSAGE_ID_DROPPED       "43fa990483bd45b6ad0768776eb489e1" /* queue overflow */
-#define TRAIL_MESSAGE_ID_SUPPRESSED    "69e151c6f8c84491b97169ab3d2bbbd2" /* rate limit */
-#define TRAIL_MESSAGE_ID_LINK_LOST     "6d973cf0fc854a80b37653470f00d52d" /* lost while disconnected */
-#define TRAIL_MESSAGE_ID_FALLBACK      "e3784ed4064b4a8aa83797ca26a763bb" /* sink gone, fell back */
-#define TRAIL_MESSAGE_ID_CONFIG_LOADED "7352e71ced0d4e289dcd5b46da44d964" /* configuration applied */
-#define TRAIL_MESSAGE_ID_CONFIG_ERROR  "73dec577b83e4e4cb2ad8c27996e9692" /* configuration refused */
+/* queue overflow */
+#define TRAIL_MESSAGE_ID_DROPPED "43fa990483bd45b6ad0768776eb489e1"
+/* rate limit */
+#define TRAIL_MESSAGE_ID_SUPPRESSED "69e151c6f8c84491b97169ab3d2bbbd2"
+/* lost while disconnected */
+#define TRAIL_MESSAGE_ID_LINK_LOST "6d973cf0fc854a80b37653470f00d52d"
+/* sink gone, fell back */
+#define TRAIL_MESSAGE_ID_FALLBACK "e3784ed4064b4a8aa83797ca26a763bb"
+/* configuration applied */
+#define TRAIL_MESSAGE_ID_CONFIG_LOADED "7352e71ced0d4e289dcd5b46da44d964"
+/* configuration refused */
+#define TRAIL_MESSAGE_ID_CONFIG_ERROR "73dec577b83e4e4cb2ad8c27996e9692"
 
 /* ---- Configuration ------------------------------------------------------ */
 

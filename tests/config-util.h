@@ -4,11 +4,11 @@
  * memfd a [handler] can name by number. */
 #pragma once
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -39,8 +39,8 @@ struct errbuf {
         unsigned n;
 };
 
-static inline void errbuf_add(const char *file, unsigned line, const char *key,
-                              const char *message, void *userdata) {
+static inline void errbuf_add(const char *file, unsigned line, const char *key, const char *message,
+                              void *userdata) {
         struct errbuf *b = userdata;
         size_t len = strlen(b->text);
 
@@ -48,8 +48,8 @@ static inline void errbuf_add(const char *file, unsigned line, const char *key,
                 snprintf(b->text + len, sizeof(b->text) - len, "%s:%u: %s%s%s\n", file, line,
                          key ? key : "", key ? ": " : "", message);
         else
-                snprintf(b->text + len, sizeof(b->text) - len, "%s: %s%s%s\n", file,
-                         key ? key : "", key ? ": " : "", message);
+                snprintf(b->text + len, sizeof(b->text) - len, "%s: %s%s%s\n", file, key ? key : "",
+                         key ? ": " : "", message);
         b->n++;
 }
 

@@ -35,19 +35,18 @@ static bool render_filter(const trail_record *r, void *userdata) {
         return false; /* rendered: nothing else to do with it */
 }
 
-static const trail_source golden_src = { "src/app/orders.c", "place_order", 42,
-                                         sizeof("src/app/orders.c") - 1,
-                                         sizeof("place_order") - 1 };
+static const trail_source golden_src = {"src/app/orders.c", "place_order", 42,
+                                        sizeof("src/app/orders.c") - 1, sizeof("place_order") - 1};
 
 /* Logs one record to the logger "golden.app" at a fixed call site and
  * returns it rendered by f (valid until the next call). */
-#define RENDER(rd, level, fields, ...)                                                    \
-        __extension__({                                                                   \
-                trail_logger *lg_ = trail_get("golden.app");                              \
-                trail_logger_add_filter(lg_, render_filter, (rd));                        \
-                (void) trail__log(lg_, (level), &golden_src, (fields), 0, __VA_ARGS__);   \
-                trail_logger_remove_filter(lg_, render_filter, (rd));                     \
-                (const char *) (rd)->out;                                                 \
+#define RENDER(rd, level, fields, ...)                                                             \
+        __extension__({                                                                            \
+                trail_logger *lg_ = trail_get("golden.app");                                       \
+                trail_logger_add_filter(lg_, render_filter, (rd));                                 \
+                (void) trail__log(lg_, (level), &golden_src, (fields), 0, __VA_ARGS__);            \
+                trail_logger_remove_filter(lg_, render_filter, (rd));                              \
+                (const char *) (rd)->out;                                                          \
         })
 
 /* Replaces every match of re in s with with; returns a new string. */
@@ -78,8 +77,9 @@ static char *replace_all(char *s, const char *re, const char *with) {
 static char *normalise(const char *text) {
         char *s = strdup(text);
 
-        s = replace_all(s, "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}"
-                           "(Z|[+-][0-9]{2}:[0-9]{2})",
+        s = replace_all(s,
+                        "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}"
+                        "(Z|[+-][0-9]{2}:[0-9]{2})",
                         "TIME");
         s = replace_all(s, "\"pid\":[0-9]+", "\"pid\":PID");
         s = replace_all(s, "\"tid\":[0-9]+", "\"tid\":TID");
@@ -140,20 +140,20 @@ static long clean_lines(const char *text) {
 /* The hostile corpus: every field type, and values that try to forge lines,
  * fields or keys. Each record's rendering is one line of the golden file. */
 static char *render_corpus(trail_formatter *f) {
-        struct render rd = { .f = f };
+        struct render rd = {.f = f};
         size_t cap = 1 << 16, len = 0;
         char *all = calloc(1, cap);
         const char *line;
 
-#define ADD(l)                                                   \
-        do {                                                     \
-                size_t n_ = strlen(l);                           \
-                if (len + n_ + 2 > cap && !(all = realloc(all, cap = 2 * (len + n_ + 2)))) \
-                        abort();                                 \
-                memcpy(all + len, l, n_);                        \
-                len += n_;                                       \
-                all[len++] = '\n';                               \
-                all[len] = '\0';                                 \
+#define ADD(l)                                                                                     \
+        do {                                                                                       \
+                size_t n_ = strlen(l);                                                             \
+                if (len + n_ + 2 > cap && !(all = realloc(all, cap = 2 * (len + n_ + 2))))         \
+                        abort();                                                                   \
+                memcpy(all + len, l, n_);                                                          \
+                len += n_;                                                                         \
+                all[len++] = '\n';                                                                 \
+                all[len] = '\0';                                                                   \
         } while (0)
 
         line = RENDER(&rd, TRAIL_INFO, TRAIL_NO_FIELDS, "plain message");
@@ -172,22 +172,29 @@ static char *render_corpus(trail_formatter *f) {
                                    TRAIL_MESSAGE_ID("b07a249cd024414a82dd00cd181378ff")),
                       "every field type");
         ADD(line);
-        line = RENDER(&rd, TRAIL_WARNING,
-                      TRAIL_FIELDS(TRAIL_STR("NL", "a\nb"), TRAIL_STR("CR", "a\rb"),
-                                   TRAIL_STR("ANSI", "\x1b[31mred\x1b[0m"),
-                                   TRAIL_STR("QUOTE", "say \"hi\""), TRAIL_STR("BACKSLASH", "a\\b"),
-                                   TRAIL_STR("EQ", "a=b"), TRAIL_STR("SPACE", "a b"),
-                                   TRAIL_STR("EMPTY", ""), TRAIL_STR("TAB", "a\tb"),
-                                   TRAIL_STR("UTF8", "caf\xc3\xa9 \xe2\x82\xac"),
-                                   TRAIL_STR("INVALID", "a\xff" "b\xfe"),
-                                   TRAIL_STR("TRUNCATED", "a\xe2\x82" "b"),
-                                   TRAIL_STR("OVERLONG", "\xc0\xaf\xe0\x80\xaf"),
-                                   TRAIL_STR("SURROGATE", "\xed\xa0\x80"),
-                                   TRAIL_STR("C1", "a\xc2\x85" "b\xc2\x9b" "c"),
-                                   TRAIL_STR("LSEP", "a\xe2\x80\xa8" "b"),
-                                   TRAIL_STR("DEL", "a\x7f" "b"),
-                                   TRAIL_STR("FORGED", "x\n2026-01-01T00:00:00Z CRITICAL root: forged")),
-                      "hostile values");
+        line = RENDER(
+                &rd, TRAIL_WARNING,
+                TRAIL_FIELDS(TRAIL_STR("NL", "a\nb"), TRAIL_STR("CR", "a\rb"),
+                             TRAIL_STR("ANSI", "\x1b[31mred\x1b[0m"),
+                             TRAIL_STR("QUOTE", "say \"hi\""), TRAIL_STR("BACKSLASH", "a\\b"),
+                             TRAIL_STR("EQ", "a=b"), TRAIL_STR("SPACE", "a b"),
+                             TRAIL_STR("EMPTY", ""), TRAIL_STR("TAB", "a\tb"),
+                             TRAIL_STR("UTF8", "caf\xc3\xa9 \xe2\x82\xac"),
+                             TRAIL_STR("INVALID", "a\xff"
+                                                  "b\xfe"),
+                             TRAIL_STR("TRUNCATED", "a\xe2\x82"
+                                                    "b"),
+                             TRAIL_STR("OVERLONG", "\xc0\xaf\xe0\x80\xaf"),
+                             TRAIL_STR("SURROGATE", "\xed\xa0\x80"),
+                             TRAIL_STR("C1", "a\xc2\x85"
+                                             "b\xc2\x9b"
+                                             "c"),
+                             TRAIL_STR("LSEP", "a\xe2\x80\xa8"
+                                               "b"),
+                             TRAIL_STR("DEL", "a\x7f"
+                                              "b"),
+                             TRAIL_STR("FORGED", "x\n2026-01-01T00:00:00Z CRITICAL root: forged")),
+                "hostile values");
         ADD(line);
         line = RENDER(&rd, TRAIL_CRITICAL, TRAIL_NO_FIELDS,
                       "line1\nline2\r\x1b[31mred\x1b[0m \"q\" back\\slash %c nul\xff end", 0);

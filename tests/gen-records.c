@@ -23,10 +23,20 @@ static uint64_t rnd(void) {
 }
 
 static const char *const utf8_samples[] = {
-        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc2\x85", "\xe2\x80\xa8",
-        "\xed\x9f\xbf", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\xc2\x85",
+        "\xe2\x80\xa8",
+        "\xed\x9f\xbf",
+        "\xef\xbf\xbd",
+        "\xf4\x8f\xbf\xbf",
         /* and some invalid ones */
-        "\xc0\xaf", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf0\x9f\x98",
+        "\xc0\xaf",
+        "\xe2\x82",
+        "\xed\xa0\x80",
+        "\xf4\x90\x80\x80",
+        "\xf0\x9f\x98",
 };
 
 /* Random bytes, no NUL unless allow_nul. Returns the length. */
@@ -42,7 +52,8 @@ static size_t random_bytes(char *out, size_t max, bool allow_nul) {
                 } else if (k < 8)
                         out[len++] = (char) (' ' + rnd() % 95);
                 else {
-                        const char *s = utf8_samples[rnd() % (sizeof(utf8_samples) / sizeof(*utf8_samples))];
+                        const char *s = utf8_samples[rnd() % (sizeof(utf8_samples) /
+                                                              sizeof(*utf8_samples))];
                         size_t l = strlen(s);
                         if (len + l > n)
                                 break;
@@ -62,10 +73,18 @@ static void hex(FILE *o, const void *p, size_t n) {
 static const struct {
         const char *given, *normalised;
 } names[] = {
-        { "REQUEST_ID", "REQUEST_ID" }, { "message", "F_MESSAGE" }, { "level", "LEVEL" },
-        { "time", "TIME" },             { "logger", "F_LOGGER" },   { "priority", "F_PRIORITY" },
-        { "user-id", "USER_ID" },       { "msg", "MSG" },           { "F1", "F1" },
-        { "F2", "F2" },                 { "X", "X" },               { "tid", "F_TID" },
+        {"REQUEST_ID", "REQUEST_ID"},
+        {"message", "F_MESSAGE"},
+        {"level", "LEVEL"},
+        {"time", "TIME"},
+        {"logger", "F_LOGGER"},
+        {"priority", "F_PRIORITY"},
+        {"user-id", "USER_ID"},
+        {"msg", "MSG"},
+        {"F1", "F1"},
+        {"F2", "F2"},
+        {"X", "X"},
+        {"tid", "F_TID"},
 };
 #define N_NAMES (sizeof(names) / sizeof(names[0]))
 
@@ -95,7 +114,7 @@ int main(int argc, char **argv) {
                 size_t m1 = random_bytes(msg[1], sizeof(msg[1]) - 1, false);
                 bool nul = rnd() % 10 == 0;
                 size_t n = 0;
-                bool used[N_NAMES] = { false };
+                bool used[N_NAMES] = {false};
                 size_t want = rnd() % 8;
 
                 msg[0][m0] = msg[1][m1] = '\0';
@@ -144,10 +163,15 @@ int main(int argc, char **argv) {
                                 break;
                         }
                         case 4: {
-                                static const double special[] = { 0.0, -0.0, 1.0, 0.1, 1e300,
-                                                                  5e-324, __builtin_inf(),
-                                                                  -__builtin_inf(),
-                                                                  __builtin_nan("") };
+                                static const double special[] = {0.0,
+                                                                 -0.0,
+                                                                 1.0,
+                                                                 0.1,
+                                                                 1e300,
+                                                                 5e-324,
+                                                                 __builtin_inf(),
+                                                                 -__builtin_inf(),
+                                                                 __builtin_nan("")};
                                 double v;
                                 uint64_t bits = rnd();
                                 if (rnd() % 3 == 0)
@@ -170,7 +194,7 @@ int main(int argc, char **argv) {
                 }
                 printf("]}\n");
                 fflush(stdout); /* before the handler writes its line */
-                trail_fields fs = { fields, n };
+                trail_fields fs = {fields, n};
                 if (nul)
                         trail_log_with(lg, level, fs, "%s%c%s", msg[0], 0, msg[1]);
                 else

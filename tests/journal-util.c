@@ -41,7 +41,7 @@ static long now_ms(void) {
 }
 
 static struct jentries read_matching(sd_journal *j, const char *match) {
-        struct jentries es = { 0 };
+        struct jentries es = {0};
         const void *data;
         size_t len;
 
@@ -50,7 +50,7 @@ static struct jentries read_matching(sd_journal *j, const char *match) {
                 return es;
         sd_journal_seek_head(j);
         while (sd_journal_next(j) > 0) {
-                struct jentry e = { 0 };
+                struct jentry e = {0};
                 sd_journal_restart_data(j);
                 while (sd_journal_enumerate_data(j, &data, &len) > 0) {
                         const char *eq = memchr(data, '=', len);
@@ -73,7 +73,7 @@ static struct jentries read_matching(sd_journal *j, const char *match) {
 
 struct jentries journal_collect(const char *field, const char *value, size_t expected,
                                 int timeout_ms) {
-        struct jentries es = { 0 };
+        struct jentries es = {0};
         sd_journal *j = NULL;
         char *match;
         long deadline = now_ms() + timeout_ms;
@@ -106,7 +106,7 @@ void jentries_free(struct jentries *es) {
                 free(es->e[i].f);
         }
         free(es->e);
-        *es = (struct jentries) { 0 };
+        *es = (struct jentries){0};
 }
 
 const char *jentry_get(const struct jentry *e, const char *name, size_t *ret_len) {

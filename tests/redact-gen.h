@@ -18,44 +18,43 @@
 
 /* Added with trail_add_redact_field() by gen_add_custom_names(); "k" makes
  * a name of 1 byte. */
-static const char *const gen_custom[] = { "Otp.Seed", "k" };
+static const char *const gen_custom[] = {"Otp.Seed", "k"};
 
 static const char *const gen_listed[] = {
-        "password",    "passwd",      "secret",  "token",      "access_token",
-        "refresh_token", "authorization", "cookie", "set_cookie", "api_key",
-        "private_key", "credit_card", "cvv",     "ssn",        "otp_seed",
-        "k",
+        "password",      "passwd", "secret",     "token",   "access_token", "refresh_token",
+        "authorization", "cookie", "set_cookie", "api_key", "private_key",  "credit_card",
+        "cvv",           "ssn",    "otp_seed",   "k",
 };
 #define GEN_N_LISTED (sizeof(gen_listed) / sizeof(gen_listed[0]))
 
 static const struct {
         const char *prefix, *fill; /* fill: cycled byte by byte up to the length */
 } gen_kinds[] = {
-        { "", "a" },
-        { "1", "0123456789" },
-        { "42_", "9" },
-        { "db_", "abcdefghij" },
-        { "x-", "-" },
-        { "a.b.", ".:/" },
-        { "\xc3\xa9", "\xc3\xa9" },                     /* é */
-        { "\xe6\x97\xa5\xe6\x9c\xac", "\xe8\xaa\x9e" }, /* 日本, 語 */
-        { "!@#", "!@#$%^&*()=\"] " },
-        { "__", "_" },
-        { "A1-\xc3\xa9.z", "Zz9-\xc3\xa9" },
-        { "OBJECT_", "X" },
-        { "message", "M" },
-        { "7\xe2\x82\xac", "\xe2\x82\xac" }, /* € */
-        { "\t", "\n\r\x01\x7f" },
+        {"", "a"},
+        {"1", "0123456789"},
+        {"42_", "9"},
+        {"db_", "abcdefghij"},
+        {"x-", "-"},
+        {"a.b.", ".:/"},
+        {"\xc3\xa9", "\xc3\xa9"},                     /* é */
+        {"\xe6\x97\xa5\xe6\x9c\xac", "\xe8\xaa\x9e"}, /* 日本, 語 */
+        {"!@#", "!@#$%^&*()=\"] "},
+        {"__", "_"},
+        {"A1-\xc3\xa9.z", "Zz9-\xc3\xa9"},
+        {"OBJECT_", "X"},
+        {"message", "M"},
+        {"7\xe2\x82\xac", "\xe2\x82\xac"}, /* € */
+        {"\t", "\n\r\x01\x7f"},
 };
 #define GEN_N_KINDS (sizeof(gen_kinds) / sizeof(gen_kinds[0]))
 
 /* The bytes before the listed name: each becomes '_' when normalised. */
-static const char *const gen_seps[] = { "_", "-", ".", "\xc3\xa9", " ", "__" };
+static const char *const gen_seps[] = {"_", "-", ".", "\xc3\xa9", " ", "__"};
 
 static const size_t gen_lengths[] = {
-        1,  2,  3,  4,  5,  8,  12, 16, 20, 24, 28, 30, 31, 32, 33, 34, 35, 36, 40,
-        48, 56, 60, 61, 62, 63, 64, 65, 66, 67, 68, 70, 80, 100, 127, 128, 129, 200,
-        254, 255, 256, 257, 299, 300,
+        1,  2,  3,   4,   5,   8,   12,  16,  20,  24,  28,  30,  31,  32, 33,
+        34, 35, 36,  40,  48,  56,  60,  61,  62,  63,  64,  65,  66,  67, 68,
+        70, 80, 100, 127, 128, 129, 200, 254, 255, 256, 257, 299, 300,
 };
 #define GEN_N_LENGTHS (sizeof(gen_lengths) / sizeof(gen_lengths[0]))
 
@@ -106,6 +105,6 @@ static inline bool gen_name(size_t listed, size_t kind, size_t length, char *out
 }
 
 /* Names that redaction must leave alone, with their values. */
-static const char *const gen_visible[] = { "PASSWORDLESS", "token_count", "mypassword",
-                                           "password-hint" };
+static const char *const gen_visible[] = {"PASSWORDLESS", "token_count", "mypassword",
+                                          "password-hint"};
 #define GEN_VISIBLE_VALUE "shown-value"

@@ -60,8 +60,8 @@ static inline bool g_utf8_valid(const unsigned char *s, size_t n) {
 
 /* want_name: when not NULL, the unescaped value of that SD-PARAM is copied
  * to value (size bytes) and *found set. */
-static inline const char *rfc5424_check(const char *msg, size_t n, const char *want_name, char *value,
-                                        size_t size, bool *found) {
+static inline const char *rfc5424_check(const char *msg, size_t n, const char *want_name,
+                                        char *value, size_t size, bool *found) {
         const char *p = msg, *end = msg + n;
         int pri = 0, digits = 0;
 
@@ -83,7 +83,8 @@ static inline const char *rfc5424_check(const char *msg, size_t n, const char *w
         } else {
                 static const char shape[] = "dddd-dd-ddTdd:dd:dd";
                 for (size_t i = 0; i < sizeof(shape) - 1; i++, p++)
-                        if (p >= end || (shape[i] == 'd' ? !(*p >= '0' && *p <= '9') : *p != shape[i]))
+                        if (p >= end ||
+                            (shape[i] == 'd' ? !(*p >= '0' && *p <= '9') : *p != shape[i]))
                                 return "TIMESTAMP shape";
                 if (p < end && *p == '.') {
                         int fd = 0;
@@ -100,15 +101,16 @@ static inline const char *rfc5424_check(const char *msg, size_t n, const char *w
                                 return "TIME-OFFSET";
                         p++;
                         for (size_t i = 1; i < sizeof(off) - 1; i++, p++)
-                                if (p >= end || (off[i] == 'd' ? !(*p >= '0' && *p <= '9') : *p != off[i]))
+                                if (p >= end ||
+                                    (off[i] == 'd' ? !(*p >= '0' && *p <= '9') : *p != off[i]))
                                         return "TIME-NUMOFFSET";
                 }
                 if (p >= end || *p++ != ' ')
                         return "SP after TIMESTAMP";
         }
         const char *e;
-        if ((e = g_field(&p, end, 255)) || (e = g_field(&p, end, 48)) || (e = g_field(&p, end, 128)) ||
-            (e = g_field(&p, end, 32)))
+        if ((e = g_field(&p, end, 255)) || (e = g_field(&p, end, 48)) ||
+            (e = g_field(&p, end, 128)) || (e = g_field(&p, end, 32)))
                 return e;
         /* STRUCTURED-DATA */
         if (p < end && *p == '-')
@@ -119,8 +121,8 @@ static inline const char *rfc5424_check(const char *msg, size_t n, const char *w
                 while (p < end && *p == '[') {
                         p++;
                         const char *id = p;
-                        while (p < end && g_printusascii((unsigned char) *p) && *p != '=' && *p != ']' &&
-                               *p != '"')
+                        while (p < end && g_printusascii((unsigned char) *p) && *p != '=' &&
+                               *p != ']' && *p != '"')
                                 p++;
                         if (p == id || p - id > 32)
                                 return "SD-ID";
@@ -154,7 +156,8 @@ static inline const char *rfc5424_check(const char *msg, size_t n, const char *w
                                 }
                                 if (p >= end)
                                         return "unterminated PARAM-VALUE";
-                                if (!g_utf8_valid((const unsigned char *) vstart, (size_t) (p - vstart)))
+                                if (!g_utf8_valid((const unsigned char *) vstart,
+                                                  (size_t) (p - vstart)))
                                         return "PARAM-VALUE not UTF-8";
                                 p++;
                                 if (want) {

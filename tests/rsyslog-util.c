@@ -15,7 +15,7 @@
 #include "trail.h"
 
 static int free_port(int type) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t len = sizeof(sa);
         int fd = socket(AF_INET, type, 0), port = -1;
 
@@ -50,22 +50,34 @@ static int make_certs(struct rsyslog *rs) {
         if (write_file(path, "cn = trail test CA\nca\ncert_signing_key\nexpiration_days = 2\n") < 0)
                 return -EIO;
         snprintf(path, sizeof(path), "%s/server.tmpl", rs->dir);
-        if (write_file(path, "cn = localhost\ndns_name = localhost\nip_address = 127.0.0.1\n"
-                             "tls_www_server\nencryption_key\nsigning_key\nexpiration_days = 2\n") < 0)
+        if (write_file(path,
+                       "cn = localhost\ndns_name = localhost\nip_address = 127.0.0.1\n"
+                       "tls_www_server\nencryption_key\nsigning_key\nexpiration_days = 2\n") < 0)
                 return -EIO;
         snprintf(path, sizeof(path), "%s/client.tmpl", rs->dir);
-        if (write_file(path, "cn = trail test client\ntls_www_client\nsigning_key\nexpiration_days = 2\n") < 0)
+        if (write_file(
+                    path,
+                    "cn = trail test client\ntls_www_client\nsigning_key\nexpiration_days = 2\n") <
+            0)
                 return -EIO;
         snprintf(cmd, sizeof(cmd),
                  "cd %s && "
-                 "certtool -q --generate-privkey --key-type=ecdsa --outfile ca-key.pem 2>/dev/null && "
-                 "certtool -q --generate-self-signed --load-privkey ca-key.pem --template ca.tmpl --outfile ca.pem 2>/dev/null && "
-                 "certtool -q --generate-privkey --key-type=ecdsa --outfile server-key.pem 2>/dev/null && "
-                 "certtool -q --generate-certificate --load-privkey server-key.pem --load-ca-certificate ca.pem "
-                 "--load-ca-privkey ca-key.pem --template server.tmpl --outfile server.pem 2>/dev/null && "
-                 "certtool -q --generate-privkey --key-type=ecdsa --outfile client-key.pem 2>/dev/null && "
-                 "certtool -q --generate-certificate --load-privkey client-key.pem --load-ca-certificate ca.pem "
-                 "--load-ca-privkey ca-key.pem --template client.tmpl --outfile client.pem 2>/dev/null",
+                 "certtool -q --generate-privkey --key-type=ecdsa --outfile ca-key.pem 2>/dev/null "
+                 "&& "
+                 "certtool -q --generate-self-signed --load-privkey ca-key.pem --template ca.tmpl "
+                 "--outfile ca.pem 2>/dev/null && "
+                 "certtool -q --generate-privkey --key-type=ecdsa --outfile server-key.pem "
+                 "2>/dev/null && "
+                 "certtool -q --generate-certificate --load-privkey server-key.pem "
+                 "--load-ca-certificate ca.pem "
+                 "--load-ca-privkey ca-key.pem --template server.tmpl --outfile server.pem "
+                 "2>/dev/null && "
+                 "certtool -q --generate-privkey --key-type=ecdsa --outfile client-key.pem "
+                 "2>/dev/null && "
+                 "certtool -q --generate-certificate --load-privkey client-key.pem "
+                 "--load-ca-certificate ca.pem "
+                 "--load-ca-privkey ca-key.pem --template client.tmpl --outfile client.pem "
+                 "2>/dev/null",
                  rs->dir);
         if (run(cmd) < 0)
                 return -EIO;
@@ -94,35 +106,33 @@ static int write_config(struct rsyslog *rs) {
                          "      streamDriver.authMode=\"anon\")\n",
                          rs->tls_port);
 
-        n = snprintf(conf, sizeof(conf),
-                     "global(workDirectory=\"%1$s\" maxMessageSize=\"256k\"\n"
-                     "       parser.escapeControlCharactersOnReceive=\"off\"%2$s)\n"
-                     "module(load=\"imudp\")\n"
-                     "module(load=\"imtcp\" maxSessions=\"64\")\n"
-                     "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
-                     "module(load=\"mmpstrucdata\")\n"
-                     "input(type=\"imudp\" port=\"%3$d\" address=\"127.0.0.1\")\n"
-                     "input(type=\"imtcp\" port=\"%4$d\" address=\"127.0.0.1\")\n"
-                     "input(type=\"imuxsock\" Socket=\"%5$s\" UseSpecialParser=\"off\"\n"
-                     "      ParseHostname=\"on\" UseSysTimeStamp=\"off\")\n"
-                     "%6$s"
-                     "template(name=\"ts\" type=\"string\" string=\"%%timereported:::date-rfc3339%%\")\n"
-                     "template(name=\"j\" type=\"string\" string=\"%%$!%%\\n\")\n"
-                     "action(type=\"mmpstrucdata\" sd_name.lowercase=\"off\")\n"
-                     "set $!severity = $syslogseverity;\n"
-                     "set $!facility = $syslogfacility;\n"
-                     "set $!appname = $app-name;\n"
-                     "set $!procid = $procid;\n"
-                     "set $!msgid = $msgid;\n"
-                     "set $!hostname = $hostname;\n"
-                     "set $!msg = $msg;\n"
-                     "set $!ts = exec_template(\"ts\");\n"
-                     "set $!inputname = $inputname;\n"
-                     "action(type=\"omfile\" file=\"%7$s\" template=\"j\")\n",
-                     rs->dir,
-                     tls_global,
-                     rs->udp_port, rs->tcp_port, rs->sock,
-                     tls, rs->out);
+        n = snprintf(
+                conf, sizeof(conf),
+                "global(workDirectory=\"%1$s\" maxMessageSize=\"256k\"\n"
+                "       parser.escapeControlCharactersOnReceive=\"off\"%2$s)\n"
+                "module(load=\"imudp\")\n"
+                "module(load=\"imtcp\" maxSessions=\"64\")\n"
+                "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
+                "module(load=\"mmpstrucdata\")\n"
+                "input(type=\"imudp\" port=\"%3$d\" address=\"127.0.0.1\")\n"
+                "input(type=\"imtcp\" port=\"%4$d\" address=\"127.0.0.1\")\n"
+                "input(type=\"imuxsock\" Socket=\"%5$s\" UseSpecialParser=\"off\"\n"
+                "      ParseHostname=\"on\" UseSysTimeStamp=\"off\")\n"
+                "%6$s"
+                "template(name=\"ts\" type=\"string\" string=\"%%timereported:::date-rfc3339%%\")\n"
+                "template(name=\"j\" type=\"string\" string=\"%%$!%%\\n\")\n"
+                "action(type=\"mmpstrucdata\" sd_name.lowercase=\"off\")\n"
+                "set $!severity = $syslogseverity;\n"
+                "set $!facility = $syslogfacility;\n"
+                "set $!appname = $app-name;\n"
+                "set $!procid = $procid;\n"
+                "set $!msgid = $msgid;\n"
+                "set $!hostname = $hostname;\n"
+                "set $!msg = $msg;\n"
+                "set $!ts = exec_template(\"ts\");\n"
+                "set $!inputname = $inputname;\n"
+                "action(type=\"omfile\" file=\"%7$s\" template=\"j\")\n",
+                rs->dir, tls_global, rs->udp_port, rs->tcp_port, rs->sock, tls, rs->out);
         if (n < 0 || (size_t) n >= sizeof(conf))
                 return -E2BIG;
         snprintf(path, sizeof(path), "%s/rsyslog.conf", rs->dir);
@@ -135,13 +145,13 @@ static int wait_ready(struct rsyslog *rs) {
         for (;;) {
                 struct stat st;
                 bool ok = stat(rs->sock, &st) == 0;
-                int ports[2] = { rs->tcp_port, rs->tls ? rs->tls_port : 0 };
+                int ports[2] = {rs->tcp_port, rs->tls ? rs->tls_port : 0};
                 for (size_t i = 0; i < 2 && ok; i++) {
                         if (!ports[i])
                                 continue;
-                        struct sockaddr_in sa = { .sin_family = AF_INET,
-                                                  .sin_port = htons((uint16_t) ports[i]),
-                                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+                        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                                 .sin_port = htons((uint16_t) ports[i]),
+                                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
                         int fd = socket(AF_INET, SOCK_STREAM, 0);
                         ok = fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
                         if (fd >= 0)
@@ -170,7 +180,8 @@ static int spawn(struct rsyslog *rs) {
         if (rs->pid < 0)
                 return -errno;
         if (rs->pid == 0) {
-                execl("/usr/sbin/rsyslogd", "rsyslogd", "-n", "-f", conf, "-i", pidfile, (char *) NULL);
+                execl("/usr/sbin/rsyslogd", "rsyslogd", "-n", "-f", conf, "-i", pidfile,
+                      (char *) NULL);
                 _exit(127);
         }
         return wait_ready(rs);
@@ -292,7 +303,8 @@ size_t rsyslog_collect(struct rsyslog *rs, const char *run, size_t expected, int
         for (;;) {
                 n = collect_once(rs, run, ret);
                 clock_gettime(CLOCK_MONOTONIC, &now);
-                long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+                long ms = (now.tv_sec - start.tv_sec) * 1000 +
+                          (now.tv_nsec - start.tv_nsec) / 1000000;
                 if (n >= expected || ms > timeout_ms)
                         return n;
                 rsyslog_messages_free(*ret, n);

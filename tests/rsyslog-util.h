@@ -15,9 +15,9 @@
 
 struct rsyslog {
         char dir[64];
-        char sock[128];  /* imuxsock, parser chain RFC 5424 then 3164 */
-        char out[128];   /* one JSON object per message */
-        char ca[128];    /* the test CA, for tls */
+        char sock[128]; /* imuxsock, parser chain RFC 5424 then 3164 */
+        char out[128];  /* one JSON object per message */
+        char ca[128];   /* the test CA, for tls */
         char client_cert[128], client_key[128];
         int udp_port, tcp_port, tls_port;
         bool tls;
@@ -39,18 +39,18 @@ int rsyslog_back(struct rsyslog *rs);
 /* The cmocka group fixtures group_setup() and group_teardown() of a test
  * file whose tests share one private rsyslogd, rs: started (with a TLS
  * listener when tls) before the first test, removed after the last. */
-#define RSYSLOG_GROUP_FIXTURES(rs, tls)                                                   \
-        static int group_setup(void **state) {                                          \
-                (void) state;                                                           \
-                int k_ = rsyslog_start(&(rs), (tls));                                   \
-                if (k_ < 0)                                                             \
-                        fprintf(stderr, "rsyslog_start: %s\n", strerror(-k_));          \
-                return k_ < 0 ? -1 : 0;                                                 \
-        }                                                                               \
-        static int group_teardown(void **state) {                                       \
-                (void) state;                                                           \
-                rsyslog_cleanup(&(rs));                                                 \
-                return 0;                                                               \
+#define RSYSLOG_GROUP_FIXTURES(rs, tls)                                                            \
+        static int group_setup(void **state) {                                                     \
+                (void) state;                                                                      \
+                int k_ = rsyslog_start(&(rs), (tls));                                              \
+                if (k_ < 0)                                                                        \
+                        fprintf(stderr, "rsyslog_start: %s\n", strerror(-k_));                     \
+                return k_ < 0 ? -1 : 0;                                                            \
+        }                                                                                          \
+        static int group_teardown(void **state) {                                                  \
+                (void) state;                                                                      \
+                rsyslog_cleanup(&(rs));                                                            \
+                return 0;                                                                          \
         }
 
 /* The messages whose structured data has RUN=run, in the order rsyslog

@@ -29,7 +29,7 @@
 #include "journal-util.h"
 #include "trail.h"
 
-#define JOURNALD "/lib/systemd/systemd-journald"
+#define JOURNALD    "/lib/systemd/systemd-journald"
 #define MARGIN_USEC 1000000 /* scheduling slack on a busy 2-core machine */
 
 static pid_t journald = -1;
@@ -42,8 +42,8 @@ static uint64_t now_usec(void) {
 }
 
 static int private_journal_dirs(void) {
-        static const char *const dirs[] = { "/run/systemd/journal", "/run/log/journal",
-                                            "/var/log/journal" };
+        static const char *const dirs[] = {"/run/systemd/journal", "/run/log/journal",
+                                           "/var/log/journal"};
         struct stat st;
 
         if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
@@ -98,15 +98,17 @@ static uint64_t reported_drops(uint64_t expected) {
         uint64_t deadline = now_usec() + 10000000;
 
         for (;;) {
-                struct jentries es = journal_collect("MESSAGE_ID", TRAIL_MESSAGE_ID_DROPPED, want, 500);
+                struct jentries es =
+                        journal_collect("MESSAGE_ID", TRAIL_MESSAGE_ID_DROPPED, want, 500);
                 sum = 0;
                 for (size_t i = 0; i < es.n; i++) {
                         const struct jentry *e = &es.e[i];
-                        uint64_t total = strtoull(jentry_get(e, "DROPPED", NULL), NULL, 10), levels = 0;
+                        uint64_t total = strtoull(jentry_get(e, "DROPPED", NULL), NULL, 10),
+                                 levels = 0;
                         static const char *const names[] = {
-                                "DROPPED_EMERGENCY", "DROPPED_ALERT", "DROPPED_CRITICAL",
-                                "DROPPED_ERROR", "DROPPED_WARNING", "DROPPED_NOTICE",
-                                "DROPPED_INFO", "DROPPED_DEBUG",
+                                "DROPPED_EMERGENCY", "DROPPED_ALERT",   "DROPPED_CRITICAL",
+                                "DROPPED_ERROR",     "DROPPED_WARNING", "DROPPED_NOTICE",
+                                "DROPPED_INFO",      "DROPPED_DEBUG",
                         };
                         for (size_t k = 0; k < 8; k++) {
                                 const char *v = jentry_get(e, names[k], NULL);
@@ -205,17 +207,17 @@ static void run_phase(const struct phase *p) {
 
 static void drop_new_keeps_callers_moving_and_counts_exactly(void **state) {
         (void) state;
-        run_phase(&(struct phase) { TRAIL_OVERFLOW_DROP_NEW, 3000, 1000, 100000 });
+        run_phase(&(struct phase){TRAIL_OVERFLOW_DROP_NEW, 3000, 1000, 100000});
 }
 
 static void drop_old_keeps_callers_moving_and_counts_exactly(void **state) {
         (void) state;
-        run_phase(&(struct phase) { TRAIL_OVERFLOW_DROP_OLD, 3000, 1000, 100000 });
+        run_phase(&(struct phase){TRAIL_OVERFLOW_DROP_OLD, 3000, 1000, 100000});
 }
 
 static void block_waits_at_most_the_timeout(void **state) {
         (void) state;
-        run_phase(&(struct phase) { TRAIL_OVERFLOW_BLOCK, 120, 0, 20000 });
+        run_phase(&(struct phase){TRAIL_OVERFLOW_BLOCK, 120, 0, 20000});
 }
 
 /* A phase that failed while journald was stopped must not leave it so: the

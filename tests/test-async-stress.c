@@ -18,8 +18,8 @@
 #include "test-util.h"
 #include "trail.h"
 
-#define THREADS 16
-#define PER_THREAD 500
+#define THREADS         16
+#define PER_THREAD      500
 #define PIPE_PER_THREAD 2000
 
 static char run[33];
@@ -30,8 +30,9 @@ static void *producer(void *arg) {
         long no = (long) arg;
 
         for (int seq = 0; seq < per_thread; seq++)
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("STRESS_RUN", run), TRAIL_INT("THREAD_NO", no),
-                                                 TRAIL_INT("SEQ", seq)),
+                trail_info_with(lg,
+                                TRAIL_FIELDS(TRAIL_STR("STRESS_RUN", run),
+                                             TRAIL_INT("THREAD_NO", no), TRAIL_INT("SEQ", seq)),
                                 "stress t=%ld s=%d", no, seq);
         return NULL;
 }
@@ -68,7 +69,7 @@ static void sixteen_threads_deliver_everything_in_order(void **state) {
 
         struct jentries es = journal_collect("STRESS_RUN", run, THREADS * PER_THREAD, 60000);
         assert_int_equal(es.n, THREADS * PER_THREAD);
-        int next[THREADS] = { 0 };
+        int next[THREADS] = {0};
         for (size_t i = 0; i < es.n; i++) {
                 long no = atol(jentry_get(&es.e[i], "THREAD_NO", NULL));
                 int seq = atoi(jentry_get(&es.e[i], "SEQ", NULL));
@@ -83,7 +84,7 @@ static void sixteen_threads_deliver_everything_in_order(void **state) {
 static void evicting_producers_account_for_every_record(void **state) {
         (void) state;
         int p[2];
-        struct fd_reader rd = { 0 };
+        struct fd_reader rd = {0};
         pthread_t reader;
         trail_stats st;
 

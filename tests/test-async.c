@@ -45,9 +45,10 @@ static void records_arrive_in_order_with_fields_and_call_time(void **state) {
         TRAIL_SCOPE(TRAIL_STR("CTX", "from the context"));
         clock_gettime(CLOCK_REALTIME, &before);
         for (int i = 0; i < 200; i++)
-                trail_warning_with(lg, TRAIL_FIELDS(TRAIL_STR("ASYNC_RUN", run), TRAIL_INT("SEQ", i),
-                                                    TRAIL_BYTES("BIN", "a\nb\0c", 5),
-                                                    TRAIL_DOUBLE("D", 1.5)),
+                trail_warning_with(lg,
+                                   TRAIL_FIELDS(TRAIL_STR("ASYNC_RUN", run), TRAIL_INT("SEQ", i),
+                                                TRAIL_BYTES("BIN", "a\nb\0c", 5),
+                                                TRAIL_DOUBLE("D", 1.5)),
                                    "record %d", i);
         errno = 1234;
         assert_int_equal(trail_flush(), 0);
@@ -78,7 +79,7 @@ static void records_arrive_in_order_with_fields_and_call_time(void **state) {
                 /* SYSLOG_TIMESTAMP is the call's time: at or after `before`,
                  * RFC 3339 with microseconds. */
                 const char *ts = jentry_get(e, "SYSLOG_TIMESTAMP", NULL);
-                struct tm tm = { 0 };
+                struct tm tm = {0};
                 assert_non_null(ts);
                 const char *rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm);
                 assert_non_null(rest);
@@ -149,7 +150,7 @@ static void bad_arguments_are_refused(void **state) {
 static void a_child_logs_at_once_and_never_repeats_the_parents_queue(void **state) {
         (void) state;
         int p[2], status;
-        struct fd_reader rd = { 0 };
+        struct fd_reader rd = {0};
         pthread_t reader;
         trail_stats st;
         char run[33];
@@ -188,7 +189,8 @@ static void a_child_logs_at_once_and_never_repeats_the_parents_queue(void **stat
         assert_true(pid >= 0);
         if (pid == 0) {
                 for (int i = 0; i < 10; i++)
-                        trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("FORK_RUN", run)), "child <%d>", i);
+                        trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("FORK_RUN", run)),
+                                          "child <%d>", i);
                 _exit(trail_flush() == 0 ? 0 : 3);
         }
         rd.fd = p[0];

@@ -32,7 +32,7 @@ static void null_format_is_einval(void **state) {
         (void) state;
         const char *fmt = NULL;
         trail_logger *lg = trail_get("bad.format");
-        assert_int_equal(trail__log(lg, TRAIL_ERROR, &(trail_source) { "f", "g", 1, 1, 1 },
+        assert_int_equal(trail__log(lg, TRAIL_ERROR, &(trail_source){"f", "g", 1, 1, 1},
                                     TRAIL_NO_FIELDS, 0, fmt),
                          -EINVAL);
 }
@@ -41,8 +41,7 @@ static void bad_levels_and_fields_are_einval(void **state) {
         (void) state;
         trail_logger *lg = trail_get("bad.level");
         assert_int_equal(trail_log(lg, -1, "x"), -EINVAL);
-        assert_int_equal(trail_log_with(lg, TRAIL_ERROR, ((trail_fields) { NULL, 2 }), "x"),
-                         -EINVAL);
+        assert_int_equal(trail_log_with(lg, TRAIL_ERROR, ((trail_fields){NULL, 2}), "x"), -EINVAL);
 }
 
 static void null_handler_is_einval(void **state) {

@@ -49,7 +49,7 @@
 /* A datagram socket bound at path whose queue is full, and that nobody
  * reads: a journald (or syslog daemon) that stopped. */
 static void full_dgram_socket_at(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), c;
 
         CHECK(s >= 0);

@@ -20,9 +20,9 @@ static void the_first_logger_loads_trail_config_and_trail_level(void **state) {
         trail_logger *db = trail_get("env.db");
 
         assert_int_equal(trail_logger_level(trail_get(NULL)), TRAIL_NOTICE); /* env over file */
-        assert_int_equal(trail_logger_level(db), TRAIL_DEBUG);                /* env over file */
+        assert_int_equal(trail_logger_level(db), TRAIL_DEBUG);               /* env over file */
         assert_int_equal(trail_logger_level(trail_get("env.http")), TRAIL_ERROR); /* file */
-        assert_int_equal(trail_logger_level(trail_get("env.x")), TRAIL_INFO); /* env only */
+        assert_int_equal(trail_logger_level(trail_get("env.x")), TRAIL_INFO);     /* env only */
         trail_debug(db, "db debug");
         trail_info(trail_get("other"), "below notice");
         char *out = memfd_take(sink);

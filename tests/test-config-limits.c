@@ -61,7 +61,7 @@ static void assert_refused(const char *path, int want_r, const char *want_error)
         assert_known_in_force();
 
         /* trail check's path, check mode: the same */
-        e = (struct errbuf) {};
+        e = (struct errbuf){};
         alarm(10);
         r = trail_configure_full(path, TRAIL_CONFIGURE_CHECK, errbuf_add, &e);
         alarm(0);
@@ -206,7 +206,7 @@ static void a_hundred_thousand_handler_sections_load(void **state) {
         assert_int_equal(stat(path, &st), 0);
         assert_true(st.st_size <= SIZE_MAX_BYTES);
 
-        struct itimerval guard = { .it_value = { .tv_sec = 120 } }, off = {};
+        struct itimerval guard = {.it_value = {.tv_sec = 120}}, off = {};
         assert_int_equal(setitimer(ITIMER_PROF, &guard, NULL), 0);
         struct errbuf e = {};
         assert_int_equal(trail_configure_full(path, TRAIL_CONFIGURE_CHECK, errbuf_add, &e), 0);

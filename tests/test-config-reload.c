@@ -14,9 +14,9 @@
 
 #include "config-util.h"
 
-#define THREADS 8
+#define THREADS    8
 #define PER_THREAD 3000
-#define RELOADS 60
+#define RELOADS    60
 
 static int started;
 
@@ -68,8 +68,8 @@ static void no_record_is_lost_or_doubled_by_reloads(void **state) {
         for (char *p = strstr(out, "rec "); p; p = strstr(p + 1, "rec ")) {
                 long no;
                 int seq;
-                if (sscanf(p, "rec %ld/%d", &no, &seq) != 2 || no < 0 || no >= THREADS ||
-                    seq < 0 || seq >= PER_THREAD)
+                if (sscanf(p, "rec %ld/%d", &no, &seq) != 2 || no < 0 || no >= THREADS || seq < 0 ||
+                    seq >= PER_THREAD)
                         fail_msg("unexpected line near: %.60s", p);
                 if (seen[no][seq]++)
                         dup++;

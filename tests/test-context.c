@@ -75,7 +75,8 @@ static void scope_pops_at_the_end_of_the_block(void **state) {
                 {
                         TRAIL_SCOPE(TRAIL_STR("STEP", "inner"), TRAIL_STR("REQUEST_ID", "r2"));
                         trail_info(c.lg, "inner");
-                        assert_non_null(strstr(capture_take(&c), ": inner REQUEST_ID=r2 STEP=inner\n"));
+                        assert_non_null(
+                                strstr(capture_take(&c), ": inner REQUEST_ID=r2 STEP=inner\n"));
                 }
                 trail_info(c.lg, "outer");
                 assert_non_null(strstr(capture_take(&c), ": outer REQUEST_ID=r1\n"));
@@ -88,7 +89,7 @@ static void push_with_an_unusable_name_fails_whole(void **state) {
         (void) state;
         assert_int_equal(trail_context_push(TRAIL_FIELDS(TRAIL_STR("OK", "1"), TRAIL_STR("", "x"))),
                          -EINVAL);
-        assert_int_equal(trail_context_push((trail_fields) { NULL, 3 }), -EINVAL);
+        assert_int_equal(trail_context_push((trail_fields){NULL, 3}), -EINVAL);
         trail_info(c.lg, "clean");
         assert_non_null(strstr(capture_take(&c), ": clean\n"));
 }

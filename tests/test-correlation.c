@@ -50,15 +50,15 @@ static void valid_traceparents_become_context_fields(void **state) {
         static const struct {
                 const char *header, *trace, *span, *flags;
         } ok[] = {
-                { "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-                  "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "01" },
-                { "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
-                  "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", "00" },
+                {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                 "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "01"},
+                {"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+                 "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", "00"},
                 /* a later version may carry more, after a dash */
-                { "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03-extra",
-                  "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", "03" },
-                { "cc-00000000000000000000000000000001-0000000000000001-ff",
-                  "00000000000000000000000000000001", "0000000000000001", "ff" },
+                {"01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03-extra",
+                 "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", "03"},
+                {"cc-00000000000000000000000000000001-0000000000000001-ff",
+                 "00000000000000000000000000000001", "0000000000000001", "ff"},
         };
 
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -209,8 +209,8 @@ static void restore_is_a_push_that_pop_undoes(void **state) {
         assert_non_null(empty);
 
         trail_capture_clear(cap);
-        int outer = trail_context_push(TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", "current"),
-                                                    TRAIL_STR("KEEP", "k")));
+        int outer = trail_context_push(
+                TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", "current"), TRAIL_STR("KEEP", "k")));
         int token = trail_context_restore(ctx);
         assert_true(token > outer);
         trail_info(lg, "restored");
@@ -223,9 +223,11 @@ static void restore_is_a_push_that_pop_undoes(void **state) {
         trail_context_pop(outer);
 
         /* the captured value wins while restored; the thread's own comes back */
-        assert_string_equal(record_value(find_message("restored", 0), "REQUEST_ID", buf, sizeof(buf)),
-                            "captured");
-        assert_string_equal(record_value(find_message("restored", 0), "KEEP", buf, sizeof(buf)), "k");
+        assert_string_equal(
+                record_value(find_message("restored", 0), "REQUEST_ID", buf, sizeof(buf)),
+                "captured");
+        assert_string_equal(record_value(find_message("restored", 0), "KEEP", buf, sizeof(buf)),
+                            "k");
         assert_string_equal(record_value(find_message("popped", 0), "REQUEST_ID", buf, sizeof(buf)),
                             "current");
         assert_string_equal(record_value(find_message("empty", 0), "REQUEST_ID", buf, sizeof(buf)),

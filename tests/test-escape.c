@@ -15,11 +15,11 @@
 #include "trail-private.h"
 
 static const struct escaper plain = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\', [']'] = ']' },
+        .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\', [']'] = ']'},
         .invalid = ESCAPE_INVALID_HEX,
 };
 static const struct escaper replacing = {
-        .byte = { ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, ESC_HEX) },
+        .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, ESC_HEX)},
         .invalid = ESCAPE_INVALID_REPLACE,
 };
 
@@ -87,8 +87,19 @@ static void invalid_utf8_is_hex_or_replaced_per_byte_or_per_subpart(void **state
 static size_t mixed(char *s) {
         static const char *const parts[] = {
                 "a long run of plain ASCII, long enough for the fast path ",
-                "\n", "\\", "]", "\x01", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80",
-                "\xc2\x85", "\xe2\x80\xa8", "\xe2\x80", "\xff", "\xed\xa0\x80", "xy",
+                "\n",
+                "\\",
+                "]",
+                "\x01",
+                "\xc3\xa9",
+                "\xe6\x97\xa5",
+                "\xf0\x9f\x98\x80",
+                "\xc2\x85",
+                "\xe2\x80\xa8",
+                "\xe2\x80",
+                "\xff",
+                "\xed\xa0\x80",
+                "xy",
         };
         size_t n = 0;
         for (int round = 0; round < 3; round++)
@@ -102,7 +113,7 @@ static size_t mixed(char *s) {
 
 static void a_cut_is_a_whole_prefix_that_fits(void **state) {
         (void) state;
-        const struct escaper *all[] = { &plain, &replacing, &json_escaper };
+        const struct escaper *all[] = {&plain, &replacing, &json_escaper};
         char s[512], full[2048], cut[2048], again[2048];
         size_t n = mixed(s);
 
@@ -130,7 +141,7 @@ static void a_cut_is_a_whole_prefix_that_fits(void **state) {
 
 static void escaped_len_counts_what_escape_writes(void **state) {
         (void) state;
-        const struct escaper *all[] = { &plain, &replacing, &json_escaper };
+        const struct escaper *all[] = {&plain, &replacing, &json_escaper};
         unsigned seed = 1;
         char s[700];
 

@@ -231,7 +231,7 @@ static void full_tmpfs_counts_losses_and_recovers(void **state) {
         print_message("tmpfs full after %" PRIu64 " records; %" PRIu64 " lost\n", delivered,
                       st.lost);
         assert_handler_stats(h, (uint64_t) total, delivered, (uint64_t) total - delivered,
-                     (uint64_t) total - delivered);
+                             (uint64_t) total - delivered);
 
         read_json_lines(path, run, &l);
         assert_int_equal(l.n, delivered);
@@ -242,7 +242,7 @@ static void full_tmpfs_counts_losses_and_recovers(void **state) {
         assert_int_equal(unlink(filler), 0);
         log_numbered(lg, run, total, 10);
         assert_handler_stats(h, (uint64_t) total + 10, delivered + 10, (uint64_t) total - delivered,
-                     (uint64_t) total - delivered);
+                             (uint64_t) total - delivered);
         read_json_lines(path, run, &l);
         assert_int_equal(l.n, delivered + 10);
         for (size_t i = 0; i < 10; i++)

@@ -30,10 +30,9 @@ static void valid_names_pass_as_they_are(void **state) {
 static void invalid_names_fail_validation(void **state) {
         (void) state;
         size_t n;
-        static const char *bad[] = { "",         "request_id", "_PID",      "9A",
-                                     "A-B",      "A B",        "MESSAGE",   "PRIORITY",
-                                     "LOGGER",   "CODE_FILE",  "TID",       "SYSLOG_IDENTIFIER",
-                                     "A\xc3\xa9" };
+        static const char *bad[] = {"",    "request_id",        "_PID",     "9A",     "A-B",
+                                    "A B", "MESSAGE",           "PRIORITY", "LOGGER", "CODE_FILE",
+                                    "TID", "SYSLOG_IDENTIFIER", "A\xc3\xa9"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 assert_false(field_name_is_valid(bad[i], &n));
         assert_false(field_name_is_valid(NULL, &n));
@@ -111,15 +110,15 @@ static void numbers_render_exactly(void **state) {
 static void text_line_escapes_control_characters(void **state) {
         (void) state;
         struct capture c;
-        const unsigned char bin[] = { 'a', 0, 0xff, 'b' };
+        const unsigned char bin[] = {'a', 0, 0xff, 'b'};
 
         capture_start(&c, "fields.escape");
         trail_warning_with(c.lg,
                            TRAIL_FIELDS(TRAIL_STR("Q", "say \"hi\"\nINFO forged: yes"),
                                         TRAIL_STR("PLAIN", "word"), TRAIL_STR("EMPTY", ""),
                                         TRAIL_BYTES("BIN", bin, sizeof(bin)),
-                                        TRAIL_STR("UTF8", "gr\xc3\xbc\xc3\x9f"),
-                                        TRAIL_INT("N", -3), TRAIL_BOOL("B", false)),
+                                        TRAIL_STR("UTF8", "gr\xc3\xbc\xc3\x9f"), TRAIL_INT("N", -3),
+                                        TRAIL_BOOL("B", false)),
                            "line1\nline2\r\x1b[31m");
         const char *t = capture_take(&c);
         assert_int_equal(strchr(t, '\n') - t, (long) strlen(t) - 1); /* one line */
@@ -138,8 +137,9 @@ static void each_name_appears_once_with_the_last_value(void **state) {
         struct capture c;
 
         capture_start(&c, "fields.dedupe");
-        trail_info_with(c.lg, TRAIL_FIELDS(TRAIL_INT("X", 1), TRAIL_INT("Y", 2), TRAIL_INT("X", 3),
-                                           TRAIL_STR("x", "4")),
+        trail_info_with(c.lg,
+                        TRAIL_FIELDS(TRAIL_INT("X", 1), TRAIL_INT("Y", 2), TRAIL_INT("X", 3),
+                                     TRAIL_STR("x", "4")),
                         "dup");
         const char *t = capture_take(&c);
         assert_non_null(strstr(t, ": dup X=4 Y=2\n"));
@@ -153,8 +153,9 @@ static void renamed_fields_are_counted(void **state) {
 
         capture_start(&c, "fields.count");
         trail_get_stats(&before);
-        trail_info_with(c.lg, TRAIL_FIELDS(TRAIL_INT("lower", 1), TRAIL_INT("", 2),
-                                           TRAIL_INT(NULL, 3)), "counted");
+        trail_info_with(c.lg,
+                        TRAIL_FIELDS(TRAIL_INT("lower", 1), TRAIL_INT("", 2), TRAIL_INT(NULL, 3)),
+                        "counted");
         trail_get_stats(&after);
         assert_int_equal(after.fields_renamed - before.fields_renamed, 1);
         assert_int_equal(after.fields_dropped - before.fields_dropped, 2);
@@ -168,7 +169,7 @@ static void fields_past_the_journald_limit_are_dropped_and_counted(void **state)
         trail_stats before, after;
         size_t n = 2000;
         trail_field *f = calloc(n, sizeof(*f));
-        char (*names)[16] = calloc(n, sizeof(*names));
+        char(*names)[16] = calloc(n, sizeof(*names));
 
         for (size_t i = 0; i < n; i++) {
                 snprintf(names[i], sizeof(names[i]), "F%zu", i);
@@ -176,7 +177,7 @@ static void fields_past_the_journald_limit_are_dropped_and_counted(void **state)
         }
         capture_start(&c, "fields.many");
         trail_get_stats(&before);
-        trail_info_with(c.lg, ((trail_fields) { f, n }), "many");
+        trail_info_with(c.lg, ((trail_fields){f, n}), "many");
         trail_get_stats(&after);
         size_t kept = RECORD_FIELDS_MAX - RECORD_EXTRA_FIELDS;
         assert_int_equal(after.fields_dropped - before.fields_dropped, n - kept);

@@ -42,7 +42,7 @@ static trail_handler *attach(trail_logger *lg) {
 static void logger_level_is_checked_before_logger_filters(void **state) {
         (void) state;
         trail_logger *lg = trail_get("py1");
-        struct probe p = { .verdict = true };
+        struct probe p = {.verdict = true};
 
         trail_logger_set_propagate(lg, false);
         trail_handler *h = attach(lg);
@@ -59,7 +59,7 @@ static void logger_level_is_checked_before_logger_filters(void **state) {
 static void handler_level_is_checked_before_handler_filters(void **state) {
         (void) state;
         trail_logger *lg = trail_get("py2");
-        struct probe p = { .verdict = true };
+        struct probe p = {.verdict = true};
 
         trail_logger_set_propagate(lg, false);
         trail_handler *h = attach(lg);
@@ -76,9 +76,9 @@ static void handler_level_is_checked_before_handler_filters(void **state) {
 static void filters_run_in_order_and_the_first_no_stops(void **state) {
         (void) state;
         trail_logger *lg = trail_get("py3");
-        struct probe a = { .verdict = true, .order = order, .id = 1 };
-        struct probe b = { .verdict = false, .order = order, .id = 2 };
-        struct probe c = { .verdict = true, .order = order, .id = 3 };
+        struct probe a = {.verdict = true, .order = order, .id = 1};
+        struct probe b = {.verdict = false, .order = order, .id = 2};
+        struct probe c = {.verdict = true, .order = order, .id = 3};
 
         trail_logger_set_propagate(lg, false);
         trail_handler *h = attach(lg);
@@ -100,7 +100,7 @@ static void a_logger_filter_no_stops_propagation_too(void **state) {
         (void) state;
         trail_logger *parent = trail_get("py4");
         trail_logger *kid = trail_get("py4.kid");
-        struct probe no = { .verdict = false };
+        struct probe no = {.verdict = false};
 
         trail_logger_set_propagate(parent, false);
         trail_handler *hp = attach(parent);
@@ -116,7 +116,7 @@ static void a_handler_filter_no_leaves_other_handlers_alone(void **state) {
         (void) state;
         trail_logger *parent = trail_get("py5");
         trail_logger *kid = trail_get("py5.kid");
-        struct probe no = { .verdict = false };
+        struct probe no = {.verdict = false};
 
         trail_logger_set_propagate(parent, false);
         trail_handler *hp = attach(parent);
@@ -136,7 +136,7 @@ static void ancestor_levels_and_filters_are_not_considered(void **state) {
         (void) state;
         trail_logger *parent = trail_get("py6");
         trail_logger *kid = trail_get("py6.kid");
-        struct probe no = { .verdict = false };
+        struct probe no = {.verdict = false};
 
         trail_logger_set_propagate(parent, false);
         trail_handler *hp = attach(parent);
@@ -171,7 +171,7 @@ static void propagate_false_stops_at_that_logger(void **state) {
 static void a_filter_added_twice_runs_once(void **state) {
         (void) state;
         trail_logger *lg = trail_get("py8");
-        struct probe p = { .verdict = true };
+        struct probe p = {.verdict = true};
 
         trail_logger_set_propagate(lg, false);
         (void) attach(lg);

@@ -30,7 +30,7 @@ static bool count_filter(const trail_record *r, void *userdata) {
 static void logger_filter_sees_only_records_logged_to_it(void **state) {
         (void) state;
         struct capture c;
-        struct seen parent = { .verdict = false }, child = { .verdict = true };
+        struct seen parent = {.verdict = false}, child = {.verdict = true};
 
         capture_start(&c, "filt");
         trail_logger *kid = trail_get("filt.kid");
@@ -61,7 +61,7 @@ static void logger_filter_sees_only_records_logged_to_it(void **state) {
 static void handler_filter_sees_propagated_records_too(void **state) {
         (void) state;
         struct capture c;
-        struct seen h = { .verdict = true, .drop_message = "secret" };
+        struct seen h = {.verdict = true, .drop_message = "secret"};
         trail_stats st;
 
         capture_start(&c, "hfilt");

@@ -57,7 +57,8 @@ static void call_sample_keeps_one_in_n_from_the_first(void **state) {
 
         trail_capture_clear(cap);
         for (int i = 0; i < 100; i++)
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_SAMPLE(10), TRAIL_INT("I", i)), "tick %d", i);
+                trail_info_with(lg, TRAIL_FIELDS(TRAIL_SAMPLE(10), TRAIL_INT("I", i)), "tick %d",
+                                i);
         assert_int_equal(trail_capture_count(cap), 10);
         for (size_t k = 0; k < 10; k++) {
                 const trail_record *r = trail_capture_get(cap, k);
@@ -133,7 +134,8 @@ static int rl_line;
 
 static void rl_site(trail_logger *lg, int i) {
         rl_line = __LINE__ + 1;
-        trail_warning_with(lg, TRAIL_FIELDS(TRAIL_RATE_LIMIT(3, 10 * SECOND), TRAIL_INT("I", i)), "hot %d", i);
+        trail_warning_with(lg, TRAIL_FIELDS(TRAIL_RATE_LIMIT(3, 10 * SECOND), TRAIL_INT("I", i)),
+                           "hot %d", i);
 }
 
 static void rate_limit_passes_a_burst_then_reports_the_suppressed(void **state) {
@@ -230,7 +232,7 @@ static void sampling_comes_before_the_rate_limit(void **state) {
         assert_int_equal(field_int(trail_capture_get(cap, 0), "SUPPRESSED"), 6);
 }
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 1000
 
 static trail_logger *threaded_lg;

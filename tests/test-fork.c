@@ -12,8 +12,8 @@
  * malloc hangs in its own first malloc, whatever the program), and TSan
  * kills a child of a threaded process that starts a thread. */
 #include <arpa/inet.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,12 +26,12 @@
 #include "test-util.h"
 
 #define FORKS_DEFAULT 1000
-#define MEDDLERS 4
-#define CHILDREN 8
+#define MEDDLERS      4
+#define CHILDREN      8
 /* A hang is caught by this; a loaded machine's journald, which reads
  * /proc/PID/cmdline of every sender and waits while a big process forks,
  * can take seconds per record */
-#define CHILD_SECONDS 120
+#define CHILD_SECONDS    120
 #define JOURNALD_TIMEOUT "60s"
 
 static atomic_bool stop;
@@ -41,11 +41,21 @@ static atomic_ulong custom_emitted;
 static int devnull = -1;
 static trail_handler *quiet; /* a stream handler on /dev/null */
 
-enum { H_JOURNALD, H_AUTO, H_STREAM, H_SYSLOG_UNIX, H_SYSLOG_TCP, H_ASYNC_JOURNALD,
-       H_ASYNC_STREAM, H_CAPTURE, H_CUSTOM, H_MAX };
+enum {
+        H_JOURNALD,
+        H_AUTO,
+        H_STREAM,
+        H_SYSLOG_UNIX,
+        H_SYSLOG_TCP,
+        H_ASYNC_JOURNALD,
+        H_ASYNC_STREAM,
+        H_CAPTURE,
+        H_CUSTOM,
+        H_MAX
+};
 static const char *const handler_names[H_MAX] = {
-        "journald", "auto", "stream", "syslog unix", "syslog tcp", "async journald",
-        "async stream", "capture", "custom",
+        "journald",       "auto",         "stream",  "syslog unix", "syslog tcp",
+        "async journald", "async stream", "capture", "custom",
 };
 static trail_handler *handlers[H_MAX];
 static trail_logger *all;
@@ -96,7 +106,7 @@ static void start_thread(void *(*fn)(void *), void *arg) {
  * is asked. Used by the parent's threads and once by each child. */
 static void take_every_lock(unsigned i) {
         char name[64];
-        const char *redact[] = { "SECRET_A", i % 2 ? "SECRET_B" : "SECRET_C", NULL };
+        const char *redact[] = {"SECRET_A", i % 2 ? "SECRET_B" : "SECRET_C", NULL};
 
         /* configuration: the whole file, every lock under config's */
         if (i % 8 == 0)
@@ -159,7 +169,7 @@ static void *meddler(void *arg) {
                          * connection's lock, the async queues */
                         TRAIL_SCOPE(TRAIL_UINT("MEDDLER", no));
                         trail_info(all, "parent record %u", i);
-                        nanosleep(&(struct timespec) { .tv_nsec = 1000 * 1000 }, NULL);
+                        nanosleep(&(struct timespec){.tv_nsec = 1000 * 1000}, NULL);
                         if (i % 64 == 0) {
                                 pthread_t t;
                                 if (pthread_create(&t, NULL, log_once, NULL) == 0)
@@ -209,8 +219,8 @@ static int child(unsigned i, const char *run) {
 static void a_child_forked_at_any_moment_logs_through_every_handler(void **state) {
         (void) state;
         int p[2], u, l;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t slen = sizeof(sin);
         char run[33], url[PATH_MAX + 16];
         pthread_t m[MEDDLERS];
@@ -246,7 +256,7 @@ static void a_child_forked_at_any_moment_logs_through_every_handler(void **state
         start_thread(accept_and_drain, (void *) (intptr_t) l);
 
         /* every handler type on one logger */
-        static const trail_handler_vtable vt = { .emit = custom_emit };
+        static const trail_handler_vtable vt = {.emit = custom_emit};
         handlers[H_JOURNALD] = trail_handler_journald();
         handlers[H_AUTO] = trail_handler_auto();
         handlers[H_STREAM] = trail_handler_stream(p[1], "text");

@@ -27,9 +27,9 @@ static void json_renders_the_hostile_corpus_like_the_golden_file(void **state) {
 
 static void json_keys_never_repeat(void **state) {
         (void) state;
-        struct render rd = { .f = trail_formatter_new("json") };
-        const char *keys[] = { "time", "level", "priority", "logger", "message",
-                               "ident", "file", "line", "func", "pid", "tid" };
+        struct render rd = {.f = trail_formatter_new("json")};
+        const char *keys[] = {"time", "level", "priority", "logger", "message", "ident",
+                              "file", "line",  "func",     "pid",    "tid"};
 
         const char *out = RENDER(&rd, TRAIL_INFO,
                                  TRAIL_FIELDS(TRAIL_STR("message", "m"), TRAIL_STR("time", "t"),
@@ -50,7 +50,7 @@ static void json_keys_never_repeat(void **state) {
 
 static void json_takes_a_value_of_a_mebibyte(void **state) {
         (void) state;
-        struct render rd = { .f = trail_formatter_new("json") };
+        struct render rd = {.f = trail_formatter_new("json")};
         size_t n = 1 << 20;
         char *big = big_value(n, "ab\n\"\x01");
 
@@ -69,7 +69,7 @@ static void json_takes_a_value_of_a_mebibyte(void **state) {
 
 static void json_time_is_utc_unless_told(void **state) {
         (void) state;
-        struct render rd = { .f = trail_formatter_new("json") };
+        struct render rd = {.f = trail_formatter_new("json")};
 
         assert_int_equal(trail_formatter_set(rd.f, "time", "sometimes"), -EINVAL);
         assert_int_equal(trail_formatter_set(rd.f, "colour", "always"), -ENOENT);

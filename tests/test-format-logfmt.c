@@ -24,14 +24,15 @@ static void logfmt_renders_the_hostile_corpus_like_the_golden_file(void **state)
 
 static void logfmt_quotes_only_what_needs_it(void **state) {
         (void) state;
-        struct render rd = { .f = trail_formatter_new("logfmt") };
+        struct render rd = {.f = trail_formatter_new("logfmt")};
 
-        const char *out = RENDER(&rd, TRAIL_INFO,
-                                 TRAIL_FIELDS(TRAIL_STR("BARE", "a-b.c/d:e"), TRAIL_STR("SP", "a b"),
-                                              TRAIL_STR("EQ", "a=b"), TRAIL_STR("Q", "\""),
-                                              TRAIL_STR("E", ""), TRAIL_INT("N", 7),
-                                              TRAIL_BYTES("B3", "abc", 3), TRAIL_BYTES("B2", "ab", 2)),
-                                 "hello");
+        const char *out =
+                RENDER(&rd, TRAIL_INFO,
+                       TRAIL_FIELDS(TRAIL_STR("BARE", "a-b.c/d:e"), TRAIL_STR("SP", "a b"),
+                                    TRAIL_STR("EQ", "a=b"), TRAIL_STR("Q", "\""),
+                                    TRAIL_STR("E", ""), TRAIL_INT("N", 7),
+                                    TRAIL_BYTES("B3", "abc", 3), TRAIL_BYTES("B2", "ab", 2)),
+                       "hello");
         const char *fields = strstr(out, " logger=golden.app msg=hello ");
         assert_non_null(fields);
         assert_string_equal(fields, " logger=golden.app msg=hello BARE=a-b.c/d:e SP=\"a b\" "

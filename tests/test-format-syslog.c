@@ -115,8 +115,12 @@ static void expect_time(const char *tz) {
 
 static void timestamps_carry_the_local_offset(void **state) {
         (void) state;
-        static const char *const zones[] = { "UTC", "Asia/Kolkata", "America/St_Johns",
-                                             "Pacific/Chatham", "America/Los_Angeles", "Europe/Berlin" };
+        static const char *const zones[] = {"UTC",
+                                            "Asia/Kolkata",
+                                            "America/St_Johns",
+                                            "Pacific/Chatham",
+                                            "America/Los_Angeles",
+                                            "Europe/Berlin"};
         char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
 
         use("rfc5424");
@@ -162,7 +166,8 @@ static void header_fields_are_cut_and_kept_printable(void **state) {
         assert_int_equal(trail_set_ident(NULL), 0);
 
         /* MSGID: the MESSAGE_ID, cut to 32 */
-        trail_info_with(lg, TRAIL_FIELDS(TRAIL_MESSAGE_ID("0123456789abcdef0123456789abcdefXYZ")), "x");
+        trail_info_with(lg, TRAIL_FIELDS(TRAIL_MESSAGE_ID("0123456789abcdef0123456789abcdefXYZ")),
+                        "x");
         assert_non_null(strstr(out, " 0123456789abcdef0123456789abcdef [trail@32473 "));
         assert_grammar();
 }
@@ -170,9 +175,10 @@ static void header_fields_are_cut_and_kept_printable(void **state) {
 static void sd_values_escape_quote_backslash_and_bracket(void **state) {
         (void) state;
         use("rfc5424");
-        trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("V", "a\"b\\c]d[e=f g"),
-                                         TRAIL_STR("A_VERY_LONG_FIELD_NAME_OF_FORTY_CHARACTERS", "x"),
-                                         TRAIL_STR("NL", "one\ntwo")),
+        trail_info_with(lg,
+                        TRAIL_FIELDS(TRAIL_STR("V", "a\"b\\c]d[e=f g"),
+                                     TRAIL_STR("A_VERY_LONG_FIELD_NAME_OF_FORTY_CHARACTERS", "x"),
+                                     TRAIL_STR("NL", "one\ntwo")),
                         "m");
         assert_non_null(strstr(out, " V=\"a\\\"b\\\\c\\]d[e=f g\""));
         assert_string_equal(param("V"), "a\"b\\c]d[e=f g");
@@ -197,12 +203,19 @@ static void sd_values_escape_quote_backslash_and_bracket(void **state) {
 static void invalid_utf8_is_repaired_never_sent_as_utf8(void **state) {
         (void) state;
         use("rfc5424");
-        trail_info_with(lg, TRAIL_FIELDS(TRAIL_BYTES("B", "a\xff\xfe" "b", 4)), "bad \xc3\x28 and \xe0\x80\x80 end");
+        trail_info_with(lg,
+                        TRAIL_FIELDS(TRAIL_BYTES("B",
+                                                 "a\xff\xfe"
+                                                 "b",
+                                                 4)),
+                        "bad \xc3\x28 and \xe0\x80\x80 end");
         assert_grammar();
-        assert_string_equal(param("B"), "a\xef\xbf\xbd\xef\xbf\xbd" "b");
+        assert_string_equal(param("B"), "a\xef\xbf\xbd\xef\xbf\xbd"
+                                        "b");
         const char *msg = strstr(out, "] \xef\xbb\xbf");
         assert_non_null(msg);
-        assert_string_equal(msg + 5, "bad \xef\xbf\xbd( and \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end");
+        assert_string_equal(msg + 5,
+                            "bad \xef\xbf\xbd( and \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end");
 }
 
 static void long_messages_are_cut_at_a_character_and_marked(void **state) {
@@ -221,7 +234,8 @@ static void long_messages_are_cut_at_a_character_and_marked(void **state) {
         assert_true(strcmp(out + out_len - 14, "...[truncated]") == 0);
 
         /* fields too big for the maximum: the lowest precedence ones go */
-        trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("FIRST", big), TRAIL_STR("LAST", "kept")), "short");
+        trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("FIRST", big), TRAIL_STR("LAST", "kept")),
+                        "short");
         assert_true(out_len <= 600);
         assert_grammar();
         assert_null(param("FIRST"));
@@ -236,7 +250,8 @@ static void rfc3164_is_the_legacy_line_with_escapes(void **state) {
         use("rfc3164");
         assert_int_equal(trail_formatter_set(probe, "tag", "legacy"), 0);
         assert_int_equal(trail_formatter_set(probe, "tag", "has space"), -EINVAL);
-        trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("K", "v w"), TRAIL_INT("N", 3)), "line\none\x1b[31m");
+        trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("K", "v w"), TRAIL_INT("N", 3)),
+                          "line\none\x1b[31m");
 
         char want[128], stamp[32];
         time_t sec = (time_t) (out_usec / 1000000);

@@ -48,7 +48,7 @@ static void the_default_pattern_is_the_documented_one(void **state) {
         (void) state;
         trail_formatter *dflt = text_with("color", "never");
         trail_formatter *explicit = text_with("pattern", DEFAULT_PATTERN);
-        struct render a = { .f = dflt }, b = { .f = explicit };
+        struct render a = {.f = dflt}, b = {.f = explicit};
         trail_fields fs = TRAIL_FIELDS(TRAIL_STR("K", "v w"), TRAIL_INT("N", 1));
 
         /* both in the same second, almost surely: compare without the time */
@@ -71,9 +71,21 @@ static void the_default_pattern_is_the_documented_one(void **state) {
 static void bad_patterns_are_refused(void **state) {
         (void) state;
         static const char *const bad[] = {
-                "%",          "50%",          "%s",            "%(",          "%(name",
-                "%(name)",    "%(name)x",     "%()s",          "%(nosuch)s",  "%(lower_field)s",
-                "%(name)5.3s", "%(name)+5s",  "%(name)99999s", "%(_X)s",      "%(1X)s",
+                "%",
+                "50%",
+                "%s",
+                "%(",
+                "%(name",
+                "%(name)",
+                "%(name)x",
+                "%()s",
+                "%(nosuch)s",
+                "%(lower_field)s",
+                "%(name)5.3s",
+                "%(name)+5s",
+                "%(name)99999s",
+                "%(_X)s",
+                "%(1X)s",
                 "%(ASCTIME )s",
         };
         trail_formatter *f = trail_formatter_new("text");
@@ -96,10 +108,11 @@ static void bad_patterns_are_refused(void **state) {
 
 static void every_attribute_renders(void **state) {
         (void) state;
-        struct render rd = { .f = text_with("pattern", "100%% [%(levelname)-8s|%(levelname)8s|"
-                                                      "%(levelno)s|%(name)s|%(filename)s|%(pathname)s|"
-                                                      "%(lineno)d|%(funcName)s|%(R)s|%(MISSING)s|"
-                                                      "%(fields)s]") };
+        struct render rd = {.f = text_with("pattern",
+                                           "100%% [%(levelname)-8s|%(levelname)8s|"
+                                           "%(levelno)s|%(name)s|%(filename)s|%(pathname)s|"
+                                           "%(lineno)d|%(funcName)s|%(R)s|%(MISSING)s|"
+                                           "%(fields)s]")};
         const char *out = RENDER(&rd, TRAIL_WARNING,
                                  TRAIL_FIELDS(TRAIL_STR("R", "r 1"), TRAIL_INT("N", 5)), "m");
         assert_string_equal(out, "100% [WARNING | WARNING|4|golden.app|orders.c|src/app/orders.c|"
@@ -121,7 +134,7 @@ static void every_attribute_renders(void **state) {
 
 static void width_counts_characters_and_never_truncates(void **state) {
         (void) state;
-        struct render rd = { .f = text_with("pattern", "[%(message)-4s][%(message)4s][%(name)3s]") };
+        struct render rd = {.f = text_with("pattern", "[%(message)-4s][%(message)4s][%(name)3s]")};
 
         const char *out = RENDER(&rd, TRAIL_INFO, TRAIL_NO_FIELDS, "\xc3\xa9t\xc3\xa9");
         assert_string_equal(out, "[\xc3\xa9t\xc3\xa9 ][ \xc3\xa9t\xc3\xa9][golden.app]");
@@ -131,10 +144,10 @@ static void width_counts_characters_and_never_truncates(void **state) {
 
 static void fields_leave_out_the_named_and_their_separator_when_empty(void **state) {
         (void) state;
-        struct render rd = { .f = text_with("pattern", "%(message)s  %(fields)s|%(A)s") };
+        struct render rd = {.f = text_with("pattern", "%(message)s  %(fields)s|%(A)s")};
 
-        const char *out = RENDER(&rd, TRAIL_INFO, TRAIL_FIELDS(TRAIL_INT("A", 1), TRAIL_INT("B", 2)),
-                                 "m");
+        const char *out =
+                RENDER(&rd, TRAIL_INFO, TRAIL_FIELDS(TRAIL_INT("A", 1), TRAIL_INT("B", 2)), "m");
         assert_string_equal(out, "m  B=2|1");
         out = RENDER(&rd, TRAIL_INFO, TRAIL_FIELDS(TRAIL_INT("A", 1)), "m");
         assert_string_equal(out, "m|1");
@@ -144,7 +157,7 @@ static void fields_leave_out_the_named_and_their_separator_when_empty(void **sta
 
 static void colour_follows_the_option(void **state) {
         (void) state;
-        struct render rd = { .f = text_with("color", "always") };
+        struct render rd = {.f = text_with("color", "always")};
 
         const char *out = RENDER(&rd, TRAIL_ERROR, TRAIL_NO_FIELDS, "bad");
         assert_int_equal(strncmp(out, "\x1b[31m", 5), 0);
@@ -227,7 +240,7 @@ static size_t unescape(const char *s, size_t n, char *out) {
                 else if (c == 't')
                         out[k++] = '\t';
                 else if (c == 'x') {
-                        char h[3] = { s[i + 1], s[i + 2], 0 };
+                        char h[3] = {s[i + 1], s[i + 2], 0};
                         out[k++] = (char) strtol(h, NULL, 16);
                         i += 2;
                 } else
@@ -247,8 +260,8 @@ static const char *quoted_end(const char *s) {
 /* Parses "TIME LEVEL logger: MESSAGE K=V …": the message, and the value of
  * field key (NULL if absent). The message is quoted, or holds no '=' so the
  * first '=' is the first field's. */
-static void parse_line(const char *line, char *msg, size_t *msg_len, const char *key,
-                       char *val, size_t *val_len) {
+static void parse_line(const char *line, char *msg, size_t *msg_len, const char *key, char *val,
+                       size_t *val_len) {
         const char *m = strstr(line, ": ") + 2, *end;
 
         if (*m == '"') {
@@ -296,18 +309,18 @@ static void the_default_line_reads_back_byte_for_byte(void **state) {
                 "= K=V",
                 "\" K=\"V\"",
         };
-        struct render rd = { .f = text_with("color", "never") };
+        struct render rd = {.f = text_with("color", "never")};
         char msg[256], val[256];
         size_t ml, vl;
 
         for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
                 for (size_t j = 0; j < sizeof(hostile) / sizeof(hostile[0]); j++) {
                         const char *m = hostile[i] ? hostile[i] : "";
-                        const char *out = RENDER(&rd, TRAIL_INFO,
-                                                 TRAIL_FIELDS(TRAIL_STR("K", hostile[j]),
-                                                              TRAIL_BYTES("B", hostile[i],
-                                                                          strlen(hostile[i]) + 1)),
-                                                 "%s", m);
+                        const char *out = RENDER(
+                                &rd, TRAIL_INFO,
+                                TRAIL_FIELDS(TRAIL_STR("K", hostile[j]),
+                                             TRAIL_BYTES("B", hostile[i], strlen(hostile[i]) + 1)),
+                                "%s", m);
                         parse_line(out, msg, &ml, "K", val, &vl);
                         if (ml != strlen(hostile[i]) || memcmp(msg, hostile[i], ml) != 0)
                                 fail_msg("message %zu did not read back from: %s", i, out);
@@ -323,7 +336,7 @@ static void the_default_line_reads_back_byte_for_byte(void **state) {
 
 static void text_takes_a_value_of_a_mebibyte(void **state) {
         (void) state;
-        struct render rd = { .f = text_with("color", "never") };
+        struct render rd = {.f = text_with("color", "never")};
         size_t n = 1 << 20;
         char *big = big_value(n, "a\n\x1b\\");
 

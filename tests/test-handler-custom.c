@@ -47,7 +47,7 @@ static bool drop_noise(const trail_record *r, void *userdata) {
 static void custom_handler_gets_records_levels_filters_and_stats(void **state) {
         (void) state;
         struct sink s = {};
-        trail_handler_vtable vt = { .emit = sink_emit, .flush = sink_flush, .close = sink_close };
+        trail_handler_vtable vt = {.emit = sink_emit, .flush = sink_flush, .close = sink_close};
         trail_handler *h = trail_handler_custom(&vt, &s);
         trail_logger *lg = trail_get("custom");
         trail_stats st;
@@ -87,7 +87,7 @@ static void custom_handler_gets_records_levels_filters_and_stats(void **state) {
         errno = 0;
         assert_null(trail_handler_custom(NULL, NULL));
         assert_int_equal(errno, EINVAL);
-        trail_handler_vtable no_emit = { .flush = sink_flush };
+        trail_handler_vtable no_emit = {.flush = sink_flush};
         assert_null(trail_handler_custom(&no_emit, NULL));
 }
 
@@ -101,9 +101,10 @@ static void capture_handler_keeps_copies_to_inspect(void **state) {
         trail_logger_set_propagate(lg, false);
         assert_int_equal(trail_logger_add_handler(lg, cap), 0);
         snprintf(dyn, sizeof(dyn), "volatile");
-        trail_warning_with(lg, TRAIL_FIELDS(TRAIL_STR("S", dyn), TRAIL_INT("N", -5),
-                                            TRAIL_BYTES("B", "a\0b", 3)),
-                           "disk %s at %d%%", "sda", 91);
+        trail_warning_with(
+                lg,
+                TRAIL_FIELDS(TRAIL_STR("S", dyn), TRAIL_INT("N", -5), TRAIL_BYTES("B", "a\0b", 3)),
+                "disk %s at %d%%", "sda", 91);
         memset(dyn, 'x', 8); /* the record holds its own copy */
         trail_info(lg, "started");
         trail_error_errno(lg, ENOENT, "cannot open: %m");
@@ -151,7 +152,7 @@ static void capture_handler_keeps_copies_to_inspect(void **state) {
         trail_handler_unref(cap);
 }
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 500
 
 static trail_logger *threads_lg;

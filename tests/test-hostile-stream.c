@@ -376,7 +376,7 @@ static void every_hostile_value_is_one_clean_record(void **state) {
                                                              h->len - k)
                                                        ?: (valid = false, 1));
                         struct expect e = {level,     (unsigned) i, h->v, h->len, valid ? m : NULL,
-                                           strlen(m), true, false};
+                                           strlen(m), true,         false};
                         check(&s, &e);
                         free(m);
                 }

@@ -28,7 +28,7 @@
 static char saved_dir[] = "/tmp/trail-journal-XXXXXX";
 
 static void dead_socket_at(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
         assert_true(fd >= 0);
         strcpy(sa.sun_path, path);
@@ -47,7 +47,8 @@ static void missing_socket_falls_back_to_stderr(void **state) {
         off_t err_start = stderr_offset();
 
         /* 1: no socket at all (sd_journal_sendv() would return 0 here). */
-        assert_int_equal(trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "first %d", 1), 0);
+        assert_int_equal(trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("FB_ID", id)), "first %d", 1),
+                         0);
         trail_handler_get_stats(h, &st);
         assert_int_equal(st.records, 1);
         assert_int_equal(st.delivered, 0);
@@ -119,7 +120,7 @@ static void auto_handler_uses_stderr_quietly_without_journald(void **state) {
  * holds the test's own socket. */
 static void auto_handler_uses_local_syslog_without_journald(void **state) {
         (void) state;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
         char buf[2048], id[33];
         int fd;
 

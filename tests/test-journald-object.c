@@ -41,7 +41,8 @@ static size_t journalctl_lines(const char *flag, const char *unit) {
         char cmd[256], line[1024];
         size_t n = 0;
 
-        snprintf(cmd, sizeof(cmd), "journalctl %s '%s' -q --no-pager -o cat 2>/dev/null", flag, unit);
+        snprintf(cmd, sizeof(cmd), "journalctl %s '%s' -q --no-pager -o cat 2>/dev/null", flag,
+                 unit);
         FILE *p = popen(cmd, "r");
         assert_non_null(p);
         while (fgets(line, sizeof(line), p))
@@ -64,16 +65,15 @@ static void object_fields_cannot_file_a_record_under_another_unit(void **state) 
         trail_logger_add_handler(lg, h);
         trail_logger_set_propagate(lg, false);
 
-        trail_fields spoof = TRAIL_FIELDS(TRAIL_STR("OBJECT_SYSTEMD_UNIT", unit),
-                                          TRAIL_STR("object_systemd_user_unit", user_unit),
-                                          TRAIL_STR("COREDUMP_UNIT", unit),
-                                          TRAIL_STR("COREDUMP_USER_UNIT", user_unit),
-                                          TRAIL_INT("OBJECT_PID", 1));
+        trail_fields spoof = TRAIL_FIELDS(
+                TRAIL_STR("OBJECT_SYSTEMD_UNIT", unit),
+                TRAIL_STR("object_systemd_user_unit", user_unit), TRAIL_STR("COREDUMP_UNIT", unit),
+                TRAIL_STR("COREDUMP_USER_UNIT", user_unit), TRAIL_INT("OBJECT_PID", 1));
         trail_field run = TRAIL_STR("TRAIL_OBJECT_RUN", id);
         trail_field all[6];
         memcpy(all, spoof.fields, spoof.n * sizeof(all[0]));
         all[5] = run;
-        assert_int_equal(trail_info_with(lg, ((trail_fields) { all, 6 }), "call"), 0);
+        assert_int_equal(trail_info_with(lg, ((trail_fields){all, 6}), "call"), 0);
         int token = trail_context_push(spoof);
         assert_true(token >= 0);
         assert_int_equal(trail_info_with(lg, TRAIL_FIELDS(run), "context"), 0);

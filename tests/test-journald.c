@@ -57,10 +57,11 @@ static void record_carries_every_field(void **state) {
         test_run_id(id);
         TRAIL_SCOPE(TRAIL_STR("REQUEST_ID", id));
         int expected_line = __LINE__ + 1;
-        trail_info_with(lg, TRAIL_FIELDS(TRAIL_INT("ROWS", -42), TRAIL_UINT("BIG", UINT64_MAX),
-                                         TRAIL_DOUBLE("RATIO", 0.5), TRAIL_BOOL("OK", true),
-                                         TRAIL_MESSAGE_ID("0123456789abcdef0123456789abcdef"),
-                                         TRAIL_STR("RUN", run)),
+        trail_info_with(lg,
+                        TRAIL_FIELDS(TRAIL_INT("ROWS", -42), TRAIL_UINT("BIG", UINT64_MAX),
+                                     TRAIL_DOUBLE("RATIO", 0.5), TRAIL_BOOL("OK", true),
+                                     TRAIL_MESSAGE_ID("0123456789abcdef0123456789abcdef"),
+                                     TRAIL_STR("RUN", run)),
                         "query took %d ms", 17);
 
         struct jentries es = collect("REQUEST_ID", id, 1);
@@ -116,12 +117,13 @@ static void multiline_and_binary_values_round_trip(void **state) {
         (void) state;
         char id[33];
         const char multi[] = "first line\nsecond line\n\nfourth = x\n";
-        const unsigned char bin[] = { 0x00, 0x01, 0xff, '\n', 'A', 0x00, 0x7f, 0xc3 };
+        const unsigned char bin[] = {0x00, 0x01, 0xff, '\n', 'A', 0x00, 0x7f, 0xc3};
         trail_logger *lg = test_logger("trailtest.binary");
 
         test_run_id(id);
-        trail_notice_with(lg, TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", id), TRAIL_STR("MULTI", multi),
-                                           TRAIL_BYTES("BLOB", bin, sizeof(bin))),
+        trail_notice_with(lg,
+                          TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", id), TRAIL_STR("MULTI", multi),
+                                       TRAIL_BYTES("BLOB", bin, sizeof(bin))),
                           "multi\nline\tmessage");
 
         struct jentries es = collect("REQUEST_ID", id, 1);
@@ -189,10 +191,10 @@ static void call_field_wins_over_context_over_global(void **state) {
         trail_logger *lg = test_logger("trailtest.precedence");
 
         test_run_id(id);
-        assert_int_equal(trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", id),
-                                                              TRAIL_STR("A", "global"),
-                                                              TRAIL_STR("B", "global"),
-                                                              TRAIL_STR("C", "global"))), 0);
+        assert_int_equal(trail_set_global_fields(
+                                 TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", id), TRAIL_STR("A", "global"),
+                                              TRAIL_STR("B", "global"), TRAIL_STR("C", "global"))),
+                         0);
         {
                 TRAIL_SCOPE(TRAIL_STR("B", "outer"), TRAIL_STR("C", "outer"));
                 TRAIL_SCOPE(TRAIL_STR("C", "inner"));
@@ -223,10 +225,10 @@ static void bad_field_names_are_normalised_not_lost(void **state) {
         trail_logger *lg = test_logger("trailtest.names");
 
         test_run_id(id);
-        trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", id), TRAIL_STR("user-id", "u1"),
-                                         TRAIL_STR("_PID", "1"), TRAIL_STR("9LIVES", "cat"),
-                                         TRAIL_STR("PRIORITY", "forged"),
-                                         TRAIL_STR("", "no name")),
+        trail_info_with(lg,
+                        TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", id), TRAIL_STR("user-id", "u1"),
+                                     TRAIL_STR("_PID", "1"), TRAIL_STR("9LIVES", "cat"),
+                                     TRAIL_STR("PRIORITY", "forged"), TRAIL_STR("", "no name")),
                         "names");
         struct jentries es = collect("REQUEST_ID", id, 1);
         assert_field(&es.e[0], "USER_ID", "u1");
@@ -297,7 +299,7 @@ static void record_with_too_many_fields_arrives_with_the_call_fields(void **stat
         char id[33];
         size_t n = 2000;
         trail_field *f = calloc(n + 2, sizeof(*f));
-        char (*names)[16] = calloc(n, sizeof(*names));
+        char(*names)[16] = calloc(n, sizeof(*names));
         trail_stats before, after;
         trail_logger *lg = test_logger("trailtest.many");
 
@@ -310,7 +312,7 @@ static void record_with_too_many_fields_arrives_with_the_call_fields(void **stat
         f[n] = TRAIL_STR("REQUEST_ID", id);
         f[n + 1] = TRAIL_ERRNO(EIO);
         trail_get_stats(&before);
-        trail_info_with(lg, ((trail_fields) { f, n + 2 }), "many fields");
+        trail_info_with(lg, ((trail_fields){f, n + 2}), "many fields");
         trail_get_stats(&after);
         trail_set_global_fields(TRAIL_NO_FIELDS);
 

@@ -10,8 +10,8 @@
 
 static void level_names_follow_syslog(void **state) {
         (void) state;
-        static const char *names[] = { "emergency", "alert", "critical", "error",
-                                       "warning",   "notice", "info",    "debug" };
+        static const char *names[] = {"emergency", "alert",  "critical", "error",
+                                      "warning",   "notice", "info",     "debug"};
         for (int i = 0; i < 8; i++) {
                 assert_string_equal(trail_level_name(i), names[i]);
                 assert_int_equal(trail_level_parse(names[i]), i);
@@ -33,15 +33,15 @@ static void parse_takes_short_names_any_case_and_digits(void **state) {
         assert_int_equal(trail_level_parse("Debug"), TRAIL_DEBUG);
         assert_int_equal(trail_level_parse("eRr"), TRAIL_ERROR);
         for (int i = 0; i < 8; i++) {
-                char s[2] = { (char) ('0' + i), 0 };
+                char s[2] = {(char) ('0' + i), 0};
                 assert_int_equal(trail_level_parse(s), i);
         }
 }
 
 static void parse_rejects_everything_else(void **state) {
         (void) state;
-        static const char *bad[] = { "", "8", "-1", "07", "infoo", " info", "info ", "verbose",
-                                     "1 ", "e", "warnings" };
+        static const char *bad[] = {"",      "8",       "-1", "07", "infoo",   " info",
+                                    "info ", "verbose", "1 ", "e",  "warnings"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 assert_int_equal(trail_level_parse(bad[i]), -EINVAL);
         assert_int_equal(trail_level_parse(NULL), -EINVAL);

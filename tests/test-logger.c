@@ -35,8 +35,8 @@ static void root_is_null_empty_or_root(void **state) {
 
 static void invalid_names_are_refused(void **state) {
         (void) state;
-        static const char *bad[] = { ".", "a.", ".a", "a..b", "a b", "a\tb", "a\nb",
-                                     "caf\xc3\xa9", "a.\x7f" };
+        static const char *bad[] = {".",    "a.",   ".a",          "a..b",  "a b",
+                                    "a\tb", "a\nb", "caf\xc3\xa9", "a.\x7f"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 errno = 0;
                 assert_null(trail_get(bad[i]));

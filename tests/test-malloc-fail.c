@@ -1438,8 +1438,8 @@ static void check_configure(struct op_job *j) {
                 assert_int_equal(j->mask, 0x01); /* nothing of the new one, all of the old */
                 /* and the caller's error callback was told, whatever failed */
                 if (config_errors_len == 0)
-                        print_error("attempt %lu refused (%s) without an error reported\n",
-                                    j->n, strerror(-j->r));
+                        print_error("attempt %lu refused (%s) without an error reported\n", j->n,
+                                    strerror(-j->r));
                 assert_true(config_errors_len > 0);
         }
 }

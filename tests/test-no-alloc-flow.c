@@ -19,9 +19,10 @@
 static void log_a_batch(trail_logger *lg, int n) {
         for (int i = 0; i < n; i++) {
                 TRAIL_SCOPE(TRAIL_STR("SESSION_TOKEN", "ctx-secret"));
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("DB_PASSWORD", "hunter2"),
-                                                 TRAIL_STR("NOTE", "card 4111111111111111"),
-                                                 TRAIL_INT("USER_ID", 42)),
+                trail_info_with(lg,
+                                TRAIL_FIELDS(TRAIL_STR("DB_PASSWORD", "hunter2"),
+                                             TRAIL_STR("NOTE", "card 4111111111111111"),
+                                             TRAIL_INT("USER_ID", 42)),
                                 "login password=%s with Bearer %s", "hunter2", "abc.def");
                 trail_info_with(lg, TRAIL_FIELDS(TRAIL_SAMPLE(3), TRAIL_RATE_LIMIT(5, 1000000)),
                                 "sampled and limited %d", i);

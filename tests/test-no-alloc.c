@@ -20,9 +20,11 @@
 static void log_a_batch(trail_logger *lg, const char *id, int n) {
         for (int i = 0; i < n; i++) {
                 TRAIL_SCOPE(TRAIL_STR("REQUEST_ID", "3f2b8c1e-0a4d-4e7b-9c61-5d2a7e9f0b13"));
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_INT("USER_ID", 42), TRAIL_UINT("ORDER_ID", 12345),
-                                                 TRAIL_STR("NOALLOC_ID", id),
-                                                 TRAIL_DOUBLE("MS", 1.5), TRAIL_STR("lower", "x")),
+                trail_info_with(lg,
+                                TRAIL_FIELDS(TRAIL_INT("USER_ID", 42),
+                                             TRAIL_UINT("ORDER_ID", 12345),
+                                             TRAIL_STR("NOALLOC_ID", id), TRAIL_DOUBLE("MS", 1.5),
+                                             TRAIL_STR("lower", "x")),
                                 "order %d placed for customer %d", 12345, 42);
         }
 }
@@ -103,8 +105,8 @@ static int format_each(const trail_record *r, void *userdata) {
 
 static void formatter_objects_allocate_nothing(void **state) {
         (void) state;
-        static const char *const names[] = { "text", "json", "logfmt", "rfc5424", "rfc3164" };
-        const trail_handler_vtable vt = { .emit = format_each };
+        static const char *const names[] = {"text", "json", "logfmt", "rfc5424", "rfc3164"};
+        const trail_handler_vtable vt = {.emit = format_each};
         trail_logger *lg = trail_get("noalloc.formatter");
         trail_handler *h = trail_handler_custom(&vt, NULL);
 

@@ -15,8 +15,15 @@
 #include "trail.h"
 
 static const char *const secrets[] = {
-        "hunter2-field", "s3cr3t-db", "ctx-t0ken", "gl0bal-key", "4111111111111111",
-        "4111 1111 1111 1111", "eyJhbGciOiJIUzI1NiJ9.payload", "msg-pw-9", "value-pw-7",
+        "hunter2-field",
+        "s3cr3t-db",
+        "ctx-t0ken",
+        "gl0bal-key",
+        "4111111111111111",
+        "4111 1111 1111 1111",
+        "eyJhbGciOiJIUzI1NiJ9.payload",
+        "msg-pw-9",
+        "value-pw-7",
         "5500005555555559",
 };
 
@@ -32,13 +39,15 @@ static void no_secret_reaches_journald(void **state) {
         trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("API_KEY", "gl0bal-key")));
         {
                 TRAIL_SCOPE(TRAIL_STR("REDACT_RUN", id), TRAIL_STR("SESSION_TOKEN", "ctx-t0ken"));
-                trail_warning_with(lg,
-                                   TRAIL_FIELDS(TRAIL_STR("PASSWORD", "hunter2-field"),
-                                                TRAIL_STR("db_password", "s3cr3t-db"),
-                                                TRAIL_STR("NOTE", "card 5500005555555559 and password=value-pw-7"),
-                                                TRAIL_STR("PASSWORDLESS", "visible-1")),
-                                   "pay 4111111111111111 / 4111 1111 1111 1111 with Bearer %s password=%s",
-                                   "eyJhbGciOiJIUzI1NiJ9.payload", "msg-pw-9");
+                trail_warning_with(
+                        lg,
+                        TRAIL_FIELDS(
+                                TRAIL_STR("PASSWORD", "hunter2-field"),
+                                TRAIL_STR("db_password", "s3cr3t-db"),
+                                TRAIL_STR("NOTE", "card 5500005555555559 and password=value-pw-7"),
+                                TRAIL_STR("PASSWORDLESS", "visible-1")),
+                        "pay 4111111111111111 / 4111 1111 1111 1111 with Bearer %s password=%s",
+                        "eyJhbGciOiJIUzI1NiJ9.payload", "msg-pw-9");
                 trail_error_with(lg, TRAIL_FIELDS(TRAIL_INT("CVV", 737)), "second");
         }
         trail_set_global_fields(TRAIL_NO_FIELDS);
@@ -92,9 +101,9 @@ static void generated_names_reach_journald_masked(void **state) {
                                                      : TRAIL_STR(names[n], GEN_SECRET);
                                         n++;
                                 }
-                trail_fields gen = { f, n };
+                trail_fields gen = {f, n};
                 trail_field run = TRAIL_STR("REDACT_RUN", id);
-                trail_fields with_run = { f, n + 1 };
+                trail_fields with_run = {f, n + 1};
 
                 f[n] = run;
                 assert_int_equal(trail_info_with(lg, with_run, "call"), 0);

@@ -2,7 +2,8 @@
 /* Redaction judges every name a field goes by (trail_set_redact_fields(3)):
  * generated names (redact-gen.h) that end in a listed name are given as call,
  * context (also captured and restored) and global fields, and each record is
- * rendered by every formatter; no rendering may hold the value. The real journald: test-redact-journald.c. */
+ * rendered by every formatter; no rendering may hold the value. The real journald:
+ * test-redact-journald.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +15,11 @@
 #include "redact-gen.h"
 #include "trail.h"
 
-static const char *const formats[] = { "text", "json", "logfmt", "rfc5424", "rfc3164" };
+static const char *const formats[] = {"text", "json", "logfmt", "rfc5424", "rfc3164"};
 #define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
 
 enum path { PATH_CALL, PATH_CONTEXT, PATH_GLOBAL, PATH_CAPTURED, N_PATHS };
-static const char *const path_names[] = { "call", "context", "global",
-                                          "captured context" };
+static const char *const path_names[] = {"call", "context", "global", "captured context"};
 
 struct check {
         trail_formatter *f[N_FORMATS];
@@ -45,8 +45,8 @@ static bool field_has(const trail_record *r, const char *value) {
 
 static void report(struct check *c, const char *where, const char *what) {
         if (c->failures++ < 20)
-                fprintf(stderr, "%s field '%s' (%zu bytes), %s: %s\n", path_names[c->path],
-                        c->name, strlen(c->name), where, what);
+                fprintf(stderr, "%s field '%s' (%zu bytes), %s: %s\n", path_names[c->path], c->name,
+                        strlen(c->name), where, what);
 }
 
 /* Sees each record before any handler: renders it with every formatter. */
@@ -77,7 +77,7 @@ static bool check_filter(const trail_record *r, void *userdata) {
 static void log_through(trail_logger *lg, struct check *c, enum path path, const char *name,
                         bool bytes, const char *value) {
         trail_field f = bytes ? TRAIL_BYTES(name, value, strlen(value)) : TRAIL_STR(name, value);
-        trail_fields one = { &f, 1 };
+        trail_fields one = {&f, 1};
         size_t before = c->records;
 
         c->name = name;
@@ -169,7 +169,7 @@ static void a_name_added_later_masks_fields_set_before(void **state) {
         assert_int_equal(trail_logger_add_filter(lg, check_filter, &c), 0);
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                 trail_field f = TRAIL_STR(names[i], GEN_SECRET);
-                trail_fields one = { &f, 1 };
+                trail_fields one = {&f, 1};
 
                 assert_int_equal(trail_set_redact_fields(NULL), 0);
                 assert_int_equal(trail_set_global_fields(one), 0);

@@ -14,8 +14,8 @@
 
 #include "stream-util.h"
 
-static struct capture out;   /* the stream handler's text */
-static trail_handler *cap;   /* the records */
+static struct capture out; /* the stream handler's text */
+static trail_handler *cap; /* the records */
 
 static int setup(void **state) {
         (void) state;
@@ -60,14 +60,14 @@ static const char *last_message(void) {
 static void named_fields_are_masked_on_every_sink(void **state) {
         (void) state;
         static const char *const masked[] = {
-                "PASSWORD", "password", "DB_PASSWORD", "db_password", "Api_Key",
-                "X_API_KEY", "ACCESS_TOKEN", "CSRF_TOKEN", "SET_COOKIE", "COOKIE",
-                "AUTHORIZATION", "PRIVATE_KEY", "CREDIT_CARD", "SSN", "SECRET",
-                "CLIENT_SECRET", "PASSWD", "REFRESH_TOKEN", "TOKEN", "user-password",
+                "PASSWORD",      "password",     "DB_PASSWORD",   "db_password", "Api_Key",
+                "X_API_KEY",     "ACCESS_TOKEN", "CSRF_TOKEN",    "SET_COOKIE",  "COOKIE",
+                "AUTHORIZATION", "PRIVATE_KEY",  "CREDIT_CARD",   "SSN",         "SECRET",
+                "CLIENT_SECRET", "PASSWD",       "REFRESH_TOKEN", "TOKEN",       "user-password",
         };
         static const char *const kept[] = {
                 "PASSWORDLESS", "PASSWORD_HINT", "TOKENS", "TOKEN_COUNT", "MYPASSWORD",
-                "SSNX", "CVV2", "USER", "SECRETARY",
+                "SSNX",         "CVV2",          "USER",   "SECRETARY",
         };
         char value[64], normalised[64];
 
@@ -77,8 +77,8 @@ static void named_fields_are_masked_on_every_sink(void **state) {
                 size_t k = 0;
                 for (const char *p = masked[i]; *p; p++)
                         normalised[k++] = (*p >= 'a' && *p <= 'z') ? (char) (*p - 32)
-                                          : *p == '-'                ? '_'
-                                                                     : *p;
+                                          : *p == '-'              ? '_'
+                                                                   : *p;
                 normalised[k] = '\0';
                 const char *v = last_value(normalised);
                 if (!v || strcmp(v, "****") != 0)
@@ -106,7 +106,8 @@ static void named_fields_are_masked_on_every_sink(void **state) {
 
 static void context_and_global_fields_are_masked(void **state) {
         (void) state;
-        assert_int_equal(trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("API_KEY", "glob-k3y"))), 0);
+        assert_int_equal(trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR("API_KEY", "glob-k3y"))),
+                         0);
         {
                 TRAIL_SCOPE(TRAIL_STR("SESSION_TOKEN", "ctx-t0ken"), TRAIL_STR("REQUEST_ID", "r1"));
                 trail_info(out.lg, "with context");
@@ -128,21 +129,22 @@ static void over_long_names_ending_in_a_listed_name_are_masked(void **state) {
         static const struct {
                 const char *name, *cut, *value, *want;
         } f[] = {
-                { "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_DB_PASSWORD",
-                  "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_DB_PA", "hunter2",
-                  "****" },
-                { "tenant.billing.region.eu-west.cluster.primary.replica.seven.api-key",
-                  "TENANT_BILLING_REGION_EU_WEST_CLUSTER_PRIMARY_REPLICA_SEVEN_API_", "ctx-k3y",
-                  "****" },
-                { "GLOBAL_SERVICE_DEPLOYMENT_ENVIRONMENT_CONFIGURATION_VALUE_CLIENT_SECRET",
-                  "GLOBAL_SERVICE_DEPLOYMENT_ENVIRONMENT_CONFIGURATION_VALUE_CLIENT", "glob-s3cret",
-                  "****" },
-                { "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_PASSWORDLESS",
-                  "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_PASSW", "visible",
-                  "visible" },
+                {"ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_DB_PASSWORD",
+                 "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_DB_PA", "hunter2",
+                 "****"},
+                {"tenant.billing.region.eu-west.cluster.primary.replica.seven.api-key",
+                 "TENANT_BILLING_REGION_EU_WEST_CLUSTER_PRIMARY_REPLICA_SEVEN_API_", "ctx-k3y",
+                 "****"},
+                {"GLOBAL_SERVICE_DEPLOYMENT_ENVIRONMENT_CONFIGURATION_VALUE_CLIENT_SECRET",
+                 "GLOBAL_SERVICE_DEPLOYMENT_ENVIRONMENT_CONFIGURATION_VALUE_CLIENT", "glob-s3cret",
+                 "****"},
+                {"ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_PASSWORDLESS",
+                 "ORDER_PIPELINE_STAGE_THREE_UPSTREAM_CONNECTOR_REPLICA_ZONE_PASSW", "visible",
+                 "visible"},
         };
 
-        assert_int_equal(trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR(f[2].name, f[2].value))), 0);
+        assert_int_equal(trail_set_global_fields(TRAIL_FIELDS(TRAIL_STR(f[2].name, f[2].value))),
+                         0);
         {
                 TRAIL_SCOPE(TRAIL_STR(f[1].name, f[1].value));
                 trail_info_with(out.lg,
@@ -204,48 +206,48 @@ static void check_message(const char *in, const char *want) {
 static void messages_are_scrubbed(void **state) {
         (void) state;
         static const struct scrub_case cases[] = {
-                { "card 4111111111111111 ok", "card **** ok" },
-                { "card 4111 1111 1111 1111.", "card ****." },
-                { "card 4111-1111-1111-1111", "card ****" },
-                { "4111111111111111", "****" },
-                { "amex 378282246310005 end", "amex **** end" },
-                { "13 digits 4222222222222", "13 digits ****" },
-                { "call 555-0100 4111111111111111", "call 555-0100 ****" },
+                {"card 4111111111111111 ok", "card **** ok"},
+                {"card 4111 1111 1111 1111.", "card ****."},
+                {"card 4111-1111-1111-1111", "card ****"},
+                {"4111111111111111", "****"},
+                {"amex 378282246310005 end", "amex **** end"},
+                {"13 digits 4222222222222", "13 digits ****"},
+                {"call 555-0100 4111111111111111", "call 555-0100 ****"},
                 /* near misses: Luhn fails, too short, too long, glued to letters */
-                { "near 4111111111111112 miss", "near 4111111111111112 miss" },
-                { "id x4111111111111111", "id x4111111111111111" },
-                { "id 4111111111111111x", "id 4111111111111111x" },
-                { "order 12345 placed for customer 42", "order 12345 placed for customer 42" },
-                { "4111--1111-1111-1111", "4111--1111-1111-1111" },
+                {"near 4111111111111112 miss", "near 4111111111111112 miss"},
+                {"id x4111111111111111", "id x4111111111111111"},
+                {"id 4111111111111111x", "id 4111111111111111x"},
+                {"order 12345 placed for customer 42", "order 12345 placed for customer 42"},
+                {"4111--1111-1111-1111", "4111--1111-1111-1111"},
                 /* grouped otherwise than cards are printed: identifiers
                  * (each of these passes the Luhn check) */
-                { "run job-14399-1795651130", "run job-14399-1795651130" },
-                { "ref 411111-1111111111", "ref 411111-1111111111" },
-                { "ref 4111-11-11-1111-1111", "ref 4111-11-11-1111-1111" },
-                { "amex 3782 822463 10005 grouped", "amex **** grouped" },
+                {"run job-14399-1795651130", "run job-14399-1795651130"},
+                {"ref 411111-1111111111", "ref 411111-1111111111"},
+                {"ref 4111-11-11-1111-1111", "ref 4111-11-11-1111-1111"},
+                {"amex 3782 822463 10005 grouped", "amex **** grouped"},
                 /* bearer tokens */
-                { "Authorization: Bearer abc.def-ghi_jkl~+/= next",
-                  "Authorization: Bearer **** next" },
-                { "token at the end bearer eyJhbGciOiJIUzI1NiJ9", "token at the end bearer ****" },
-                { "BEARER  x", "BEARER  ****" },
-                { "Bearerx abc", "Bearerx abc" },
-                { "unbearer abc", "unbearer abc" },
-                { "bearer", "bearer" },
+                {"Authorization: Bearer abc.def-ghi_jkl~+/= next",
+                 "Authorization: Bearer **** next"},
+                {"token at the end bearer eyJhbGciOiJIUzI1NiJ9", "token at the end bearer ****"},
+                {"BEARER  x", "BEARER  ****"},
+                {"Bearerx abc", "Bearerx abc"},
+                {"unbearer abc", "unbearer abc"},
+                {"bearer", "bearer"},
                 /* pairs */
-                { "login password=hunter2 user=bob", "login password=**** user=bob" },
-                { "PASSWORD: hunter2", "PASSWORD: ****" },
-                { "url ?user=a&db_password=s3cr3t&x=1", "url ?user=a&db_password=****&x=1" },
-                { "password=\"two words\" then", "password=\"****\" then" },
-                { "{\"password\": \"x y\", \"n\": 1}", "{\"password\": \"****\", \"n\": 1}" },
-                { "passwd=abc", "passwd=****" },
-                { "client secret=abc;", "client secret=****;" },
-                { "passwords=3", "passwords=3" },
-                { "nosecret=abc", "nosecret=abc" },
-                { "empty password=", "empty password=" },
+                {"login password=hunter2 user=bob", "login password=**** user=bob"},
+                {"PASSWORD: hunter2", "PASSWORD: ****"},
+                {"url ?user=a&db_password=s3cr3t&x=1", "url ?user=a&db_password=****&x=1"},
+                {"password=\"two words\" then", "password=\"****\" then"},
+                {"{\"password\": \"x y\", \"n\": 1}", "{\"password\": \"****\", \"n\": 1}"},
+                {"passwd=abc", "passwd=****"},
+                {"client secret=abc;", "client secret=****;"},
+                {"passwords=3", "passwords=3"},
+                {"nosecret=abc", "nosecret=abc"},
+                {"empty password=", "empty password="},
                 /* the next word is the value: better hidden than not */
-                { "empty password= then", "empty password= ****" },
-                { "password = x", "password = ****" },
-                { "", "" },
+                {"empty password= then", "empty password= ****"},
+                {"password = x", "password = ****"},
+                {"", ""},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
                 check_message(cases[i].in, cases[i].want);
@@ -299,13 +301,14 @@ static void the_scrubber_can_be_turned_off(void **state) {
 
 static void the_list_can_be_replaced_extended_and_emptied(void **state) {
         (void) state;
-        const char *const mine[] = { "pin", "x-otp", NULL };
-        const char *const none[] = { NULL };
-        const char *const bad[] = { "ok", "", NULL };
+        const char *const mine[] = {"pin", "x-otp", NULL};
+        const char *const none[] = {NULL};
+        const char *const bad[] = {"ok", "", NULL};
 
         assert_int_equal(trail_set_redact_fields(mine), 0);
-        trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_STR("PIN", "1234"), TRAIL_STR("CARD_PIN", "9"),
-                                             TRAIL_STR("X_OTP", "7"), TRAIL_STR("PASSWORD", "p")),
+        trail_info_with(out.lg,
+                        TRAIL_FIELDS(TRAIL_STR("PIN", "1234"), TRAIL_STR("CARD_PIN", "9"),
+                                     TRAIL_STR("X_OTP", "7"), TRAIL_STR("PASSWORD", "p")),
                         "custom");
         assert_string_equal(last_value("PIN"), "****");
         assert_string_equal(last_value("CARD_PIN"), "****");
@@ -314,20 +317,23 @@ static void the_list_can_be_replaced_extended_and_emptied(void **state) {
 
         assert_int_equal(trail_add_redact_field("session_id"), 0);
         assert_int_equal(trail_add_redact_field("session_id"), 0);
-        trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_STR("WEB_SESSION_ID", "s"), TRAIL_STR("PIN", "1")),
+        trail_info_with(out.lg,
+                        TRAIL_FIELDS(TRAIL_STR("WEB_SESSION_ID", "s"), TRAIL_STR("PIN", "1")),
                         "added");
         assert_string_equal(last_value("WEB_SESSION_ID"), "****");
         assert_string_equal(last_value("PIN"), "****");
 
         assert_int_equal(trail_set_redact_fields(none), 0);
-        trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_STR("PASSWORD", "p"), TRAIL_STR("PIN", "1")), "none");
+        trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_STR("PASSWORD", "p"), TRAIL_STR("PIN", "1")),
+                        "none");
         assert_string_equal(last_value("PASSWORD"), "p");
         assert_string_equal(last_value("PIN"), "1");
 
         /* A one-letter name: the quick test must not hide it. */
-        const char *const short_names[] = { "K", NULL };
+        const char *const short_names[] = {"K", NULL};
         assert_int_equal(trail_set_redact_fields(short_names), 0);
-        trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_STR("API_K", "v"), TRAIL_STR("KK", "w")), "short");
+        trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_STR("API_K", "v"), TRAIL_STR("KK", "w")),
+                        "short");
         assert_string_equal(last_value("API_K"), "****");
         assert_string_equal(last_value("KK"), "w");
 
@@ -335,7 +341,8 @@ static void the_list_can_be_replaced_extended_and_emptied(void **state) {
         assert_int_equal(trail_add_redact_field(NULL), -EINVAL);
         assert_int_equal(trail_add_redact_field("--"), -EINVAL);
         assert_int_equal(trail_set_redact_fields(NULL), 0); /* the built-in list again */
-        trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_STR("PASSWORD", "p"), TRAIL_STR("PIN", "1")), "default");
+        trail_info_with(out.lg, TRAIL_FIELDS(TRAIL_STR("PASSWORD", "p"), TRAIL_STR("PIN", "1")),
+                        "default");
         assert_string_equal(last_value("PASSWORD"), "****");
         assert_string_equal(last_value("PIN"), "1");
         (void) capture_take(&out);
@@ -343,7 +350,7 @@ static void the_list_can_be_replaced_extended_and_emptied(void **state) {
 
 static void errno_is_kept(void **state) {
         (void) state;
-        const char *const mine[] = { "pin", NULL };
+        const char *const mine[] = {"pin", NULL};
         errno = 42;
         trail_set_redact_fields(mine);
         trail_add_redact_field("x");
@@ -364,7 +371,7 @@ static void *log_secrets(void *arg) {
  * so no record may carry it in clear (and TSan sees the publication). */
 static void lists_change_safely_while_threads_log(void **state) {
         (void) state;
-        const char *const a[] = { "PASSWORD", "PIN", NULL };
+        const char *const a[] = {"PASSWORD", "PIN", NULL};
         pthread_t th[2];
         trail_handler *c = trail_handler_capture();
         trail_logger *lg = trail_get("redact.race");

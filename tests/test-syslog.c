@@ -28,7 +28,8 @@ static const char *msg_without_bom(json_object *m) {
         return s;
 }
 
-static const char hostile[] = "q\"uote b\\ack ]bracket\nnew line t\tab \xc3\xa9t\xc3\xa9 \xe2\x82\xac";
+static const char hostile[] =
+        "q\"uote b\\ack ]bracket\nnew line t\tab \xc3\xa9t\xc3\xa9 \xe2\x82\xac";
 /* as rsyslog reads it back: control characters arrive escaped (CWE-117) */
 static const char hostile_escaped[] =
         "q\"uote b\\ack ]bracket\\nnew line t\\tab \xc3\xa9t\xc3\xa9 \xe2\x82\xac";
@@ -53,13 +54,13 @@ static void round_trip(const char *target, const char *logger, bool rfc5424_on_u
         assert_int_equal(trail_set_facility(16), 0); /* local0 */
 
         int line = __LINE__ + 1;
-        trail_warning_with(lg,
-                           TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_STR("HOSTILE", hostile),
-                                        TRAIL_INT("N", -42), TRAIL_DOUBLE("D", 0.5),
-                                        TRAIL_BOOL("B", true),
-                                        TRAIL_MESSAGE_ID("0123456789abcdef0123456789abcdef"),
-                                        TRAIL_STR("A_NAME_LONGER_THAN_THIRTY_TWO_CHARACTERS", "cut")),
-                           "message with %s and \xc3\xbcml\xc3\xa4uts", "\"quotes\" ] \\");
+        trail_warning_with(
+                lg,
+                TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_STR("HOSTILE", hostile),
+                             TRAIL_INT("N", -42), TRAIL_DOUBLE("D", 0.5), TRAIL_BOOL("B", true),
+                             TRAIL_MESSAGE_ID("0123456789abcdef0123456789abcdef"),
+                             TRAIL_STR("A_NAME_LONGER_THAN_THIRTY_TWO_CHARACTERS", "cut")),
+                "message with %s and \xc3\xbcml\xc3\xa4uts", "\"quotes\" ] \\");
         assert_int_equal(trail_flush(), 0);
 
         size_t n = rsyslog_collect(&rs, run, 1, 10000, &m);
@@ -152,8 +153,8 @@ static void unix_rfc3164_is_parsed_as_legacy_syslog(void **state) {
         assert_int_equal(trail_set_ident(NULL), 0);
 }
 
-static void restart_of_the_receiver_loses_nothing_within_the_buffer(void **state, const char *scheme,
-                                                                     int port) {
+static void restart_of_the_receiver_loses_nothing_within_the_buffer(void **state,
+                                                                    const char *scheme, int port) {
         (void) state;
         char target[64], run[33];
         json_object **m = NULL;
@@ -165,7 +166,8 @@ static void restart_of_the_receiver_loses_nothing_within_the_buffer(void **state
         if (strcmp(scheme, "tls") == 0)
                 assert_int_equal(trail_handler_set(h, "ca", rs.ca), 0);
         assert_int_equal(trail_handler_set(h, "timeout", "200ms"), 0);
-        trail_logger *lg = logger_with(strcmp(scheme, "tls") == 0 ? "sys.restart.tls" : "sys.restart", h);
+        trail_logger *lg =
+                logger_with(strcmp(scheme, "tls") == 0 ? "sys.restart.tls" : "sys.restart", h);
         test_run_id(run);
 
         log_numbered(lg, run, 0, 100);
@@ -297,8 +299,16 @@ static void tls_with_a_client_certificate(void **state) {
 static void bad_targets_are_refused(void **state) {
         (void) state;
         static const char *const bad[] = {
-                "", "udp://", "udp://host:0", "udp://host:65536", "tcp://host:x", "unix:relative",
-                "http://host:80", "udp://::1:514", "udp://[::1", "tcp://[::1]x",
+                "",
+                "udp://",
+                "udp://host:0",
+                "udp://host:65536",
+                "tcp://host:x",
+                "unix:relative",
+                "http://host:80",
+                "udp://::1:514",
+                "udp://[::1",
+                "tcp://[::1]x",
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 errno = 0;
@@ -358,8 +368,8 @@ static void a_configured_collector_gets_redacted_records(void **state) {
         m[n++] = legacy;
         for (size_t i = 0; i < n; i++) {
                 const char *raw = json_object_to_json_string(m[i]);
-                static const char *const secrets[] = { "s-3cr3t", "pw-3cr3t", "tok3n",
-                                                       "1111 1111", "hunter2" };
+                static const char *const secrets[] = {"s-3cr3t", "pw-3cr3t", "tok3n", "1111 1111",
+                                                      "hunter2"};
                 for (size_t k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++)
                         if (strstr(raw, secrets[k]))
                                 fail_msg("%s leaked: %s", secrets[k], raw);

@@ -15,7 +15,7 @@
 #include "journal-util.h"
 #include "trail.h"
 
-#define THREADS 8
+#define THREADS    8
 #define PER_THREAD 400
 
 static char run[33];
@@ -41,8 +41,8 @@ static void *meddler(void *arg) {
         trail_logger *parent = trail_get("threads");
         for (unsigned gen = 0; !__atomic_load_n(&stop, __ATOMIC_RELAXED); gen++) {
                 trail_logger_set_level(parent, gen % 2 ? TRAIL_DEBUG : TRAIL_INFO);
-                trail_set_global_fields(TRAIL_FIELDS(TRAIL_UINT("GEN", gen),
-                                                     TRAIL_STR("GLOBAL_RUN", run)));
+                trail_set_global_fields(
+                        TRAIL_FIELDS(TRAIL_UINT("GEN", gen), TRAIL_STR("GLOBAL_RUN", run)));
         }
         return NULL;
 }

@@ -2,7 +2,8 @@
 /* Helpers the cmocka tests share: a handler alone on a logger of its own,
  * fd 2 captured so that a test can read trail's fallback output and failure
  * reports, counting a string in a text, a large value, reading a pipe to
- * its end in a thread, and a mount namespace of the test's own. What a test logs and asserts stays in the test. */
+ * its end in a thread, and a mount namespace of the test's own. What a test logs and asserts stays
+ * in the test. */
 #pragma once
 
 #include <sched.h>

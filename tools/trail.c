@@ -36,8 +36,8 @@ static int cmd_check(int argc, char **argv) {
 }
 
 static int cmd_levels(void) {
-        static const char *const short_names[] = { "emerg", "alert", "crit", "err",
-                                                   "warning", "notice", "info", "debug" };
+        static const char *const short_names[] = {"emerg",   "alert",  "crit", "err",
+                                                  "warning", "notice", "info", "debug"};
         for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++)
                 printf("%d %-9s %s\n", l, trail_level_name(l), short_names[l]);
         return 0;
@@ -45,12 +45,12 @@ static int cmd_levels(void) {
 
 static int cmd_send(int argc, char **argv) {
         static const struct option options[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "priority", required_argument, NULL, 'p' },
-                { "logger", required_argument, NULL, 'l' },
-                { "tag", required_argument, NULL, 't' },
-                { "field", required_argument, NULL, 'F' },
-                { "help", no_argument, NULL, 'h' },
+                {"config", required_argument, NULL, 'c'},
+                {"priority", required_argument, NULL, 'p'},
+                {"logger", required_argument, NULL, 'l'},
+                {"tag", required_argument, NULL, 't'},
+                {"field", required_argument, NULL, 'F'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         trail_field fields[FIELDS_MAX];
@@ -136,7 +136,7 @@ static int cmd_send(int argc, char **argv) {
                 return 2;
         }
         /* The level check is the logger's: a record below it is not an error. */
-        r = trail_log_with(lg, level, ((trail_fields) { fields, n_fields }), "%s", message);
+        r = trail_log_with(lg, level, ((trail_fields){fields, n_fields}), "%s", message);
         if (r < 0) {
                 fprintf(stderr, "trail: send: %s\n", strerror(-r));
                 return 1;

@@ -178,7 +178,8 @@ size_t escaped_len(const char *s, size_t n, const struct escaper *e) {
 
 bool value_needs_quotes(const char *s, size_t n) {
         static const bool quote[256] = {
-                [0x00 ... ' '] = true, ['"'] = true, ['='] = true, ['\\'] = true, [0x7f ... 0xff] = true,
+                [0x00 ... ' '] = true, ['"'] = true,           ['='] = true,
+                ['\\'] = true,         [0x7f ... 0xff] = true,
         };
         const unsigned char *u = (const unsigned char *) s;
         size_t i = 0;
@@ -221,7 +222,7 @@ char *put_message(char *p, const char *s, size_t n, const struct escaper *bare,
  * maximal invalid UTF-8 subpart with U+FFFD, as Python's and WHATWG's
  * decoders do, so that the output is always valid UTF-8. */
 const struct escaper json_escaper = {
-        .byte = { ESCAPE_CONTROLS('b', 't', 'n', 'f', 'r'), ['"'] = '"', ['\\'] = '\\' },
+        .byte = {ESCAPE_CONTROLS('b', 't', 'n', 'f', 'r'), ['"'] = '"', ['\\'] = '\\'},
         .invalid = ESCAPE_INVALID_SUBPART,
         .json = true,
 };
@@ -246,4 +247,3 @@ char *base64_encode(char *p, const unsigned char *s, size_t n) {
         }
         return p;
 }
-

@@ -45,10 +45,10 @@ struct escaper {
  * but 0x08, '\t', '\n', 0x0c and '\r', which are as the format writes them
  * ('b', 't', 'n', 'f', 'r' or ESC_HEX); the bytes from 0x80 are ESC_UTF8.
  * Printable ASCII is ESC_COPY unless the escaper names it. */
-#define ESCAPE_CONTROLS(b, t, n, f, r)                                                          \
-        [0x00 ... 0x07] = ESC_HEX, [0x08] = (b), [0x09] = (t), [0x0a] = (n), [0x0b] = ESC_HEX, \
-        [0x0c] = (f), [0x0d] = (r), [0x0e ... 0x1f] = ESC_HEX, [0x7f] = ESC_HEX,               \
-        [0x80 ... 0xff] = ESC_UTF8
+#define ESCAPE_CONTROLS(b, t, n, f, r)                                                             \
+        [0x00 ... 0x07] = ESC_HEX, [0x08] = (b), [0x09] = (t), [0x0a] = (n), [0x0b] = ESC_HEX,     \
+                  [0x0c] = (f), [0x0d] = (r), [0x0e ... 0x1f] = ESC_HEX, [0x7f] = ESC_HEX,         \
+                  [0x80 ... 0xff] = ESC_UTF8
 /* Writes s escaped as e says, at most room bytes of it, never part of an
  * escape or of a character; *ret_consumed (if not NULL) is how much of s
  * that took. At most 4 bytes out per byte in (6 when json), so p needs

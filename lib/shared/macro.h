@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _public_ __attribute__((visibility("default")))
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _likely_(x) __builtin_expect(!!(x), 1)
+#define _public_      __attribute__((visibility("default")))
+#define _cleanup_(f)  __attribute__((cleanup(f)))
+#define _likely_(x)   __builtin_expect(!!(x), 1)
 #define _unlikely_(x) __builtin_expect(!!(x), 0)
-#define _unused_ __attribute__((unused))
+#define _unused_      __attribute__((unused))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
-#define STRLEN(s) (sizeof(s) - 1)
+#define STRLEN(s)     (sizeof(s) - 1)
 
 static inline void freep(void *p) {
         free(*(void **) p);

@@ -24,7 +24,7 @@ struct retired *retired_node_new(void) {
 
 void retire_node(struct retired **list, struct retired *node, void *object,
                  void (*free_fn)(void *object)) {
-        *node = (struct retired) { *list, object, free_fn };
+        *node = (struct retired){*list, object, free_fn};
         *list = node;
 }
 

@@ -130,7 +130,9 @@ size_t format_rfc3339(char *out, const struct timespec *ts, enum rfc3339_zone zo
         *p++ = ':';
         p = put2(p, (unsigned) tm->tm_min);
         *p++ = ':';
-        p = put2(p, (unsigned) (tm->tm_sec > 59 ? 59 : tm->tm_sec)); /* RFC 5424 §6.2.3.1: no leap second */
+        p = put2(p,
+                 (unsigned) (tm->tm_sec > 59 ? 59
+                                             : tm->tm_sec)); /* RFC 5424 §6.2.3.1: no leap second */
         *p++ = '.';
         p = put2(p, (unsigned) (usec / 10000));
         p = put2(p, (unsigned) (usec / 100 % 100));
@@ -189,7 +191,7 @@ char *format_time(char *p, const struct timespec *ts, bool utc) {
 
         if (!time_cache.valid || time_cache.sec != ts->tv_sec || time_cache.utc != utc) {
                 char full[RFC3339_MAX];
-                struct timespec whole = { ts->tv_sec, 0 };
+                struct timespec whole = {ts->tv_sec, 0};
                 size_t n = format_rfc3339(full, &whole, utc ? RFC3339_UTC : RFC3339_LOCAL);
                 /* "YYYY-MM-DDTHH:MM:SS" ".000000" then "Z" or "+hh:mm" */
                 if (n < 27 || n - 26 >= sizeof(time_cache.tail)) {
@@ -219,7 +221,8 @@ char *format_time(char *p, const struct timespec *ts, bool utc) {
 /* ---- Option values ------------------------------------------------------ */
 
 int parse_bool(const char *s) {
-        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+        static const char *const yes[] = {"1", "yes", "true", "on"}, *const no[] = {"0", "no",
+                                                                                    "false", "off"};
 
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcasecmp(s, yes[i]) == 0)
@@ -289,9 +292,9 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
 
 /* Names of RFC 5424 §6.2.1 table 1, as syslog.conf spells them, or 0..23. */
 static const char *const facility_names[] = {
-        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-        "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "clock",
-        "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+        "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+        "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "clock",
+        "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7",
 };
 
 const char *syslog_facility_name(int facility) {
@@ -320,7 +323,7 @@ int syslog_facility_parse(const char *s) {
 const char *const level_lower[8] = {
         "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug",
 };
-const unsigned char level_lower_len[8] = { 9, 5, 8, 5, 7, 6, 4, 5 };
+const unsigned char level_lower_len[8] = {9, 5, 8, 5, 7, 6, 4, 5};
 
 /* Waits until fd has one of events, or deadline (monotonic µs) passes:
  * 0, -ETIMEDOUT, or poll()'s error. */
@@ -329,7 +332,7 @@ int poll_until(int fd, short events, uint64_t deadline) {
                 uint64_t now = now_usec();
                 if (now >= deadline)
                         return -ETIMEDOUT;
-                struct pollfd p = { .fd = fd, .events = events };
+                struct pollfd p = {.fd = fd, .events = events};
                 int ms = (int) ((deadline - now + 999) / 1000);
                 int k = poll(&p, 1, ms);
                 if (k < 0 && errno == EINTR)
