@@ -6,12 +6,12 @@
  * order. Overflow drops are counted per level and reported in one record. */
 
 #include <limits.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "shared/futex.h"
 #include "trail-private.h"
 
 /* A slot is one cache-line multiple; a typical record (a message and a few
@@ -95,26 +95,6 @@ struct async_handler {
 };
 
 static const struct handler_ops async_ops;
-
-/* ---- futex ---------------------------------------------------------------- */
-
-static void futex_wait(uint32_t *addr, uint32_t val, const struct timespec *rel) {
-        (void) syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, rel, NULL, 0);
-}
-
-static void futex_wake_all(uint32_t *addr) {
-        (void) syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-}
-
-/* The notifier's half: after its change (a seq_cst store, so that either
- * the waiter sees the change or this sees the waiter: no thread fence, which
- * TSan does not model), wake whoever registered. */
-static void event_signal(uint32_t *event, uint32_t *waiters) {
-        if (__atomic_load_n(waiters, __ATOMIC_SEQ_CST)) {
-                __atomic_add_fetch(event, 1, __ATOMIC_SEQ_CST);
-                futex_wake_all(event);
-        }
-}
 
 /* A logger's half after it queued a record ending at slot position end:
  * a sleeping worker is woken; a napping one only once the queue is more

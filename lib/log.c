@@ -219,6 +219,58 @@ static void dispatch(const struct trail_record *r) {
         }
 }
 
+/* The fields trail adds after the user's, within the room log_va() kept
+ * for them (RECORD_EXTRA_FIELDS): SAMPLE_RATE, BACKTRACE, and
+ * TRUNCATED_FIELDS when skip fields were left out. */
+static int merge_extra(struct merge *m, struct tls_state *t, int level,
+                       const struct flow_verdict *fv, const void *caller, size_t skip) {
+        int r;
+
+        if (fv && fv->sample_rate > 1) {
+                struct rfield f = {
+                        .name = "SAMPLE_RATE",
+                        .name_len = STRLEN("SAMPLE_RATE"),
+                        .type = TRAIL_FIELD_UINT,
+                        .v.u = fv->sample_rate,
+                };
+                r = merge_add(m, &f);
+                if (r < 0)
+                        return r;
+        }
+        if (fv && (fv->backtrace || level <= backtrace_level())) {
+                size_t len = backtrace_render(t, caller);
+                struct rfield f = {
+                        .name = "BACKTRACE",
+                        .name_len = STRLEN("BACKTRACE"),
+                        .type = TRAIL_FIELD_STR,
+                        .len = len,
+                };
+                if (len > 0) {
+                        f.v.s = (const char *) es_getBufAddr(t->backtrace);
+                        r = merge_add(m, &f);
+                        if (r < 0)
+                                return r;
+                } else
+                        /* no buffer for it (ENOMEM), or no frames: a field
+                         * asked for and left out */
+                        atomic_inc(&trail_stat_fields_dropped);
+        }
+        /* Fields were left out: the record says how many, last, under a
+         * name no user field can take (see record_truncated()). */
+        if (_unlikely_(skip > 0)) {
+                struct rfield f = {
+                        .name = "TRUNCATED_FIELDS",
+                        .name_len = STRLEN("TRUNCATED_FIELDS"),
+                        .type = TRAIL_FIELD_UINT,
+                        .v.u = skip,
+                };
+                r = merge_add(m, &f);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 TRAIL__PRINTF(10, 0)
 static int log_va(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
                   trail_fields fields, int errnum, int saved_errno, const struct flow_verdict *fv,
@@ -260,48 +312,9 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
          * are not fields: what is left of skip is no field to leave out */
         skip -= m.skip;
         m.skip = 0;
-        if (fv && fv->sample_rate > 1) {
-                struct rfield f = {
-                        .name = "SAMPLE_RATE",
-                        .name_len = STRLEN("SAMPLE_RATE"),
-                        .type = TRAIL_FIELD_UINT,
-                        .v.u = fv->sample_rate,
-                };
-                r = merge_add(&m, &f);
-                if (r < 0)
-                        return r;
-        }
-        if (fv && (fv->backtrace || level <= backtrace_level())) {
-                size_t len = backtrace_render(t, caller);
-                struct rfield f = {
-                        .name = "BACKTRACE",
-                        .name_len = STRLEN("BACKTRACE"),
-                        .type = TRAIL_FIELD_STR,
-                        .len = len,
-                };
-                if (len > 0) {
-                        f.v.s = (const char *) es_getBufAddr(t->backtrace);
-                        r = merge_add(&m, &f);
-                        if (r < 0)
-                                return r;
-                } else
-                        /* no buffer for it (ENOMEM), or no frames: a field
-                         * asked for and left out */
-                        atomic_inc(&trail_stat_fields_dropped);
-        }
-        /* Fields were left out: the record says how many, last, under a
-         * name no user field can take (see record_truncated()). */
-        if (_unlikely_(skip > 0)) {
-                struct rfield f = {
-                        .name = "TRUNCATED_FIELDS",
-                        .name_len = STRLEN("TRUNCATED_FIELDS"),
-                        .type = TRAIL_FIELD_UINT,
-                        .v.u = skip,
-                };
-                r = merge_add(&m, &f);
-                if (r < 0)
-                        return r;
-        }
+        r = merge_extra(&m, t, level, fv, caller, skip);
+        if (r < 0)
+                return r;
         /* Before dispatch, so that no handler ever sees a secret. */
         redact_fields(t, t->merged, m.n);
 
