@@ -245,9 +245,9 @@ static int stream_set(trail_handler *h, const char *key, const char *value) {
 
         if (strcmp(key, "timeout") != 0)
                 return -ENOENT;
-        k = parse_duration_usec(value, &v);
-        if (k < 0 || v == 0 || v > 3600ULL * 1000000)
-                return -EINVAL;
+        k = parse_timeout_usec(value, &v);
+        if (k < 0)
+                return k;
         __atomic_store_n(&s->timeout_usec, v, __ATOMIC_RELAXED);
         return 0;
 }

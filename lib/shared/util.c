@@ -343,3 +343,13 @@ int poll_until(int fd, short events, uint64_t deadline) {
                         return 0;
         }
 }
+
+int parse_timeout_usec(const char *s, uint64_t *ret) {
+        uint64_t v;
+        int k = parse_duration_usec(s, &v);
+
+        if (k < 0 || v == 0 || v > TIMEOUT_MAX_USEC)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}

@@ -66,6 +66,9 @@ int parse_bool(const char *s);
 int parse_size(const char *s, uint64_t *ret);
 /* "500ms", "1s", "2.5s", "100us", "1min", "1h"; a bare number is seconds. */
 int parse_duration_usec(const char *s, uint64_t *ret);
+/* A handler's timeout: a duration above 0 and at most an hour; -EINVAL else. */
+#define TIMEOUT_MAX_USEC (3600ULL * 1000000)
+int parse_timeout_usec(const char *s, uint64_t *ret);
 
 /* ---- Names ------------------------------------------------------------- */
 
