@@ -24,13 +24,9 @@
 
 #if HAVE_GNUTLS
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #endif
 
-#include "resolve.h"
-#include "trail-private.h"
-
-enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
+#include "handler-syslog-private.h"
 
 #define BACKOFF_MIN_USEC   (100 * 1000ULL)
 #define BACKOFF_MAX_USEC   (30 * 1000 * 1000ULL)
@@ -38,166 +34,7 @@ enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
 #define STREAM_MAX_DEFAULT (64 * 1024)
 #define TRUNCATION_MARK    "...[truncated]"
 
-/* Frames waiting to be sent: [uint32 length][bytes] … in data[start, end). */
-struct pending {
-        char *data;
-        size_t start, end, cap;
-        size_t head_sent; /* bytes of the first frame already on the wire */
-        size_t n_frames;
-};
-
-struct syslog_handler {
-        trail_handler base;
-        pthread_mutex_t lock; /* the connection, the buffer, the options */
-        enum transport transport;
-        char *target;        /* as given, for messages */
-        char *path;          /* T_UNIX */
-        char *host, *port;   /* T_UDP, T_TCP, T_TLS */
-        struct resolver res; /* host and port to addresses (resolve.c) */
-        int fd;
-        bool unix_stream; /* the unix socket turned out to be a stream one */
-        bool reported;
-        bool stalled; /* a send timed out; none has completed since */
-        uint64_t timeout_usec;
-        size_t max_length; /* 0: the transport's default */
-        struct pending q;
-        uint64_t lost_unreported; /* frames dropped since the last notice */
-        uint64_t next_retry_usec, backoff_usec;
-#if HAVE_GNUTLS
-        gnutls_session_t session;
-        gnutls_certificate_credentials_t cred;
-        bool tls_again; /* a send returned EAGAIN: resume it with NULL, 0 */
-#endif
-        char *ca, *cert, *key, *server_name, *priority;
-        bool verify;
-};
-
-static void report_once(struct syslog_handler *s, const char *what, int error) {
-        char msg[512];
-
-        if (__atomic_exchange_n(&s->reported, true, __ATOMIC_RELAXED))
-                return;
-        int n = snprintf(msg, sizeof(msg), "trail: syslog %s: %s (%s) (reported once)\n", s->target,
-                         what, strerror(error < 0 ? -error : error));
-        if (n > 0)
-                stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
-}
-
-/* ---- TLS --------------------------------------------------------------- */
-
-#if HAVE_GNUTLS
-/* GnuTLS writes with send(fd, …, 0): a peer that went away would kill the
- * host program with SIGPIPE. */
-static ssize_t tls_push(gnutls_transport_ptr_t p, const void *data, size_t n) {
-        return send((int) (intptr_t) p, data, n, MSG_NOSIGNAL);
-}
-
-static ssize_t tls_push_vec(gnutls_transport_ptr_t p, const giovec_t *iov, int n) {
-        struct msghdr m = {.msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) n};
-        return sendmsg((int) (intptr_t) p, &m, MSG_NOSIGNAL);
-}
-
-static int tls_credentials(struct syslog_handler *s) {
-        int k;
-
-        if (s->cred)
-                return 0;
-        if (gnutls_certificate_allocate_credentials(&s->cred) < 0)
-                return -ENOMEM;
-        if (s->ca)
-                k = gnutls_certificate_set_x509_trust_file(s->cred, s->ca, GNUTLS_X509_FMT_PEM);
-        else
-                k = gnutls_certificate_set_x509_system_trust(s->cred);
-        if (k <= 0 && s->verify)
-                goto fail; /* no CA at all: nothing could be verified */
-        if (s->cert &&
-            gnutls_certificate_set_x509_key_file(s->cred, s->cert, s->key ? s->key : s->cert,
-                                                 GNUTLS_X509_FMT_PEM) < 0)
-                goto fail;
-        return 0;
-fail:
-        gnutls_certificate_free_credentials(s->cred);
-        s->cred = NULL;
-        return -EBADMSG;
-}
-
-static int tls_start(struct syslog_handler *s, uint64_t deadline) {
-        const char *name = s->server_name ? s->server_name : s->host;
-        int k;
-
-        k = tls_credentials(s);
-        if (k < 0)
-                return k;
-        if (gnutls_init(&s->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0)
-                return -ENOMEM;
-        /* RFC 9662: TLS 1.2 or later, with the ECDHE AEAD suites */
-        if (gnutls_priority_set_direct(s->session,
-                                       s->priority ? s->priority
-                                                   : "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-                                       NULL) < 0 ||
-            gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, s->cred) < 0)
-                goto fail;
-        if (name && gnutls_server_name_set(s->session, GNUTLS_NAME_DNS, name, strlen(name)) < 0)
-                goto fail;
-        if (s->verify)
-                gnutls_session_set_verify_cert(s->session, name, 0);
-        gnutls_transport_set_int(s->session, s->fd);
-        gnutls_transport_set_ptr(s->session, (gnutls_transport_ptr_t) (intptr_t) s->fd);
-        gnutls_transport_set_push_function(s->session, tls_push);
-        gnutls_transport_set_vec_push_function(s->session, tls_push_vec);
-        gnutls_handshake_set_timeout(s->session, 0);
-
-        for (;;) {
-                k = gnutls_handshake(s->session);
-                if (k == GNUTLS_E_SUCCESS)
-                        return 0;
-                if (k != GNUTLS_E_AGAIN && k != GNUTLS_E_INTERRUPTED)
-                        break;
-                k = poll_until(s->fd, gnutls_record_get_direction(s->session) ? POLLOUT : POLLIN,
-                               deadline);
-                if (k < 0)
-                        goto fail_errno;
-        }
-        if (k == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR || k == GNUTLS_E_CERTIFICATE_ERROR)
-                report_once(s, "the server certificate did not verify", EBADMSG);
-        k = -ECONNREFUSED;
-fail_errno:
-        gnutls_deinit(s->session);
-        s->session = NULL;
-        return k;
-fail:
-        gnutls_deinit(s->session);
-        s->session = NULL;
-        return -EINVAL;
-}
-#endif
-
 /* ---- Connections --------------------------------------------------------- */
-
-static void disconnect(struct syslog_handler *s, uint64_t deadline) {
-#if HAVE_GNUTLS
-        if (s->session) {
-                /* RFC 5425 §4.4: close_notify before closing */
-                for (int k;;) {
-                        k = gnutls_bye(s->session, GNUTLS_SHUT_WR);
-                        if ((k != GNUTLS_E_AGAIN && k != GNUTLS_E_INTERRUPTED) ||
-                            poll_until(s->fd, POLLOUT, deadline) < 0)
-                                break;
-                }
-                gnutls_deinit(s->session);
-                s->session = NULL;
-        }
-        s->tls_again = false;
-#else
-        (void) deadline;
-#endif
-        if (s->fd >= 0)
-                close(s->fd);
-        s->fd = -1;
-        /* a frame cut off mid-way is sent whole on the next connection */
-        s->q.head_sent = 0;
-        s->stalled = false;
-}
 
 static int connect_unix(struct syslog_handler *s) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -263,11 +100,6 @@ static int connect_inet(struct syslog_handler *s, uint64_t deadline) {
         return k;
 }
 
-static bool is_stream(const struct syslog_handler *s) {
-        return s->transport == T_TCP || s->transport == T_TLS ||
-               (s->transport == T_UNIX && s->unix_stream);
-}
-
 static void queue_lost_notice(struct syslog_handler *s, struct tls_state *t);
 
 /* Connects when it is time to try; a failure postpones the next attempt
@@ -287,7 +119,7 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
                 k = connect_inet(s, deadline);
 #if HAVE_GNUTLS
         if (k >= 0 && s->transport == T_TLS) {
-                k = tls_start(s, deadline);
+                k = syslog_tls_start(s, deadline);
                 if (k < 0) {
                         close(s->fd);
                         s->fd = -1;
@@ -297,7 +129,7 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
         /* Out of memory here says nothing about the peer: try again with the
          * next record rather than send records elsewhere for a backoff. */
         if (k == -ENOMEM) {
-                report_once(s, "cannot connect; holding records until it can", k);
+                syslog_report_once(s, "cannot connect; holding records until it can", k);
                 return k;
         }
         if (k < 0) {
@@ -313,231 +145,18 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
                                 s->backoff_usec = BACKOFF_MAX_USEC;
                         s->next_retry_usec = now_usec() + s->backoff_usec;
                 }
-                report_once(s,
-                            s->transport == T_UDP || (s->transport == T_UNIX && !s->unix_stream)
-                                    ? "cannot connect; records go to stderr until it can"
-                                    : "cannot connect; holding records until it can",
-                            k);
+                syslog_report_once(s,
+                                   s->transport == T_UDP ||
+                                                   (s->transport == T_UNIX && !s->unix_stream)
+                                           ? "cannot connect; records go to stderr until it can"
+                                           : "cannot connect; holding records until it can",
+                                   k);
                 return k;
         }
         s->backoff_usec = 0;
         if (s->lost_unreported > 0 && t)
                 queue_lost_notice(s, t);
         return 0;
-}
-
-/* ---- The frame buffer ---------------------------------------------------- */
-
-/* The top bit of a frame's length marks trail's own notice: not a record
- * the handler was given, so not counted as one delivered. */
-#define FRAME_NOTICE 0x80000000u
-
-static uint32_t frame_word_at(const struct pending *q, size_t off) {
-        uint32_t n;
-        memcpy(&n, q->data + off, sizeof(n));
-        return n;
-}
-
-static uint32_t frame_len_at(const struct pending *q, size_t off) {
-        return frame_word_at(q, off) & ~FRAME_NOTICE;
-}
-
-static void drop_head(struct syslog_handler *s) {
-        struct pending *q = &s->q;
-        q->start += sizeof(uint32_t) + frame_len_at(q, q->start);
-        q->head_sent = 0;
-        q->n_frames--;
-        if (q->n_frames == 0)
-                q->start = q->end = 0;
-}
-
-/* Drops the oldest whole frames, never one already partly on the wire,
- * until n more bytes fit, leaving reserve bytes free. */
-static int make_room(struct syslog_handler *s, size_t n, size_t reserve) {
-        struct pending *q = &s->q;
-
-        if (n + reserve > q->cap)
-                return -EMSGSIZE;
-        while (q->cap - (q->end - q->start) < n + reserve && q->n_frames > 0) {
-                size_t off = q->start;
-                bool notice;
-                if (q->head_sent > 0) {
-                        if (q->n_frames == 1)
-                                return -ENOBUFS;
-                        /* keep the head, drop the one after it */
-                        size_t second = off + sizeof(uint32_t) + frame_len_at(q, off);
-                        size_t len = sizeof(uint32_t) + frame_len_at(q, second);
-                        notice = frame_word_at(q, second) & FRAME_NOTICE;
-                        memmove(q->data + second, q->data + second + len, q->end - second - len);
-                        q->end -= len;
-                        q->n_frames--;
-                } else {
-                        notice = frame_word_at(q, off) & FRAME_NOTICE;
-                        drop_head(s);
-                }
-                if (!notice) {
-                        s->lost_unreported++;
-                        atomic_inc(&s->base.stats.lost);
-                }
-        }
-        if (q->cap - q->end < n) {
-                memmove(q->data, q->data + q->start, q->end - q->start);
-                q->end -= q->start;
-                q->start = 0;
-        }
-        return 0;
-}
-
-/* Room kept for the record that tells how many were lost, so that saying
- * so does not lose one more. */
-#define NOTICE_RESERVE 1024
-
-static int queue_frame(struct syslog_handler *s, const char *p, size_t n, bool notice) {
-        struct pending *q = &s->q;
-        int k = make_room(s, sizeof(uint32_t) + n, notice ? 0 : NOTICE_RESERVE);
-
-        if (k < 0)
-                return k;
-        uint32_t len = (uint32_t) n | (notice ? FRAME_NOTICE : 0);
-        memcpy(q->data + q->end, &len, sizeof(len));
-        memcpy(q->data + q->end + sizeof(len), p, n);
-        q->end += sizeof(len) + n;
-        q->n_frames++;
-        return 0;
-}
-
-/* Writes frames until the buffer is empty, the deadline passes, or the
- * connection fails (then it is closed and the frames wait). */
-static int drain(struct syslog_handler *s, uint64_t deadline) {
-        struct pending *q = &s->q;
-
-        while (q->n_frames > 0 && s->fd >= 0) {
-                ssize_t k;
-#if HAVE_GNUTLS
-                if (s->session) {
-                        uint32_t len = frame_len_at(q, q->start);
-                        if (s->tls_again)
-                                k = gnutls_record_send(s->session, NULL, 0);
-                        else
-                                k = gnutls_record_send(s->session,
-                                                       q->data + q->start + sizeof(uint32_t) +
-                                                               q->head_sent,
-                                                       len - q->head_sent);
-                        s->tls_again = k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED;
-                        if (s->tls_again) {
-                                if (poll_until(s->fd, POLLOUT, deadline) < 0)
-                                        return -ETIMEDOUT;
-                                continue;
-                        }
-                        if (k < 0) {
-                                disconnect(s, now_usec());
-                                return -ECONNRESET;
-                        }
-                } else
-#endif
-                {
-                        struct iovec iov[64];
-                        size_t n_iov = 0, off = q->start;
-                        for (size_t i = 0; i < q->n_frames && n_iov < ELEMENTSOF(iov); i++) {
-                                uint32_t len = frame_len_at(q, off);
-                                size_t skip = i == 0 ? q->head_sent : 0;
-                                iov[n_iov++] = (struct iovec){
-                                        q->data + off + sizeof(uint32_t) + skip, len - skip};
-                                off += sizeof(uint32_t) + len;
-                        }
-                        struct msghdr m = {.msg_iov = iov, .msg_iovlen = n_iov};
-                        k = sendmsg(s->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
-                        if (k < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                if (errno == EAGAIN) {
-                                        if (poll_until(s->fd, POLLOUT, deadline) < 0)
-                                                return -ETIMEDOUT;
-                                        continue;
-                                }
-                                int e = -errno;
-                                disconnect(s, now_usec());
-                                return e;
-                        }
-                }
-                /* account for what was written: whole frames are delivered */
-                size_t done = (size_t) k;
-                while (done > 0 && q->n_frames > 0) {
-                        size_t left = frame_len_at(q, q->start) - q->head_sent;
-                        if (done < left) {
-                                q->head_sent += done;
-                                break;
-                        }
-                        done -= left;
-                        bool notice = frame_word_at(q, q->start) & FRAME_NOTICE;
-                        drop_head(s);
-                        if (!notice)
-                                atomic_inc(&s->base.stats.delivered);
-                }
-        }
-        return 0;
-}
-
-/* Reads and drops what the receiver sent: a syslog receiver sends nothing
- * on its own (RFC 6587, RFC 5425), but TLS does (TLS 1.3 session tickets,
- * key updates, the close_notify alert), and a receiver may say something
- * before it hangs up. Bounded, so a peer that floods cannot hold the call.
- * Returns whether the connection is still open. */
-static bool discard_input(struct syslog_handler *s) {
-        char buf[2048];
-
-        for (int i = 0; i < 32; i++) {
-                ssize_t k;
-#if HAVE_GNUTLS
-                if (s->session) {
-                        k = gnutls_record_recv(s->session, buf, sizeof(buf));
-                        if (k > 0)
-                                continue;
-                        if (k == GNUTLS_E_AGAIN)
-                                return true;
-                        /* 0: close_notify; a fatal error (among them
-                         * GNUTLS_E_PREMATURE_TERMINATION, a close without
-                         * close_notify) ends the session; a warning alert
-                         * or a renegotiation request does not */
-                        if (k == 0 || gnutls_error_is_fatal((int) k))
-                                return false;
-                        continue;
-                }
-#endif
-                k = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
-                if (k > 0)
-                        continue;
-                if (k < 0 && errno == EINTR)
-                        continue;
-                return k < 0 && errno == EAGAIN;
-        }
-        return true;
-}
-
-/* A peer that closed its end (a receiver that stopped or was killed, with
- * or without close_notify) is noticed before a frame is written into the
- * void: such a write succeeds locally and would be counted delivered. One
- * poll() without waiting per record, the same cost as the recv(MSG_PEEK)
- * it replaces; what is readable is read, since a FIN (or close_notify)
- * that follows unread bytes does not show otherwise. A close that comes
- * after this check and before the write is not seen: the one record
- * written then is counted delivered and lost (TCP and TLS have no
- * acknowledgement a sender could wait for). */
-static void check_peer(struct syslog_handler *s) {
-        struct pollfd p;
-        int k;
-
-        if (s->fd < 0 || !is_stream(s))
-                return;
-        p = (struct pollfd){.fd = s->fd, .events = POLLIN | POLLRDHUP};
-        do
-                k = poll(&p, 1, 0);
-        while (k < 0 && errno == EINTR);
-        if (k <= 0)
-                return;
-        if ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) || !discard_input(s) ||
-            (p.revents & POLLRDHUP))
-                disconnect(s, now_usec());
 }
 
 /* ---- Records ------------------------------------------------------------- */
@@ -613,8 +232,8 @@ static void queue_lost_notice(struct syslog_handler *s, struct tls_state *t) {
                          "trail: %" PRIu64 " records to %s were lost while it was unreachable",
                          s->lost_unreported, s->target);
         int len = render_frame(s, t, &o.r, &off);
-        if (len > 0 &&
-            queue_frame(s, (const char *) es_getBufAddr(t->render) + off, (size_t) len, true) >= 0)
+        if (len > 0 && syslog_queue_frame(s, (const char *) es_getBufAddr(t->render) + off,
+                                          (size_t) len, true) >= 0)
                 s->lost_unreported = 0;
 }
 
@@ -652,11 +271,11 @@ static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_
                  * which was counted as sent and is lost; nothing says which
                  * one, but the host should hear of it. */
                 if (s->transport == T_UDP && k == -ECONNREFUSED)
-                        report_once(s, "the receiver refused earlier datagrams (nothing listens)",
-                                    k);
+                        syslog_report_once(
+                                s, "the receiver refused earlier datagrams (nothing listens)", k);
                 /* a receiver restarted (new socket) or an ICMP error from an
                  * earlier datagram: reconnect and try once more */
-                disconnect(s, deadline);
+                syslog_disconnect(s, deadline);
         }
         return -ECONNREFUSED;
 }
@@ -696,14 +315,14 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
         if (s->transport == T_UNIX && s->fd < 0)
                 (void) ensure_connected(s, t, deadline, false);
         if (is_stream(s)) {
-                check_peer(s);
+                syslog_check_peer(s);
                 (void) ensure_connected(s, t, deadline, false);
                 len = render_frame(s, t, r, &off);
                 if (len < 0)
                         k = len;
                 else
-                        k = queue_frame(s, (const char *) es_getBufAddr(t->render) + off,
-                                        (size_t) len, false);
+                        k = syslog_queue_frame(s, (const char *) es_getBufAddr(t->render) + off,
+                                               (size_t) len, false);
                 if (k < 0) {
                         /* larger than the whole buffer: it can never be sent */
                         atomic_inc(&h->stats.lost);
@@ -711,7 +330,7 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
                         return HANDLER_QUEUED;
                 }
                 if (s->fd >= 0)
-                        s->stalled = drain(s, send_deadline(s, deadline)) == -ETIMEDOUT;
+                        s->stalled = syslog_drain(s, send_deadline(s, deadline)) == -ETIMEDOUT;
                 pthread_mutex_unlock(&s->lock);
                 return HANDLER_QUEUED; /* delivered or lost frames are counted as they go */
         }
@@ -724,7 +343,7 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
         pthread_mutex_unlock(&s->lock);
         if (k >= 0)
                 return 0;
-        report_once(s, "the receiver did not take a record; it went to stderr", k);
+        syslog_report_once(s, "the receiver did not take a record; it went to stderr", k);
         *fell_back = stderr_write_text(r, deadline) >= 0;
         return k;
 }
@@ -743,10 +362,10 @@ static int syslog_flush(trail_handler *h) {
                 return -ETIMEDOUT;
         k = 0;
         if (s->q.n_frames > 0) {
-                check_peer(s);
+                syslog_check_peer(s);
                 k = ensure_connected(s, tls_state_get(), deadline, true);
                 if (k >= 0)
-                        k = drain(s, deadline);
+                        k = syslog_drain(s, deadline);
                 s->stalled = k == -ETIMEDOUT;
                 if (k >= 0 && s->q.n_frames > 0)
                         k = -ETIMEDOUT;
@@ -758,7 +377,7 @@ static int syslog_flush(trail_handler *h) {
 static void syslog_free(trail_handler *h) {
         struct syslog_handler *s = (struct syslog_handler *) h;
 
-        disconnect(s, now_usec() + s->timeout_usec);
+        syslog_disconnect(s, now_usec() + s->timeout_usec);
         resolver_drop(&s->res); /* a resolution in flight finishes on its own, and frees the job */
         /* what is still held is lost */
         __atomic_add_fetch(&h->stats.lost, s->q.n_frames, __ATOMIC_RELAXED);

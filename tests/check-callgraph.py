@@ -44,6 +44,8 @@ LAYERS = [
         "handler-stream",
         "handler-journald",
         "handler-syslog",
+        "syslog-queue",
+        "syslog-tls",
         "handler-async",
         "handler-custom",
         "handler-capture",

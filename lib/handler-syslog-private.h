@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The syslog handler's state, shared by handler-syslog.c (records,
+ * connecting, options), syslog-queue.c (the frame buffer) and syslog-tls.c
+ * (the TLS session, closing the connection, the one-time report). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#if HAVE_GNUTLS
+#include <gnutls/gnutls.h>
+#endif
+
+#include "resolve.h"
+#include "trail-private.h"
+
+enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
+
+/* Frames waiting to be sent: [uint32 length][bytes] … in data[start, end). */
+struct pending {
+        char *data;
+        size_t start, end, cap;
+        size_t head_sent; /* bytes of the first frame already on the wire */
+        size_t n_frames;
+};
+
+struct syslog_handler {
+        trail_handler base;
+        pthread_mutex_t lock; /* the connection, the buffer, the options */
+        enum transport transport;
+        char *target;        /* as given, for messages */
+        char *path;          /* T_UNIX */
+        char *host, *port;   /* T_UDP, T_TCP, T_TLS */
+        struct resolver res; /* host and port to addresses (resolve.c) */
+        int fd;
+        bool unix_stream; /* the unix socket turned out to be a stream one */
+        bool reported;
+        bool stalled; /* a send timed out; none has completed since */
+        uint64_t timeout_usec;
+        size_t max_length; /* 0: the transport's default */
+        struct pending q;
+        uint64_t lost_unreported; /* frames dropped since the last notice */
+        uint64_t next_retry_usec, backoff_usec;
+#if HAVE_GNUTLS
+        gnutls_session_t session;
+        gnutls_certificate_credentials_t cred;
+        bool tls_again; /* a send returned EAGAIN: resume it with NULL, 0 */
+#endif
+        char *ca, *cert, *key, *server_name, *priority;
+        bool verify;
+};
+
+static inline bool is_stream(const struct syslog_handler *s) {
+        return s->transport == T_TCP || s->transport == T_TLS ||
+               (s->transport == T_UNIX && s->unix_stream);
+}
+
+/* syslog-tls.c */
+void syslog_report_once(struct syslog_handler *s, const char *what, int error);
+#if HAVE_GNUTLS
+int syslog_tls_start(struct syslog_handler *s, uint64_t deadline);
+#endif
+void syslog_disconnect(struct syslog_handler *s, uint64_t deadline);
+
+/* syslog-queue.c */
+int syslog_queue_frame(struct syslog_handler *s, const char *p, size_t n, bool notice);
+int syslog_drain(struct syslog_handler *s, uint64_t deadline);
+void syslog_check_peer(struct syslog_handler *s);
