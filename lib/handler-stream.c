@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "trail-private.h"
 
@@ -63,7 +64,7 @@ static int wait_writable_until(int fd, uint64_t deadline) {
 }
 
 enum write_way {
-        WAY_PLAIN,  /* a regular file, a block device, /dev/null: no reader to wait for */
+        WAY_PLAIN,  /* a regular file, a block device, a memory device: no reader to wait for */
         WAY_SEND,   /* a socket: send(MSG_DONTWAIT) */
         WAY_REOPEN, /* a pipe, FIFO or terminal: a non-blocking description of our own */
         WAY_POLL,   /* poll() before each write */
@@ -77,6 +78,12 @@ static enum write_way write_way(int fd, struct stat *st) {
         if (S_ISFIFO(st->st_mode))
                 return WAY_REOPEN;
         if (S_ISCHR(st->st_mode)) {
+                /* the memory devices (/dev/null, /dev/zero, /dev/full,
+                 * /dev/kmsg: major 1) never wait for a reader: one write,
+                 * as a file (a stream to /dev/null was 4 system calls a
+                 * record) */
+                if (major(st->st_rdev) == 1)
+                        return WAY_PLAIN;
                 int saved_errno = errno; /* isatty() sets ENOTTY */
                 bool tty = isatty(fd) == 1;
                 errno = saved_errno;
