@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "trail-private.h"
+#include "handler-private.h"
 
 #define TIMEOUT_DEFAULT_USEC 5000000 /* as the journald handler's */
 

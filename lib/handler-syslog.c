@@ -27,8 +27,8 @@
 #include <gnutls/x509.h>
 #endif
 
+#include "handler-private.h"
 #include "resolve.h"
-#include "trail-private.h"
 
 enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
 
