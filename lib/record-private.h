@@ -262,6 +262,7 @@ static inline const struct rfield *record_truncated(const struct trail_record *r
         return f;
 }
 
+/* The logger's dotted name, without "LOGGER=". */
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len) {
         *ret_len = r->logger->field_len - STRLEN("LOGGER=");
         return r->logger->name;
