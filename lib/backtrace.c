@@ -7,7 +7,7 @@
 #include <execinfo.h>
 #include <string.h>
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 #define FRAMES_MAX 64
 

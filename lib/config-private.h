@@ -7,8 +7,7 @@
 
 #include <stdio.h>
 
-#include "flow-private.h"
-#include "trail-private.h"
+#include "logger-private.h"
 
 /* The largest file read (trail.conf(5)): far above any real configuration,
  * and what stops /dev/zero-like input, with the regular-file check, from

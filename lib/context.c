@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 static int arena_reserve(struct field_store *s, size_t extra) {
         if (s->arena_cap - s->arena_len >= extra)

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 static bool lower_hex(const char *s, size_t n) {
         for (size_t i = 0; i < n; i++)

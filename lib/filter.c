@@ -3,7 +3,7 @@
  * a lock, so a list is replaced as a whole and the old one retired
  * (shared/retire.c) until its owner goes. */
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 int filter_list_change(struct filter_list **list, struct retired **retired, trail_filter_fn fn,
                        void *userdata, bool add) {

@@ -5,7 +5,7 @@
 
 #include <time.h>
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 static uint64_t test_clock; /* atomic; 0: the real clock */
 

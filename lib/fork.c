@@ -15,7 +15,7 @@
  * network. Their handlers mend them in the child instead (fork_child in
  * struct handler_ops). */
 
-#include "trail-private.h"
+#include "record-private.h"
 
 static const struct fork_hooks *hooks[_FORK_RANK_MAX];
 

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "trail-private.h"
+#include "format-private.h"
 
 int format_time_option(bool *utc, const char *value) {
         if (strcmp(value, "utc") == 0)

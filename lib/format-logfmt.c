@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "format-private.h"
 
 struct logfmt_formatter {
         trail_formatter base;

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "format-private.h"
 
 static const struct formatter_ops *const formatters[] = {
         &format_text_ops, &format_rfc5424_ops, &format_rfc3164_ops,

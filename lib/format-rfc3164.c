@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "format-private.h"
 
 #define TAG_MAX 32 /* RFC 3164 §4.1.3 */
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "trail-private.h"
+#include "format-private.h"
 
 #define HOSTNAME_MAX        255
 #define APP_NAME_MAX        48

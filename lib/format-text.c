@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "format-private.h"
 
 #define TAKE_PTR(p)                                                                                \
         ({                                                                                         \

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "trail-private.h"
+#include "format-private.h"
 
 trail_formatter *formatter_new(const struct formatter_ops *ops) {
         trail_formatter *f = calloc(1, ops->size);

@@ -9,7 +9,7 @@
 #include <sched.h>
 #include <time.h>
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 int dispatch_swap_pending;
 

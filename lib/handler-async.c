@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "handler-private.h"
 #include "shared/futex.h"
-#include "trail-private.h"
 
 /* A slot is one cache-line multiple; a typical record (a message and a few
  * fields) fits in one, a larger one takes several consecutive slots. */

@@ -6,7 +6,7 @@
 
 #include <sys/stat.h>
 
-#include "trail-private.h"
+#include "handler-private.h"
 
 struct auto_handler {
         trail_handler base;

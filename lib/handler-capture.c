@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "handler-private.h"
 
 struct capture_handler {
         trail_handler base;

@@ -3,7 +3,7 @@
  * the user's pointer, behind the same levels, filters and counters as the
  * built-in handlers. */
 
-#include "trail-private.h"
+#include "handler-private.h"
 
 struct custom_handler {
         trail_handler base;

@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <time.h>
 
-#include "trail-private.h"
+#include "handler-private.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 

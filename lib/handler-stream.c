@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "trail-private.h"
+#include "handler-private.h"
 
 #define TIMEOUT_DEFAULT_USEC 5000000 /* as the journald handler's */
 

@@ -11,8 +11,8 @@
 #include <gnutls/gnutls.h>
 #endif
 
+#include "handler-private.h"
 #include "resolve.h"
-#include "trail-private.h"
 
 enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
 

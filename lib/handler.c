@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "handler-private.h"
 
 /* Serialises changes of handlers' formatters and filters. */
 static pthread_mutex_t handler_config_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <strings.h>
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 _public_ const char *trail_level_name(int level) {
         if (level < 0 || level >= (int) ELEMENTSOF(level_lower))

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "trail-private.h"
+#include "logger-private.h"
 
 /* ---- Merging ------------------------------------------------------------ */
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "trail-private.h"
+#include "logger-private.h"
 
 /* The registry. Loggers are created rarely and live for the process; one
  * mutex guards creation, the tree links and level changes. */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "trail-private.h"
+#include "record-private.h"
 
 uint64_t trail_stat_fields_renamed, trail_stat_fields_dropped, trail_stat_records,
         trail_stat_truncated;

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 #define MASK "****"
 const char redact_mask_value[] = MASK; /* a masked field points here */

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "trail-private.h"
+#include "pipeline-private.h"
 
 static pthread_mutex_t settings_lock = PTHREAD_MUTEX_INITIALIZER;
 

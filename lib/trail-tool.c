@@ -4,7 +4,7 @@
  * with instead of a copy of the library's objects. */
 
 #include "trail-tool.h"
-#include "trail-private.h"
+#include "logger-private.h"
 
 _public_ int trail__config_check(const char *path, FILE *out) {
         return config_check(path, NULL, NULL, out);

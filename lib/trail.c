@@ -4,7 +4,7 @@
  * handler, with the flush at exit. This file sits above all others: nothing
  * in the library calls back into it. */
 
-#include "trail-private.h"
+#include "logger-private.h"
 
 _public_ trail_logger *trail_get(const char *name) {
         config_autoload_once();

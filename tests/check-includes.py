@@ -17,6 +17,33 @@ import os
 import re
 import sys
 
+# The private headers of lib/, lowest first, and the files of each layer
+# (a layer's header included); see docs/architecture.md.
+HEADERS = [
+    "record-private.h",
+    "pipeline-private.h",
+    "format-private.h",
+    "resolve.h",
+    "handler-private.h",
+    "handler-syslog-private.h",
+    "logger-private.h",
+    "config-private.h",
+    "trail-tool.h",
+]
+LIB_LAYERS = [
+    ["record-private.h", "fork.c", "record.c"],
+    ["pipeline-private.h", "settings.c", "level.c", "filter.c", "grace.c", "flow.c",
+     "redact.c", "backtrace.c", "context.c", "correlation.c"],
+    ["format-private.h", "format.c", "format-*.c"],
+    ["resolve.h", "resolve.c"],
+    ["handler-private.h", "handler.c", "handler-async.c", "handler-auto.c", "handler-capture.c",
+     "handler-custom.c", "handler-journald.c", "handler-stream.c"],
+    ["handler-syslog-private.h", "handler-syslog.c", "syslog-*.c"],
+    ["logger-private.h", "logger.c", "log.c"],
+    ["config-private.h", "config*.c"],
+    ["trail-tool.h", "trail.c", "trail-tool.c"],
+]
+
 # (files, the headers they may include), first match wins; paths from the
 # source root. Lower layers first: a layer never includes a higher one.
 RULES = [
@@ -26,8 +53,16 @@ RULES = [
     # trail(1) is a program like any other: the public header, the private
     # interface made for it (LIBTRAIL_PRIVATE) and the header-only macros.
     ("tools/*", ["lib/trail.h", "lib/trail-tool.h", "lib/shared/macro.h"]),
-    # The library itself (more rules per layer to come).
-    ("lib/*", ["lib/*.h", "lib/shared/*.h"]),
+    # The library, one private header per layer (docs/architecture.md), each
+    # including the one below: a file includes its own layer's header or a
+    # lower one's, never a higher one's.
+] + [
+    (f"lib/{f}", ["lib/trail.h", "lib/shared/*.h"] + [f"lib/{h}" for h in HEADERS[: i + 1]])
+    for i, files in enumerate(LIB_LAYERS)
+    for f in files
+] + [
+    # A header not listed above (none today): the public one and shared/.
+    ("lib/*", ["lib/trail.h", "lib/shared/*.h"]),
 ]
 
 SCANNED = ["lib", "tools"]

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "trail-private.h"
+#include "logger-private.h"
 
 static const struct escaper plain = {
         .byte = {ESCAPE_CONTROLS(ESC_HEX, 't', 'n', ESC_HEX, 'r'), ['\\'] = '\\', [']'] = ']'},

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
+#include "logger-private.h"
 #include "stream-util.h"
-#include "trail-private.h"
 
 static void valid_names_pass_as_they_are(void **state) {
         (void) state;

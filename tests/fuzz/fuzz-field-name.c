@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fuzz-input.h"
-#include "trail-private.h"
+#include "logger-private.h"
 
 static bool journald_name_ok(const char *s, size_t n) {
         if (n == 0 || n > REF_NAME_MAX || !(s[0] >= 'A' && s[0] <= 'Z'))

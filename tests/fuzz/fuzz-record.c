@@ -14,7 +14,7 @@
 
 #include "fuzz-input.h"
 
-#define RECORD_FIELDS_CAP 1005 /* trail-private.h: RECORD_FIELDS_MAX - RECORD_EXTRA_FIELDS */
+#define RECORD_FIELDS_CAP 1005 /* record-private.h: RECORD_FIELDS_MAX - RECORD_EXTRA_FIELDS */
 
 static trail_handler *capture;
 static trail_logger *lg;
