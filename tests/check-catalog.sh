@@ -61,17 +61,19 @@ for id in $ids_h; do
         tag=catalog-$$-$RANDOM
         "$probe" "$id" "$tag"
 
-        # journald writes asynchronously: wait until the record can be read.
-        for _ in $(seq 50); do
-                journalctl -q PROBE="$tag" -n1 -o cat 2>/dev/null | grep -q . && break
-                sleep 0.1
-        done
-        out=$(unshare -m --propagation private sh -c '
-                mount --bind "$1" /var/lib/systemd/catalog/database 2>/dev/null ||
-                        mount --bind "$(dirname "$1")" /var/lib/systemd/catalog
-                exec journalctl -x -q --no-pager PROBE="$2" -n1' sh "$db" "$tag")
         # The Subject, with @SYSLOG_IDENTIFIER@ filled in from the record.
         want=${subject//@SYSLOG_IDENTIFIER@/$(basename "$probe")}
+        # journald writes asynchronously, and a busy one (or one rotating its
+        # files under the reader) takes its time: read until the record is
+        # there and explained, for up to a minute.
+        for _ in $(seq 600); do
+                out=$(unshare -m --propagation private sh -c '
+                        mount --bind "$1" /var/lib/systemd/catalog/database 2>/dev/null ||
+                                mount --bind "$(dirname "$1")" /var/lib/systemd/catalog
+                        exec journalctl -x -q --no-pager PROBE="$2" -n1' sh "$db" "$tag" 2>/dev/null)
+                grep -qF -- "$want" <<<"$out" && break
+                sleep 0.1
+        done
         if ! grep -qF -- "$want" <<<"$out"; then
                 echo "$out"
                 echo "journalctl -x did not explain MESSAGE_ID=$id with: $want"
