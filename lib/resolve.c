@@ -3,8 +3,10 @@
  * its deadline: an address is parsed at once; a name is resolved by
  * getaddrinfo() on a thread of its own, and the last good answer is kept. */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -169,6 +171,38 @@ static int job_take(struct resolver *s) {
         return k;
 }
 
+/* An address literal, parsed without getaddrinfo(): with AI_ADDRCONFIG it
+ * takes a lock of glibc's (__check_pf) that a child of fork() may inherit
+ * held by a thread of its parent, and would hang there. 0, or -EINVAL when
+ * host is not an IPv4 or IPv6 literal (a name, or a scoped address). */
+static int resolve_literal(const char *host, const char *port, int socktype, struct addrs *ret) {
+        struct sockaddr_in in = {.sin_family = AF_INET};
+        struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+        char *end;
+        unsigned long n;
+
+        errno = 0;
+        n = strtoul(port, &end, 10);
+        if (errno != 0 || end == port || *end != '\0' || n > 65535)
+                return -EINVAL;
+        if (inet_pton(AF_INET, host, &in.sin_addr) == 1) {
+                in.sin_port = htons((uint16_t) n);
+                memcpy(&ret->a[0].sa, &in, sizeof(in));
+                ret->a[0].len = sizeof(in);
+                ret->a[0].family = AF_INET;
+        } else if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1) {
+                in6.sin6_port = htons((uint16_t) n);
+                memcpy(&ret->a[0].sa, &in6, sizeof(in6));
+                ret->a[0].len = sizeof(in6);
+                ret->a[0].family = AF_INET6;
+        } else
+                return -EINVAL;
+        ret->a[0].socktype = socktype;
+        ret->a[0].protocol = 0;
+        ret->n = 1;
+        return 0;
+}
+
 /* The addresses to connect to. An address is parsed here; a name is
  * resolved on a thread: while there is a last good answer, connecting
  * uses it and a fresh resolution runs in the background (a receiver that
@@ -180,7 +214,7 @@ int resolver_get(struct resolver *s, uint64_t deadline) {
         if (s->numeric)
                 return 0;
         if (s->addrs.n == 0 && !s->job) {
-                k = resolve(s->host, s->port, s->socktype, AI_NUMERICHOST, &s->addrs);
+                k = resolve_literal(s->host, s->port, s->socktype, &s->addrs);
                 if (k >= 0) {
                         s->numeric = true;
                         return 0;
