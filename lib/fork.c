@@ -59,7 +59,11 @@ static void fork_child(void) {
 
 /* Before main(), on one thread: every module registers in its constructor,
  * so the table is complete before any thread can fork. */
+/* shared/ cannot see this file: its lock is registered from here. */
+static const struct fork_hooks time_zone_fork = {.mutex = &time_zone_lock};
+
 __attribute__((constructor)) static void fork_register(void) {
+        fork_hooks_register(FORK_RANK_TIME_ZONE, &time_zone_fork);
         (void) pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 

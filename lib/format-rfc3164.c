@@ -82,7 +82,7 @@ static int rfc3164_format(const trail_formatter *f, const struct trail_record *r
         p += format_int(p, facility * 8 + r->level);
         *p++ = '>';
         /* §4.1.2: "Mmm dd hh:mm:ss", the day padded with a space, local time */
-        if (!localtime_r(&r->time.tv_sec, &tm))
+        if (!broken_down_time(&r->time.tv_sec, false, &tm))
                 memset(&tm, 0, sizeof(tm));
         memcpy(p, months + 3 * (tm.tm_mon % 12), 3);
         p += 3;

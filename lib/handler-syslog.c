@@ -414,7 +414,17 @@ static void syslog_fork_child(trail_handler *h) {
                 pthread_mutex_unlock(&s->lock);
         else
                 pthread_mutex_init(&s->lock, NULL);
-        if (is_stream(s)) {
+        if (!consistent) {
+                /* A thread of the parent was connecting or sending: the
+                 * addresses, the resolution and the socket may be
+                 * half-written (a torn address list failed every connect
+                 * with EAFNOSUPPORT): the child resolves and connects
+                 * anew; a resolution job is its parent's thread's. */
+                s->res.addrs.n = 0;
+                s->res.numeric = false;
+                s->res.job = NULL;
+        }
+        if (is_stream(s) || !consistent) {
 #if HAVE_GNUTLS
                 /* Frees memory, sends nothing; a session a thread of the
                  * parent was using may be half-changed: left alone. */

@@ -85,6 +85,7 @@ enum fork_rank {
         FORK_RANK_JOURNAL_FD,     /* handler-journald.c: the socket */
         FORK_RANK_DISPATCH_SLOTS, /* grace.c */
         FORK_RANK_HANDLERS,       /* handler.c: live handlers, and each one's own locks */
+        FORK_RANK_TIME_ZONE,      /* shared/util.c: around glibc's time zone lock */
         _FORK_RANK_MAX,
 };
 struct fork_hooks {

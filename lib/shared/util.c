@@ -106,6 +106,21 @@ static char *put2(char *p, unsigned v) {
         return p;
 }
 
+/* gmtime_r() and localtime_r() take glibc's time zone lock, which fork()
+ * does not reset: trail's calls take this lock around them, and fork.c holds
+ * it across fork(), so that no thread of trail's is inside glibc's lock when
+ * the child is made. */
+pthread_mutex_t time_zone_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct tm *broken_down_time(const time_t *t, bool utc, struct tm *tm) {
+        struct tm *r;
+
+        pthread_mutex_lock(&time_zone_lock);
+        r = utc ? gmtime_r(t, tm) : localtime_r(t, tm);
+        pthread_mutex_unlock(&time_zone_lock);
+        return r;
+}
+
 size_t format_rfc3339(char *out, const struct timespec *ts, enum rfc3339_zone zone) {
         bool utc = zone == RFC3339_UTC;
         struct tm tmb, *tm = &tmb;
@@ -113,8 +128,8 @@ size_t format_rfc3339(char *out, const struct timespec *ts, enum rfc3339_zone zo
         long off;
         long usec = ts->tv_nsec / 1000;
 
-        if (!(utc ? gmtime_r(&ts->tv_sec, tm) : localtime_r(&ts->tv_sec, tm)) ||
-            tm->tm_year + 1900 > 9999 || tm->tm_year + 1900 < 0) {
+        if (!broken_down_time(&ts->tv_sec, utc, tm) || tm->tm_year + 1900 > 9999 ||
+            tm->tm_year + 1900 < 0) {
                 memcpy(out, "1970-01-01T00:00:00.000000Z", 27);
                 return 27;
         }

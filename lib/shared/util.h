@@ -6,6 +6,7 @@
 #pragma once
 
 #include <libestr.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,9 @@ int parse_bool(const char *s);
 int parse_size(const char *s, uint64_t *ret);
 /* "500ms", "1s", "2.5s", "100us", "1min", "1h"; a bare number is seconds. */
 int parse_duration_usec(const char *s, uint64_t *ret);
+/* gmtime_r() (utc) or localtime_r(), under time_zone_lock (see util.c). */
+struct tm *broken_down_time(const time_t *t, bool utc, struct tm *tm);
+extern pthread_mutex_t time_zone_lock;
 /* A handler's timeout: a duration above 0 and at most an hour; -EINVAL else. */
 #define TIMEOUT_MAX_USEC (3600ULL * 1000000)
 int parse_timeout_usec(const char *s, uint64_t *ret);
