@@ -326,6 +326,8 @@ static inline size_t ref_normalise(const char *name, char *out) {
                 memmove(tmp + 2, tmp, n);
                 tmp[0] = 'F', tmp[1] = '_';
                 n += 2;
+                if (n > REF_NAME_MAX) /* OBJECT_…, up to 64 long before */
+                        n = REF_NAME_MAX;
         }
         memcpy(out, tmp, n);
         out[n] = '\0';
