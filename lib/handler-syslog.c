@@ -459,9 +459,7 @@ static int syslog_set(trail_handler *h, const char *key, const char *value) {
 
         pthread_mutex_lock(&s->lock);
         if (strcmp(key, "timeout") == 0) {
-                k = parse_duration_usec(value, &v);
-                if (k >= 0 && (v == 0 || v > 3600ULL * 1000000))
-                        k = -EINVAL;
+                k = parse_timeout_usec(value, &v);
                 if (k >= 0)
                         __atomic_store_n(&s->timeout_usec, v, __ATOMIC_RELAXED);
         } else if (strcmp(key, "buffer") == 0) {
