@@ -366,18 +366,18 @@ static void describe(const struct config *c, FILE *out) {
 /* ---- Loading --------------------------------------------------------------- */
 
 static void config_record(bool loaded, const char *file, const char *why) {
-        trail_logger *lg = logger_get("trail");
+        static const trail_source src = {__FILE__, "config_record", __LINE__, STRLEN(__FILE__),
+                                         STRLEN("config_record")};
+        const struct rfield f = {.name = "CONFIG_FILE", .type = TRAIL_FIELD_STR, .v.s = file};
+        struct own_record o;
 
         if (loaded)
-                trail_info_with(lg,
-                                TRAIL_FIELDS(TRAIL_MESSAGE_ID(TRAIL_MESSAGE_ID_CONFIG_LOADED),
-                                             TRAIL_STR("CONFIG_FILE", file)),
-                                "configuration loaded from %s", file);
+                own_record_build(&o, TRAIL_INFO, &src, TRAIL_MESSAGE_ID_CONFIG_LOADED, &f, 1,
+                                 "configuration loaded from %s", file);
         else
-                trail_error_with(lg,
-                                 TRAIL_FIELDS(TRAIL_MESSAGE_ID(TRAIL_MESSAGE_ID_CONFIG_ERROR),
-                                              TRAIL_STR("CONFIG_FILE", file)),
+                own_record_build(&o, TRAIL_ERROR, &src, TRAIL_MESSAGE_ID_CONFIG_ERROR, &f, 1,
                                  "configuration %s refused, the previous one stays: %s", file, why);
+        (void) own_record_log(&o, logger_get("trail"));
 }
 
 /* Parses, validates, builds and (unless TRAIL_CONFIGURE_CHECK) applies the

@@ -161,7 +161,7 @@ static size_t item_bound(const struct text_formatter *tf, const struct item *it,
         case ITEM_LITERAL:
                 return n + it->len;
         case ITEM_NAME:
-                return n + 4 * (r->logger->field_len);
+                return n + 4 * r->logger_field_len;
         case ITEM_MESSAGE:
                 return n + 4 * r->message_len;
         case ITEM_FILENAME:

@@ -44,10 +44,11 @@ enum { WORKER_AWAKE, WORKER_ASLEEP, WORKER_NAPPING };
  * field a struct qfield, the name, and for strings and bytes the value. */
 struct qrecord {
         const struct trail_logger *logger; /* loggers live for the process */
+        const char *logger_field;          /* in the logger */
         const trail_source *src;           /* static at the call site */
         struct timespec time;
         int32_t level, errnum, tid;
-        uint32_t message_len, n_fields;
+        uint32_t message_len, n_fields, logger_field_len;
 };
 
 struct qfield {
@@ -284,6 +285,8 @@ static void record_rebuild(struct async_handler *a, struct trail_record *r) {
         *r = (struct trail_record){
                 .level = q.level,
                 .logger = q.logger,
+                .logger_field = q.logger_field,
+                .logger_field_len = q.logger_field_len,
                 .src = q.src,
                 .errnum = q.errnum,
                 .message = (const char *) p + STRLEN("MESSAGE="),
@@ -506,6 +509,8 @@ static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
         struct ring_writer w = {a, pos, 0};
         struct qrecord q = {
                 .logger = r->logger,
+                .logger_field = r->logger_field,
+                .logger_field_len = (uint32_t) r->logger_field_len,
                 .src = r->src,
                 .time = r->time,
                 .level = r->level,

@@ -366,7 +366,7 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                                 STRLEN("MESSAGE=") + r->message_len};
         iov[1] = priority_iov[r->level];
         iov[2] = (struct iovec){(void *) ident->field, ident->len};
-        iov[3] = (struct iovec){(void *) r->logger->logger_field, r->logger->field_len};
+        iov[3] = (struct iovec){(void *) r->logger_field, r->logger_field_len};
 
 #define FIELD(i, prefix, render)                                                                   \
         do {                                                                                       \

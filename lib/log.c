@@ -326,6 +326,8 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
         struct trail_record rec = {
                 .level = level,
                 .logger = lg,
+                .logger_field = lg->logger_field,
+                .logger_field_len = lg->field_len,
                 .src = src,
                 .errnum = errnum,
                 .message = (const char *) es_getBufAddr(t->message) + STRLEN("MESSAGE="),
@@ -345,27 +347,35 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
         return 0;
 }
 
-/* trail's own records, built like any other. */
-TRAIL__PRINTF(6, 7)
-static int log_own(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
-                   trail_fields fields, const char *fmt, ...) {
-        va_list ap;
-        int r;
+int own_record_log(struct own_record *o, const trail_logger *lg) {
+        struct trail_record *r = &o->r;
 
-        va_start(ap, fmt);
-        r = log_va(t, lg, level, src, fields, 0, 0, NULL, NULL, fmt, ap);
-        va_end(ap);
-        return r;
+        if (!lg)
+                return -ENOMEM; /* logger_get() could not make it */
+        if (r->level > __atomic_load_n(&lg->level_effective, __ATOMIC_RELAXED))
+                return 0;
+        r->logger = lg;
+        r->logger_field = lg->logger_field;
+        r->logger_field_len = lg->field_len;
+
+        struct dispatch_slot *slot = dispatch_slot_get();
+        if (!slot)
+                return -ENOMEM;
+        dispatch_enter(slot);
+        dispatch(r);
+        dispatch_exit(slot);
+        return 0;
 }
 
-/* "Suppressed N records", on the site's own file and line. */
-static void log_suppressed(struct tls_state *t, const trail_logger *lg, int level,
-                           const trail_source *src, uint64_t n) {
-        (void) log_own(t, lg, level, src,
-                       TRAIL_FIELDS(TRAIL_UINT("SUPPRESSED", n),
-                                    TRAIL_MESSAGE_ID(TRAIL_MESSAGE_ID_SUPPRESSED)),
-                       "Suppressed %" PRIu64 " records at %s:%d (rate limit)", n, src->file,
-                       src->line);
+/* "Suppressed N records", on the site's logger, file and line. */
+static void log_suppressed(const trail_logger *lg, int level, const trail_source *src, uint64_t n) {
+        const struct rfield f = {.name = "SUPPRESSED", .type = TRAIL_FIELD_UINT, .v.u = n};
+        struct own_record o;
+
+        own_record_build(&o, level, src, TRAIL_MESSAGE_ID_SUPPRESSED, &f, 1,
+                         "Suppressed %" PRIu64 " records at %s:%d (rate limit)", n, src->file,
+                         src->line);
+        (void) own_record_log(&o, lg);
 }
 
 _public_ int trail__log(const trail_logger *lg, int level, const trail_source *src,
@@ -396,12 +406,12 @@ _public_ int trail__log(const trail_logger *lg, int level, const trail_source *s
                 thread_busy_leave();
                 return -ENOMEM;
         }
-        if (!flow_admit(lg, level, src, fields, &fv)) {
+        if (!flow_admit(&lg->flow, level, src, fields, &fv)) {
                 thread_busy_leave();
                 return 0;
         }
         if (_unlikely_(fv.suppressed > 0))
-                log_suppressed(t, lg, level, src, fv.suppressed);
+                log_suppressed(lg, level, src, fv.suppressed);
         va_start(ap, fmt);
         r = log_va(t, lg, level, src, fields, errnum, protect_errno_, &fv,
                    __builtin_return_address(0), fmt, ap);

@@ -61,7 +61,12 @@ struct rfield {
 
 struct trail_record {
         int level;
+        /* The logger the record was logged on, opaque below the loggers
+         * layer (only the dispatcher follows it); NULL for trail's own
+         * records that a handler delivers itself. */
         const struct trail_logger *logger;
+        const char *logger_field; /* "LOGGER=name"; lives for the process */
+        size_t logger_field_len;
         const trail_source *src;
         int errnum;          /* 0: none */
         const char *message; /* preceded in memory by "MESSAGE=" */
@@ -97,31 +102,6 @@ struct fork_hooks {
 };
 /* From a constructor (before any thread exists); hooks are static. */
 void fork_hooks_register(enum fork_rank rank, const struct fork_hooks *h);
-
-/* The logger node. It belongs to the loggers layer (logger.c), but is
- * defined here because lower layers read it: a record's LOGGER= name
- * (record_logger_name(), for formats and handlers) and a logger's sampling
- * and rate limits (flow.c). */
-struct trail_logger {
-        int level_effective; /* first: read by the inline trail_enabled() */
-        int level_set;       /* TRAIL_LEVEL_INHERIT or a level */
-        bool propagate;
-        struct handler_set *handlers; /* atomic pointer; NULL when none */
-        struct filter_list *filters;  /* atomic pointer; NULL when none */
-        struct trail_logger *parent, *first_child, *next_sibling, *hash_next;
-        unsigned sample;      /* atomic: keep 1 in n per call site; 0, 1: all */
-        unsigned rl_burst;    /* atomic: per call site and interval; 0: no limit */
-        uint64_t rl_interval; /* atomic: microseconds */
-        const char *name;     /* points into logger_field */
-        size_t field_len;     /* strlen(logger_field) */
-        char logger_field[];  /* "LOGGER=name" */
-};
-/* trail.h's inline trail_enabled() and trail__wants() read the first int of
- * the opaque logger: that int must stay the effective level. */
-_Static_assert(offsetof(struct trail_logger, level_effective) == 0,
-               "trail.h reads the effective level at offset 0");
-_Static_assert(sizeof(((struct trail_logger *) 0)->level_effective) == sizeof(int),
-               "trail.h reads the effective level as an int");
 
 /* A field store: fields whose names and values are copied into one arena.
  * Context (per thread) and global fields both live in one. Values are stored
@@ -231,17 +211,21 @@ size_t rfield_value_bound(const struct rfield *f);
  * as they are) and returns its length; out has rfield_value_bound() bytes. */
 size_t rfield_render_value(const struct rfield *f, char *out);
 
-/* trail's own records that a handler delivers itself, not a logger (an
- * async handler's drops, a syslog link's lost records): LOGGER=trail, the
- * MESSAGE_ID first, then the given fields (their name_len, and len of
- * strings, filled in here), the message cut to fit (preceded by "MESSAGE=",
- * as a record's must be), the time and thread of the call. Allocates
- * nothing. */
+/* trail's own records, all built here: a handler's (an async handler's
+ * drops, a syslog link's lost records), which that handler delivers itself
+ * with LOGGER=trail, and those that go through a logger's handlers
+ * (suppressions, configuration loaded or refused), which own_record_log()
+ * binds to that logger and dispatches. The MESSAGE_ID first, then the
+ * given fields (their name_len, and len of strings, filled in here), the
+ * message cut to fit (preceded by "MESSAGE=", as a record's must be), the
+ * time and thread of the call. No context or global fields: these records
+ * speak for trail, not for the code that was running. Allocates nothing. */
 #define OWN_RECORD_FIELDS_MAX (2 + TRAIL_DEBUG + 1)
 struct own_record {
         struct trail_record r;
         struct rfield fields[OWN_RECORD_FIELDS_MAX];
-        char message[STRLEN("MESSAGE=") + 256];
+        char message[STRLEN("MESSAGE=") +
+                     1024]; /* a configuration error quotes a path and a line */
 };
 TRAIL__PRINTF(7, 8)
 void own_record_build(struct own_record *o, int level, const trail_source *src,
@@ -265,8 +249,8 @@ static inline const struct rfield *record_truncated(const struct trail_record *r
 
 /* The logger's dotted name, without "LOGGER=". */
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len) {
-        *ret_len = r->logger->field_len - STRLEN("LOGGER=");
-        return r->logger->name;
+        *ret_len = r->logger_field_len - STRLEN("LOGGER=");
+        return r->logger_field + STRLEN("LOGGER=");
 }
 
 /* stats */

@@ -222,23 +222,6 @@ size_t field_name_normalise(const char *name, char *out, bool *renamed) {
 
 /* ---- trail's own records ------------------------------------------------ */
 
-/* The logger of trail's own records that no logger dispatches: LOGGER=trail.
- * A union, so that the name can follow the node in static storage. */
-static union {
-        trail_logger lg;
-        char bytes[sizeof(trail_logger) + sizeof("LOGGER=trail")];
-} own_logger;
-static pthread_once_t own_logger_once = PTHREAD_ONCE_INIT;
-
-static void own_logger_init(void) {
-        trail_logger *lg = &own_logger.lg;
-
-        memcpy(lg->logger_field, "LOGGER=trail", sizeof("LOGGER=trail"));
-        lg->name = lg->logger_field + STRLEN("LOGGER=");
-        lg->field_len = STRLEN("LOGGER=trail");
-        lg->level_effective = lg->level_set = TRAIL_DEBUG;
-}
-
 void own_record_build(struct own_record *o, int level, const trail_source *src,
                       const char *message_id, const struct rfield *fields, size_t n,
                       const char *fmt, ...) {
@@ -246,7 +229,6 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
         va_list ap;
         int len;
 
-        pthread_once(&own_logger_once, own_logger_init);
         o->fields[k++] =
                 (struct rfield){.name = "MESSAGE_ID", .type = TRAIL_FIELD_STR, .v.s = message_id};
         for (size_t i = 0; i < n && k < ELEMENTSOF(o->fields); i++)
@@ -272,7 +254,9 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
         struct tls_state *t = tls_state_peek();
         o->r = (struct trail_record){
                 .level = level,
-                .logger = &own_logger.lg,
+                .logger = NULL, /* bound by own_record_log(), if it goes through one */
+                .logger_field = "LOGGER=trail",
+                .logger_field_len = STRLEN("LOGGER=trail"),
                 .src = src,
                 .message = o->message + STRLEN("MESSAGE="),
                 .message_len = (size_t) len,
@@ -290,7 +274,7 @@ _public_ int trail_record_level(const trail_record *r) {
 }
 
 _public_ const char *trail_record_logger(const trail_record *r) {
-        return r ? r->logger->name : NULL;
+        return r ? r->logger_field + STRLEN("LOGGER=") : NULL;
 }
 
 _public_ const char *trail_record_message(const trail_record *r, size_t *ret_len) {
