@@ -152,7 +152,6 @@ struct config {
         char **redact; /* NULL-terminated; NULL: the built-in list */
         char *redact_buf;
         int backtrace_level; /* -1: none */
-        bool check_only;
 };
 
 #define ERR(c, ent, fmt, ...)                                                                      \

@@ -558,7 +558,7 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
          * synchronous handler would; the next record tries to start one again. */
         if (_unlikely_(!__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)) && worker_start(a) < 0) {
                 deliver(a, r);
-                return HANDLER_QUEUED; /* counted by deliver() */
+                return HANDLER_COUNTS_ITSELF; /* counted by deliver() */
         }
 
         /* Too big for the queue: the message is cut first (down to a quarter
@@ -594,11 +594,11 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
         }
 
         ring_write_record(a, pos, n, r, n_fields, first, message_len, &tf_new);
-        return HANDLER_QUEUED;
+        return HANDLER_COUNTS_ITSELF;
 
 drop:
         count_drop(a, r->level);
-        return HANDLER_QUEUED;
+        return HANDLER_COUNTS_ITSELF;
 }
 
 /* Waits until every record queued before the call is delivered, up to the

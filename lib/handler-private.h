@@ -46,6 +46,7 @@ struct trail_handler {
         trail_formatter *formatter;  /* atomic; NULL when the type renders no text */
         struct filter_list *filters; /* atomic; NULL when none */
         struct retired *retired;     /* replaced formatters and filter lists */
+        uint64_t stats_walk; /* under the registry lock: the last stats walk that counted it */
 };
 
 /* handler.c */
@@ -56,12 +57,11 @@ int handler_init(trail_handler *h, const struct handler_ops *ops);
 void handler_fork_track(trail_handler *h);
 /* Returns what ops->emit returned. */
 int handler_emit(trail_handler *h, const struct trail_record *r);
-/* An emit result: the record was queued, the handler accounts for it itself. */
-#define HANDLER_QUEUED 1
+/* An emit result: the handler counts this record's fate itself (queued and
+ * counted as delivered or dropped later, or lost and counted already). */
+#define HANDLER_COUNTS_ITSELF 1
 /* Adds h's counters to s. */
 void handler_stats_add(const trail_handler *h, trail_stats *s);
-/* Renders r with the handler's formatter, appended to *buf. */
-int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf);
 
 /* handler-stream.c: writes that wait no later than a deadline
  * (CLOCK_MONOTONIC, in microseconds; DEADLINE_NONE: as long as it takes) on

@@ -308,7 +308,7 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
         if (k < 0) {
                 /* another thread holds the link past our timeout */
                 atomic_inc(&h->stats.lost);
-                return HANDLER_QUEUED;
+                return HANDLER_COUNTS_ITSELF;
         }
 
         /* whether a unix socket is a datagram or a stream one shows at connect */
@@ -327,12 +327,12 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
                         /* larger than the whole buffer: it can never be sent */
                         atomic_inc(&h->stats.lost);
                         pthread_mutex_unlock(&s->lock);
-                        return HANDLER_QUEUED;
+                        return HANDLER_COUNTS_ITSELF;
                 }
                 if (s->fd >= 0)
                         s->stalled = syslog_drain(s, send_deadline(s, deadline)) == -ETIMEDOUT;
                 pthread_mutex_unlock(&s->lock);
-                return HANDLER_QUEUED; /* delivered or lost frames are counted as they go */
+                return HANDLER_COUNTS_ITSELF; /* delivered or lost frames are counted as they go */
         }
 
         len = render_frame(s, t, r, &off);

@@ -133,14 +133,6 @@ _public_ int trail_handler_set_formatter(trail_handler *h, trail_formatter *f) {
         return r;
 }
 
-int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf) {
-        const trail_formatter *f = __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE);
-
-        if (!f)
-                return -EOPNOTSUPP;
-        return f->ops->format(f, r, 0, buf);
-}
-
 _public_ int trail_handler_add_filter(trail_handler *h, trail_filter_fn fn, void *userdata) {
         int r;
 
@@ -209,7 +201,7 @@ int handler_emit(trail_handler *h, const struct trail_record *r) {
                 return 0;
         atomic_inc(&h->stats.records);
         k = h->ops->emit(h, r, &fell_back);
-        if (k == HANDLER_QUEUED)
+        if (k == HANDLER_COUNTS_ITSELF)
                 ; /* the handler counts delivery itself, as it happens */
         else if (k >= 0)
                 atomic_inc(&h->stats.delivered);
