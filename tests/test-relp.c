@@ -233,6 +233,14 @@ static void survives_two_kills(bool tls) {
 
         for (int i = 0; i < RECORDS; i++) {
                 if (i == RECORDS / 3 || i == 2 * RECORDS / 3) {
+                        /* kill it mid-stream: records on the wire, in the
+                         * window and in the buffer */
+                        for (uint64_t end = now_usec() + 10 * 1000000ULL; now_usec() < end;) {
+                                assert_int_equal(trail_handler_get_stats(h, &st), 0);
+                                if (st.delivered + 2000 >= (uint64_t) i)
+                                        break;
+                                usleep(1000);
+                        }
                         relpd_kill(&cur, SIGKILL);
                         relpd_spawn(&cur);
                 }
