@@ -290,6 +290,38 @@ static void relp_tls_survives_two_kills(void **state) {
         survives_two_kills(true);
 }
 
+/* RELP over TLS checks the server's name by default: a certificate for
+ * "localhost" is refused when "wrong.example" is expected. */
+static void relp_tls_refuses_a_server_it_cannot_verify(void **state) {
+        char target[128], path[128];
+        trail_handler *h;
+        trail_logger *lg;
+        trail_stats st;
+        unsigned seen[10] = {0};
+
+        (void) state;
+        relpd_start(&cur, true);
+        snprintf(target, sizeof(target), "relp+tls://127.0.0.1:%d", cur.port);
+        h = trail_handler_syslog(target);
+        assert_non_null(h);
+        snprintf(path, sizeof(path), "%s/ca.pem", cur.dir);
+        assert_int_equal(trail_handler_set(h, "ca", path), 0);
+        assert_int_equal(trail_handler_set(h, "server_name", "wrong.example"), 0);
+        snprintf(path, sizeof(path), "%s/client.pem", cur.dir);
+        assert_int_equal(trail_handler_set(h, "cert", path), 0);
+        snprintf(path, sizeof(path), "%s/client-key.pem", cur.dir);
+        assert_int_equal(trail_handler_set(h, "key", path), 0);
+        lg = logger_with("relp.unverified", h);
+        for (int i = 0; i < 10; i++)
+                trail_info(lg, "unverified %d", i);
+        assert_true(trail_flush() < 0);
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        assert_int_equal(st.delivered, 0);
+        relpd_kill(&cur, SIGTERM);
+        assert_int_equal(count_arrivals(&cur, "unverified", seen, 10), 0);
+        logger_without(lg, h);
+}
+
 /* Nothing listens: every call returns within the timeout, the records the
  * buffer cannot hold are counted lost, and a flush gives up in time. */
 static void unreachable_receiver_costs_no_wait(void **state) {
@@ -336,6 +368,7 @@ int main(void) {
                 cmocka_unit_test(unreachable_receiver_costs_no_wait),
                 cmocka_unit_test_teardown(relp_survives_two_kills, teardown),
                 cmocka_unit_test_teardown(relp_tls_survives_two_kills, teardown),
+                cmocka_unit_test_teardown(relp_tls_refuses_a_server_it_cannot_verify, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
