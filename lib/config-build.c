@@ -113,7 +113,8 @@ static trail_handler *create_stream(struct config *c, const struct hsection *s, 
         return h ? h : create_failed(c, s, e, errno);
 }
 
-/* target = unix:PATH | udp://HOST:PORT | tcp://… | tls://… (default: /dev/log).
+/* target = unix:PATH | udp://HOST:PORT | tcp://… | tls://… | relp://… | relp+tls://…
+ * (default: /dev/log).
  * Creating one does not connect: an unreachable collector is not an error
  * of the file, and records wait in the handler's buffer until it answers. */
 static trail_handler *create_syslog(struct config *c, const struct hsection *s, char *summary,
@@ -125,7 +126,8 @@ static trail_handler *create_syslog(struct config *c, const struct hsection *s, 
                 if (e && errno == EINVAL) {
                         ERR(c, e,
                             "'%s' is not a syslog target (unix:PATH, udp://HOST:PORT, "
-                            "tcp://HOST:PORT, tls://HOST:PORT)",
+                            "tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT, "
+                            "relp+tls://HOST:PORT)",
                             e->value);
                         return NULL;
                 }

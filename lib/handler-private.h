@@ -33,6 +33,7 @@ struct handler_ops {
 struct handler_counters {
         uint64_t records, delivered, failed, lost;
         uint64_t dropped, queue_high_water; /* async handlers */
+        uint64_t resent;                    /* RELP: sent again in a new session */
 };
 
 struct trail_handler {

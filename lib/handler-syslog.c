@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The syslog handler: records rendered by a formatter (RFC 5424 or 3164)
  * and sent over a unix socket, UDP (RFC 5426), TCP with octet counting (RFC
- * 6587 §3.4.1) or TLS (RFC 5425). Stream transports keep what they cannot
+ * 6587 §3.4.1), TLS (RFC 5425) or RELP (syslog-relp.c). Stream transports keep what they cannot
  * send yet in a bounded buffer of whole frames, in order, dropping the
  * oldest when it is full; a record then says how many were lost. No call
  * waits longer than the handler's timeout. */
@@ -164,7 +164,7 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
 static size_t max_length(const struct syslog_handler *s) {
         if (s->max_length)
                 return s->max_length;
-        return is_stream(s) ? STREAM_MAX_DEFAULT : DGRAM_MAX_DEFAULT;
+        return is_stream(s) || s->transport == T_RELP ? STREAM_MAX_DEFAULT : DGRAM_MAX_DEFAULT;
 }
 
 /* Renders r into t->render, framed for the transport. Returns the frame's
@@ -287,6 +287,24 @@ static uint64_t send_deadline(const struct syslog_handler *s, uint64_t deadline)
         return s->stalled ? now_usec() : deadline;
 }
 
+/* RELP: the record is queued for the sender thread (syslog-relp.c), which
+ * counts it delivered once acknowledged. Called with s->lock held. */
+static void relp_queue(struct syslog_handler *s, struct tls_state *t,
+                       const struct trail_record *r) {
+        size_t off;
+        int len;
+
+        /* the count of records lost while the link was down, first */
+        if (s->lost_unreported > 0 && syslog_relp_connected(s))
+                queue_lost_notice(s, t);
+        len = render_frame(s, t, r, &off);
+        if (len < 0 || syslog_queue_frame(s, (const char *) es_getBufAddr(t->render) + off,
+                                          (size_t) len, false) < 0)
+                atomic_inc(&s->base.stats.lost);
+        else
+                syslog_relp_kick(s);
+}
+
 /* Within the handler's timeout and by the caller's deadline, whichever
  * comes first, the stderr fallback included. */
 int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell_back,
@@ -309,6 +327,12 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
                 /* another thread holds the link past our timeout */
                 atomic_inc(&h->stats.lost);
                 return HANDLER_COUNTS_ITSELF;
+        }
+
+        if (s->transport == T_RELP) {
+                relp_queue(s, t, r);
+                pthread_mutex_unlock(&s->lock);
+                return HANDLER_QUEUED;
         }
 
         /* whether a unix socket is a datagram or a stream one shows at connect */
@@ -361,7 +385,10 @@ static int syslog_flush(trail_handler *h) {
         if (lock_until(s, timeout) < 0)
                 return -ETIMEDOUT;
         k = 0;
-        if (s->q.n_frames > 0) {
+        if (s->transport == T_RELP) {
+                if (s->relp)
+                        k = syslog_relp_flush(s, deadline);
+        } else if (s->q.n_frames > 0) {
                 syslog_check_peer(s);
                 k = ensure_connected(s, tls_state_get(), deadline, true);
                 if (k >= 0)
@@ -377,26 +404,11 @@ static int syslog_flush(trail_handler *h) {
 static void syslog_free(trail_handler *h) {
         struct syslog_handler *s = (struct syslog_handler *) h;
 
-        syslog_disconnect(s, now_usec() + s->timeout_usec);
         resolver_drop(&s->res); /* a resolution in flight finishes on its own, and frees the job */
-        /* what is still held is lost */
-        __atomic_add_fetch(&h->stats.lost, s->q.n_frames, __ATOMIC_RELAXED);
-#if HAVE_GNUTLS
-        if (s->cred)
-                gnutls_certificate_free_credentials(s->cred);
-#endif
-        pthread_mutex_destroy(&s->lock);
-        free(s->q.data);
-        free(s->target);
-        free(s->path);
-        free(s->host);
-        free(s->port);
-        free(s->ca);
-        free(s->cert);
-        free(s->key);
-        free(s->server_name);
-        free(s->priority);
-        free(s);
+        /* a sender thread stuck in librelp past the timeout frees s itself */
+        if (s->transport == T_RELP && !syslog_relp_stop(s))
+                return;
+        syslog_release(s);
 }
 
 /* fork(): the lock is held across I/O, up to the timeout, so fork() does
@@ -438,6 +450,9 @@ static void syslog_fork_child(trail_handler *h) {
                 s->fd = -1;
         }
         s->q.start = s->q.end = s->q.head_sent = s->q.n_frames = 0;
+        s->q.n_held = s->q.held_end = 0;
+        if (s->transport == T_RELP)
+                syslog_relp_fork_child(s);
         s->lost_unreported = 0;
         s->stalled = false;
         s->next_retry_usec = 0;
@@ -478,6 +493,7 @@ static int syslog_set(trail_handler *h, const char *key, const char *value) {
                                         memcpy(d, s->q.data + s->q.start, used);
                                         free(s->q.data);
                                         s->q.data = d;
+                                        s->q.held_end -= s->q.start;
                                         s->q.start = 0;
                                         s->q.end = used;
                                         s->q.cap = v;
@@ -490,12 +506,14 @@ static int syslog_set(trail_handler *h, const char *key, const char *value) {
                         k = -EINVAL;
                 if (k >= 0)
                         s->max_length = v;
-        } else if (s->transport == T_TLS && strcmp(key, "verify") == 0) {
+        } else if (s->transport == T_RELP && strcmp(key, "window") == 0) {
+                k = syslog_relp_set(s, key, value);
+        } else if (s->tls_options && strcmp(key, "verify") == 0) {
                 k = parse_bool(value);
                 if (k >= 0)
                         s->verify = k, k = 0;
-        } else if (s->transport == T_TLS && (strcmp(key, "ca") == 0 || strcmp(key, "cert") == 0 ||
-                                             strcmp(key, "key") == 0)) {
+        } else if (s->tls_options && (strcmp(key, "ca") == 0 || strcmp(key, "cert") == 0 ||
+                                      strcmp(key, "key") == 0)) {
                 if (*value && access(value, R_OK) < 0)
                         k = -errno;
                 else
@@ -510,9 +528,9 @@ static int syslog_set(trail_handler *h, const char *key, const char *value) {
                         s->cred = NULL;
                 }
 #endif
-        } else if (s->transport == T_TLS && strcmp(key, "server_name") == 0)
+        } else if (s->tls_options && strcmp(key, "server_name") == 0)
                 k = set_string(&s->server_name, value);
-        else if (s->transport == T_TLS && strcmp(key, "priority") == 0)
+        else if (s->tls_options && strcmp(key, "priority") == 0)
                 k = set_string(&s->priority, value);
         else
                 k = -ENOENT;
@@ -617,10 +635,21 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
                 k = -EPROTONOSUPPORT;
                 goto fail;
 #endif
+        } else if ((rest = startswith(target, "relp://")) ||
+                   (rest = startswith(target, "relp+tls://"))) {
+                s->transport = T_RELP;
+                s->tls_options = startswith(target, "relp+tls://") != NULL;
+                k = syslog_relp_new(s, s->tls_options);
+                if (k < 0)
+                        goto fail;
+                k = -EINVAL;
         } else
                 goto fail;
+        if (s->transport == T_TLS)
+                s->tls_options = true;
         if (s->transport != T_UNIX) {
-                static const char *const default_port[] = {NULL, "514", "601", "6514"};
+                /* RELP: 2514, where rsyslog's examples listen (IANA has none) */
+                static const char *const default_port[] = {NULL, "514", "601", "6514", "2514"};
                 k = parse_host_port(rest, default_port[s->transport], &s->host, &s->port);
                 if (k < 0)
                         goto fail;

@@ -222,6 +222,7 @@ static void counters_read(const struct handler_counters *c, trail_stats *s) {
         s->failed += atomic_get(&c->failed);
         s->lost += atomic_get(&c->lost);
         s->dropped += atomic_get(&c->dropped);
+        s->resent += atomic_get(&c->resent);
         uint64_t hw = atomic_get(&c->queue_high_water);
         if (hw > s->queue_high_water)
                 s->queue_high_water = hw;

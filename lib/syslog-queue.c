@@ -35,12 +35,17 @@ static void drop_head(struct syslog_handler *s) {
         q->start += sizeof(uint32_t) + frame_len_at(q, q->start);
         q->head_sent = 0;
         q->n_frames--;
+        if (q->n_held > 0)
+                q->n_held--;
+        if (q->n_held == 0)
+                q->held_end = q->start;
         if (q->n_frames == 0)
-                q->start = q->end = 0;
+                q->start = q->end = q->held_end = 0;
 }
 
-/* Drops the oldest whole frames, never one already partly on the wire,
- * until n more bytes fit, leaving reserve bytes free. */
+/* Drops the oldest whole frames, never one already partly on the wire nor
+ * one RELP holds for a resend, until n more bytes fit, leaving reserve
+ * bytes free. */
 static int make_room(struct syslog_handler *s, size_t n, size_t reserve) {
         struct pending *q = &s->q;
 
@@ -48,15 +53,17 @@ static int make_room(struct syslog_handler *s, size_t n, size_t reserve) {
                 return -EMSGSIZE;
         while (q->cap - (q->end - q->start) < n + reserve && q->n_frames > 0) {
                 size_t off = q->start;
+                size_t kept = q->n_held > 0 ? q->n_held : q->head_sent > 0 ? 1 : 0;
                 bool notice;
-                if (q->head_sent > 0) {
-                        if (q->n_frames == 1)
+                if (kept > 0) {
+                        if (q->n_frames <= kept)
                                 return -ENOBUFS;
-                        /* keep the head, drop the one after it */
-                        size_t second = off + sizeof(uint32_t) + frame_len_at(q, off);
-                        size_t len = sizeof(uint32_t) + frame_len_at(q, second);
-                        notice = frame_word_at(q, second) & FRAME_NOTICE;
-                        memmove(q->data + second, q->data + second + len, q->end - second - len);
+                        /* keep those, drop the one after them */
+                        size_t next = q->n_held > 0 ? q->held_end
+                                                    : off + sizeof(uint32_t) + frame_len_at(q, off);
+                        size_t len = sizeof(uint32_t) + frame_len_at(q, next);
+                        notice = frame_word_at(q, next) & FRAME_NOTICE;
+                        memmove(q->data + next, q->data + next + len, q->end - next - len);
                         q->end -= len;
                         q->n_frames--;
                 } else {
@@ -71,9 +78,26 @@ static int make_room(struct syslog_handler *s, size_t n, size_t reserve) {
         if (q->cap - q->end < n) {
                 memmove(q->data, q->data + q->start, q->end - q->start);
                 q->end -= q->start;
+                q->held_end -= q->start;
                 q->start = 0;
         }
         return 0;
+}
+
+size_t syslog_queue_frame_at(const struct syslog_handler *s, size_t off, const char **ret_p,
+                             bool *ret_notice) {
+        *ret_p = s->q.data + off + sizeof(uint32_t);
+        *ret_notice = frame_word_at(&s->q, off) & FRAME_NOTICE;
+        return frame_len_at(&s->q, off);
+}
+
+void syslog_queue_acked(struct syslog_handler *s, size_t n) {
+        for (; n > 0 && s->q.n_frames > 0; n--) {
+                bool notice = frame_word_at(&s->q, s->q.start) & FRAME_NOTICE;
+                drop_head(s);
+                if (!notice)
+                        atomic_inc(&s->base.stats.delivered);
+        }
 }
 
 /* Room kept for the record that tells how many were lost, so that saying

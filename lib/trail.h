@@ -299,7 +299,9 @@ typedef struct trail_stats {
         uint64_t dropped;          /* async: records dropped on overflow */
         uint64_t queue_high_water; /* async: most queue slots ever in use */
         uint64_t truncated;        /* records cut to fit a sink (process only) */
-        uint64_t reserved[7];
+        uint64_t resent;           /* RELP: records sent again after a reconnect (at most
+                                      this many duplicates) */
+        uint64_t reserved[6];
 } trail_stats;
 int trail_handler_get_stats(const trail_handler *h, trail_stats *ret);
 int trail_get_stats(trail_stats *ret);

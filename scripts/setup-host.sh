@@ -9,6 +9,7 @@ packages=(
         libsystemd-dev libestr-dev libcmocka-dev libinih-dev
         systemd procps scdoc mandoc valgrind
         libgnutls28-dev rsyslog rsyslog-gnutls gnutls-bin libjson-c-dev
+        librelp-dev rsyslog-relp
         debhelper dpkg-dev lintian autopkgtest rpm rpmlint
         clang libclang-rt-dev clang-format
 )

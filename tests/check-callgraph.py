@@ -46,6 +46,7 @@ LAYERS = [
         "handler-syslog",
         "syslog-queue",
         "syslog-tls",
+        "syslog-relp",
         "handler-async",
         "handler-custom",
         "handler-capture",
