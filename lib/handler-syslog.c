@@ -332,7 +332,7 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
         if (s->transport == T_RELP) {
                 relp_queue(s, t, r);
                 pthread_mutex_unlock(&s->lock);
-                return HANDLER_QUEUED;
+                return HANDLER_COUNTS_ITSELF;
         }
 
         /* whether a unix socket is a datagram or a stream one shows at connect */
