@@ -171,6 +171,20 @@ static size_t param_bound(size_t name_len, size_t vn) {
         return 1 + (name_len < SD_NAME_MAX ? name_len : SD_NAME_MAX) + 3 + 4 * vn;
 }
 
+/* CODE_FILE, CODE_LINE, CODE_FUNC; none of what a location given to
+ * trail_log_with_location() leaves out (NULL). */
+static char *put_location(char *p, const trail_source *src) {
+        char num[24];
+
+        if (src->file) {
+                p = put_param(p, "CODE_FILE", 9, src->file, src->file_len);
+                p = put_param(p, "CODE_LINE", 9, num, format_int(num, src->line));
+        }
+        if (src->func)
+                p = put_param(p, "CODE_FUNC", 9, src->func, src->func_len);
+        return p;
+}
+
 /* The most the record can take, and its MESSAGE_ID (the MSGID). */
 static size_t record_bound(const struct rfc5424 *x, const struct trail_record *r, size_t logger_len,
                            const char **msgid, size_t *msgid_len) {
@@ -235,9 +249,7 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
         *p++ = '[';
         p = stpcpy(p, x->sd_id);
         p = put_param(p, "LOGGER", 6, logger, logger_len);
-        p = put_param(p, "CODE_FILE", 9, src->file, src->file_len);
-        p = put_param(p, "CODE_LINE", 9, num, format_int(num, src->line));
-        p = put_param(p, "CODE_FUNC", 9, src->func, src->func_len);
+        p = put_location(p, src);
         p = put_param(p, "TID", 3, num, format_int(num, r->tid));
         /* TRUNCATED_FIELDS, when the record has it, is rendered last with
          * the fields left out here added */

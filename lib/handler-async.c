@@ -45,7 +45,8 @@ enum { WORKER_AWAKE, WORKER_ASLEEP, WORKER_NAPPING };
 struct qrecord {
         const struct trail_logger *logger; /* loggers live for the process */
         const char *logger_field;          /* in the logger */
-        const trail_source *src;           /* static at the call site */
+        const trail_source
+                *src; /* static at the call site; NULL: source_copy_put() after the message */
         struct timespec time;
         int32_t level, errnum, tid;
         uint32_t message_len, n_fields, logger_field_len;
@@ -76,6 +77,8 @@ struct async_handler {
         uint64_t enqueue_pos __attribute__((aligned(64)));
         uint64_t dequeue_pos __attribute__((aligned(64)));
         uint64_t busy_pos; /* the first slot of the record being delivered, or POS_IDLE */
+        trail_source src;  /* the worker's: a borrowed location, rebuilt */
+        size_t name_max;   /* a borrowed location's names are cut to this */
         /* Event counts for futex waits: a waiter registers, reads the event,
          * checks its condition, and sleeps only while the event is unchanged. */
         uint32_t work_event, work_waiters; /* WORKER_* */
@@ -213,6 +216,10 @@ struct ring_writer {
         size_t off;
 };
 
+static void ring_put(struct ring_writer *w, const void *p, size_t n);
+static void ring_put_any(void *w, const void *p, size_t n) {
+        ring_put(w, p, n);
+}
 static void ring_put(struct ring_writer *w, const void *p, size_t n) {
         const unsigned char *b = p;
 
@@ -298,6 +305,8 @@ static void record_rebuild(struct async_handler *a, struct trail_record *r) {
                 .deferred = true,
         };
         p += STRLEN("MESSAGE=") + q.message_len;
+        if (!q.src)
+                p = source_copy_get(&a->src, p), r->src = &a->src;
         for (uint32_t i = 0; i < q.n_fields; i++) {
                 struct rfield *f = &a->fields[i];
                 struct qfield qf;
@@ -467,11 +476,13 @@ static void high_water_update(struct async_handler *a, uint64_t end) {
 /* The bytes r takes in the queue, at most max: when it does not fit, the
  * message is cut to *ret_message_len and the fields before *ret_first are
  * left out (see async_emit()). */
-static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fields,
-                         const struct rfield *tf_new, size_t *ret_message_len, size_t *ret_first) {
+static size_t fit_record(struct async_handler *a, const struct trail_record *r, size_t max,
+                         size_t n_fields, const struct rfield *tf_new, size_t *ret_message_len,
+                         size_t *ret_first) {
         size_t size, message_len = r->message_len, first = 0;
 
         size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len + qfield_size(tf_new);
+        max -= r->src_borrowed ? source_copy_size(r->src, a->name_max) : 0;
         for (size_t i = 0; i < n_fields; i++)
                 size += qfield_size(&r->fields[i]);
         if (_unlikely_(size > max)) {
@@ -499,7 +510,7 @@ static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fiel
         }
         *ret_message_len = message_len;
         *ret_first = first;
-        return size;
+        return size + (r->src_borrowed ? source_copy_size(r->src, a->name_max) : 0);
 }
 
 /* Writes r into the n slots reserved at pos and publishes them. */
@@ -511,7 +522,7 @@ static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
                 .logger = r->logger,
                 .logger_field = r->logger_field,
                 .logger_field_len = (uint32_t) r->logger_field_len,
-                .src = r->src,
+                .src = r->src_borrowed ? NULL : r->src,
                 .time = r->time,
                 .level = r->level,
                 .errnum = r->errnum,
@@ -522,6 +533,8 @@ static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
         tf_new->v.u += first;
         ring_put(&w, &q, sizeof(q));
         ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
+        if (!q.src)
+                source_copy_put(r->src, a->name_max, ring_put_any, &w);
         for (size_t i = first; i < n_fields + (tf_new->v.u > 0); i++) {
                 const struct rfield *f = i < n_fields ? &r->fields[i] : tf_new;
                 struct qfield qf = {.name_len = f->name_len, .type = f->type, .len = f->len};
@@ -572,7 +585,7 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                                 .name_len = STRLEN("TRUNCATED_FIELDS"),
                                 .type = TRAIL_FIELD_UINT,
                                 .v.u = tf ? tf->v.u : 0};
-        size = fit_record(r, max, n_fields, &tf_new, &message_len, &first);
+        size = fit_record(a, r, max, n_fields, &tf_new, &message_len, &first);
         n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
 
         keep = a->overflow == TRAIL_OVERFLOW_BLOCK || r->level <= atomic_get(&a->keep_level);
@@ -732,6 +745,7 @@ _public_ trail_handler *trail_handler_async(trail_handler *inner, size_t capacit
         /* A record may take at most a quarter of the ring. */
         a->record_slots_max =
                 slots / 4 < RECORD_SLOTS_MAX ? (uint32_t) (slots / 4) : RECORD_SLOTS_MAX;
+        a->name_max = a->record_slots_max * SLOT_DATA / 8;
         a->overflow = overflow;
         a->keep_level = TRAIL_ERROR;
         a->timeout_usec = 1000000;

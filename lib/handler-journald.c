@@ -322,6 +322,18 @@ static size_t first_field_that_fits(const struct trail_record *r, size_t n) {
  * than "Z" when it is zero (the same width always). */
 #define SYSLOG_TIMESTAMP_MAX (STRLEN("SYSLOG_TIMESTAMP=") + RFC3339_MAX)
 
+/* Takes CODE_FILE and CODE_LINE (iov[5], iov[6]) and/or CODE_FUNC (iov[7])
+ * out of the n iovecs; returns how many are left. */
+static size_t drop_location(struct iovec *iov, size_t n, bool file, bool func) {
+        if (file && !func) {
+                memmove(iov + 5, iov + 7, (n - 7) * sizeof(*iov));
+                return n - 2;
+        }
+        size_t from = file ? 5 : 7, count = file ? 3 : 1;
+        memmove(iov + from, iov + from + count, (n - from - count) * sizeof(*iov));
+        return n - count;
+}
+
 /* Renders the record into iovecs; returns their number or a negative errno. */
 static int journald_render(struct tls_state *t, const struct trail_record *r) {
         const trail_source *src = r->src;
@@ -377,9 +389,10 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         } while (0)
 
         FIELD(4, "SYSLOG_FACILITY=", p += format_int(p, facility_get()));
-        FIELD(5, "CODE_FILE=", p = put(p, src->file, src->file_len));
+        /* no location (trail_log_with_location()): no CODE_* fields (below) */
+        FIELD(5, "CODE_FILE=", if (src->file) p = put(p, src->file, src->file_len));
         FIELD(6, "CODE_LINE=", p += format_int(p, src->line));
-        FIELD(7, "CODE_FUNC=", p = put(p, src->func, src->func_len));
+        FIELD(7, "CODE_FUNC=", if (src->func) p = put(p, src->func, src->func_len));
         FIELD(8, "TID=", p += format_int(p, r->tid));
 #undef FIELD
 
@@ -405,6 +418,8 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 p += format_rfc3339(p, &r->time, RFC3339_LOCAL_NUMERIC);
                 iov[n_iov - 1] = (struct iovec){start, (size_t) (p - start)};
         }
+        if (_unlikely_(!src->file || !src->func))
+                n_iov = drop_location(iov, n_iov, !src->file, !src->func);
         return (int) n_iov;
 }
 

@@ -67,9 +67,11 @@ struct trail_record {
         const struct trail_logger *logger;
         const char *logger_field; /* "LOGGER=name"; lives for the process */
         size_t logger_field_len;
-        const trail_source *src;
-        int errnum;          /* 0: none */
-        const char *message; /* preceded in memory by "MESSAGE=" */
+        const trail_source *src; /* file NULL: no CODE_FILE, CODE_LINE; func NULL: no CODE_FUNC */
+        bool src_borrowed;       /* src lives only during the call: a handler that keeps the
+                                    record copies it (trail_log_with_location()) */
+        int errnum;              /* 0: none */
+        const char *message;     /* preceded in memory by "MESSAGE=" */
         size_t message_len;
         const struct rfield *fields; /* global, context, call: each name once */
         size_t n_fields;
@@ -171,6 +173,18 @@ struct tls_state {
         es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
         es_str_t *formatted; /* trail_formatter_format()'s output; NULL until needed */
 };
+
+/* A location that lives only during the call (trail_log_with_location()),
+ * as bytes, for the handlers that keep a record longer (async, capture): a
+ * trail_source, then its file and func, each cut to name_max bytes and
+ * NUL-terminated. write(w, p, n) writes n bytes; get rebuilds it into dst
+ * (pointing into p) and returns the end of the bytes. */
+size_t source_copy_size(const trail_source *s, size_t name_max);
+void source_copy_put(const trail_source *s, size_t name_max,
+                     void (*write)(void *w, const void *p, size_t n), void *w);
+const void *source_copy_get(trail_source *dst, const void *p);
+/* The longest file or function name trail_log_with_location() takes. */
+#define LOCATION_MAX 4096
 
 /* record.c */
 /* An errno's magnitude, as an int: TRAIL_ERRNO(-e) means e. A value out of

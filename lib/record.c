@@ -344,3 +344,39 @@ _public_ int64_t trail_record_time_usec(const trail_record *r) {
 _public_ int trail_record_tid(const trail_record *r) {
         return r ? (int) r->tid : -EINVAL;
 }
+
+/* ---- Borrowed locations ------------------------------------------------- */
+
+#define NAME_CUT(len, max) ((len) < (max) ? (len) : (max))
+
+size_t source_copy_size(const trail_source *s, size_t name_max) {
+        return sizeof(*s) + NAME_CUT(s->file_len, name_max) + NAME_CUT(s->func_len, name_max) + 2;
+}
+
+void source_copy_put(const trail_source *s, size_t name_max,
+                     void (*write)(void *w, const void *p, size_t n), void *w) {
+        trail_source c = *s;
+
+        c.file_len = (unsigned) NAME_CUT(c.file_len, name_max);
+        c.func_len = (unsigned) NAME_CUT(c.func_len, name_max);
+        c.site = NULL;
+        write(w, &c, sizeof(c));
+        if (s->file)
+                write(w, s->file, c.file_len);
+        write(w, "", 1);
+        if (s->func)
+                write(w, s->func, c.func_len);
+        write(w, "", 1);
+}
+
+const void *source_copy_get(trail_source *dst, const void *p) {
+        const char *b = p;
+
+        memcpy(dst, b, sizeof(*dst));
+        b += sizeof(*dst);
+        /* the pointers only say whether there is a name */
+        dst->file = dst->file ? b : NULL;
+        b += dst->file_len + 1;
+        dst->func = dst->func ? b : NULL;
+        return b + dst->func_len + 1;
+}
