@@ -5,11 +5,9 @@
  * per handler rebuilds each record and hands it to the inner handler, in
  * order. Overflow drops are counted per level and reported in one record. */
 
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 
 #include "handler-private.h"
 #include "shared/futex.h"
@@ -337,37 +335,17 @@ static void deliver(struct async_handler *a, const struct trail_record *r) {
         }
 }
 
-static const char *const level_upper[] = {
-        "DROPPED_EMERGENCY", "DROPPED_ALERT",  "DROPPED_CRITICAL", "DROPPED_ERROR",
-        "DROPPED_WARNING",   "DROPPED_NOTICE", "DROPPED_INFO",     "DROPPED_DEBUG",
-};
-
 /* One record that says how many were dropped since the last one. */
 static void report_drops(struct async_handler *a) {
         static const trail_source src = {__FILE__, "report_drops", __LINE__, STRLEN(__FILE__),
                                          STRLEN("report_drops")};
-        struct rfield f[1 + TRAIL_DEBUG + 1];
+        uint64_t dropped[TRAIL_DEBUG + 1];
         struct own_record o;
-        uint64_t total = 0;
-        size_t n = 0;
 
-        n++; /* DROPPED=, filled in below */
-        for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++) {
-                uint64_t c = __atomic_exchange_n(&a->pending_dropped[l], 0, __ATOMIC_RELAXED);
-                if (c == 0)
-                        continue;
-                total += c;
-                f[n++] =
-                        (struct rfield){.name = level_upper[l], .type = TRAIL_FIELD_UINT, .v.u = c};
-        }
-        if (total == 0)
-                return;
-        f[0] = (struct rfield){.name = "DROPPED", .type = TRAIL_FIELD_UINT, .v.u = total};
-
-        own_record_build(&o, TRAIL_WARNING, &src, TRAIL_MESSAGE_ID_DROPPED, f, n,
-                         "trail: %llu records dropped: the log queue was full",
-                         (unsigned long long) total);
-        if (o.r.level <= atomic_get(&a->inner->level))
+        for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++)
+                dropped[l] = __atomic_exchange_n(&a->pending_dropped[l], 0, __ATOMIC_RELAXED);
+        if (own_record_drops(&o, &src, dropped, "the log queue was full") &&
+            o.r.level <= atomic_get(&a->inner->level))
                 (void) handler_emit(a->inner, &o.r);
 }
 

@@ -246,6 +246,12 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
                       const char *message_id, const struct rfield *fields, size_t n,
                       const char *fmt, ...);
 
+/* The drop record (TRAIL_MESSAGE_ID_DROPPED): DROPPED=total and, for each
+ * level with drops, DROPPED_<LEVEL>=; "trail: N records dropped: why".
+ * false (and nothing built) when nothing was dropped. */
+bool own_record_drops(struct own_record *o, const trail_source *src,
+                      const uint64_t dropped[TRAIL_DEBUG + 1], const char *why);
+
 /* TRUNCATED_FIELDS=N, the number of fields left out while the record was
  * built; when present it is the last field, and no user field has the name
  * (it is reserved). Sinks that leave out more fields add theirs to N. */

@@ -267,6 +267,31 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
         clock_gettime(CLOCK_REALTIME, &o->r.time);
 }
 
+bool own_record_drops(struct own_record *o, const trail_source *src,
+                      const uint64_t dropped[TRAIL_DEBUG + 1], const char *why) {
+        static const char *const names[] = {
+                "DROPPED_EMERGENCY", "DROPPED_ALERT",  "DROPPED_CRITICAL", "DROPPED_ERROR",
+                "DROPPED_WARNING",   "DROPPED_NOTICE", "DROPPED_INFO",     "DROPPED_DEBUG",
+        };
+        struct rfield f[1 + TRAIL_DEBUG + 1];
+        uint64_t total = 0;
+        size_t n = 1; /* DROPPED=, filled in below */
+
+        for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++) {
+                if (dropped[l] == 0)
+                        continue;
+                total += dropped[l];
+                f[n++] = (struct rfield){
+                        .name = names[l], .type = TRAIL_FIELD_UINT, .v.u = dropped[l]};
+        }
+        if (total == 0)
+                return false;
+        f[0] = (struct rfield){.name = "DROPPED", .type = TRAIL_FIELD_UINT, .v.u = total};
+        own_record_build(o, TRAIL_WARNING, src, TRAIL_MESSAGE_ID_DROPPED, f, n,
+                         "trail: %" PRIu64 " records dropped: %s", total, why);
+        return true;
+}
+
 /* ---- The record, as filters and custom handlers see it ------------------ */
 
 _public_ int trail_record_level(const trail_record *r) {
