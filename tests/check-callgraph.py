@@ -55,6 +55,7 @@ LAYERS = [
     ["log"],
     ["config-parse"],
     ["config-build"],
+    ["config-env"],
     ["config"],
     ["trail", "api"],
     ["trail-tool"],
