@@ -19,8 +19,9 @@ static struct clogger *config_logger(struct config *c, const char *name) {
         return NULL;
 }
 
+/* A shell's quoting may bring a newline too. */
 static bool is_blank(char c) {
-        return c == ' ' || c == '\t';
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /* s without the blanks around it, in place. */
@@ -67,7 +68,7 @@ static bool env_entry_parse(char *entry, struct env_level *ret, char *msg, size_
         ret->level = trail_level_parse(value);
         if (ret->level < 0) {
                 /* "worker.db" or "worker.db debug" alone: a logger without its level */
-                if (!name && strpbrk(value, ". \t"))
+                if (!name && strpbrk(value, ". \t\n\r"))
                         snprintf(msg, size, "'%s': missing '=' (expected LEVEL or LOGGER=LEVEL)",
                                  value);
                 else

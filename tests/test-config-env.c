@@ -68,6 +68,7 @@ static void blanks_around_commas_and_equals_are_accepted(void **state) {
                  TRAIL_DEBUG},
                 {"root = err, env.db=Warning", TRAIL_ERROR, TRAIL_WARNING, TRAIL_ERROR},
                 {",, env.x =debug, , DEBUG", TRAIL_DEBUG, TRAIL_ERROR, TRAIL_DEBUG},
+                {"info,\n  env.db = notice\n", TRAIL_INFO, TRAIL_NOTICE, TRAIL_INFO},
         };
 
         for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
