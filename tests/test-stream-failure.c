@@ -34,7 +34,7 @@
         } while (0)
 
 /* Logs N_RECORDS through h, alone on a logger, and checks they were all
- * counted as lost. */
+ * counted as lost; takes over the caller's reference. */
 static void log_lost(trail_handler *h) {
         trail_logger *lg = trail_get("failing");
         trail_stats st;
@@ -47,6 +47,7 @@ static void log_lost(trail_handler *h) {
         CHECK(st.records == N_RECORDS);
         CHECK(st.failed == N_RECORDS);
         CHECK(st.lost == N_RECORDS);
+        trail_handler_unref(h); /* the logger keeps its own reference */
 }
 
 /* A pipe whose reader closed: EPIPE, and no SIGPIPE for the program. */
