@@ -89,6 +89,15 @@ static void closed_fd(void) {
         log_lost(h);
 }
 
+/* stderr's own file, opened again read-only: every write fails (EBADF),
+ * and a report would go to the same file, so there is none. */
+static void stderrs_file_read_only(void) {
+        int fd = open("/proc/self/fd/2", O_RDONLY | O_CLOEXEC);
+
+        CHECK(fd >= 0);
+        log_lost(trail_handler_stream(fd, "text"));
+}
+
 /* Runs f in a child with fd 2 a file; returns what the child wrote there. */
 static char *in_child(void (*f)(void)) {
         char path[] = "/tmp/trail-stderr-XXXXXX";
@@ -159,11 +168,19 @@ static void a_closed_descriptor_is_reported_once(void **state) {
         free(text);
 }
 
+static void a_handler_on_stderrs_own_file_does_not_report(void **state) {
+        (void) state;
+        char *text = in_child(stderrs_file_read_only);
+        assert_string_equal(text, "");
+        free(text);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(a_closed_pipe_is_reported_once_without_sigpipe),
                 cmocka_unit_test(a_full_pipe_is_reported_once),
                 cmocka_unit_test(a_closed_descriptor_is_reported_once),
+                cmocka_unit_test(a_handler_on_stderrs_own_file_does_not_report),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
