@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* trail.conf(5), building: from the parsed entries, every section is
  * checked and the handlers and loggers of the new configuration are built
- * aside (struct config), with $TRAIL_LEVEL's levels on top; config.c
- * applies the result. */
+ * aside (struct config); config-env.c puts $TRAIL_LEVEL's levels on top,
+ * config.c applies the result. */
 
 #include <limits.h>
 #include <stdio.h>
@@ -11,16 +11,7 @@
 
 #include "config-private.h"
 
-/* Only for $TRAIL_LEVEL's at most LIST_MAX names: the file's loggers are
- * found through config_build()'s index. */
-static struct clogger *config_logger(struct config *c, const char *name) {
-        for (size_t i = 1; i < c->n_loggers; i++)
-                if (strcmp(c->loggers[i].name, name) == 0)
-                        return &c->loggers[i];
-        return NULL;
-}
-
-static struct clogger *config_add_logger(struct config *c, const char *name, unsigned line) {
+struct clogger *config_add_logger(struct config *c, const char *name, unsigned line) {
         if (!config_grow((void **) &c->loggers, &c->cap_loggers, c->n_loggers, sizeof(*c->loggers)))
                 return NULL;
         struct clogger *l = &c->loggers[c->n_loggers];
@@ -657,63 +648,4 @@ void config_build(struct config *c, struct parse *p) {
                 }
                 /* else: the section header already has its error */
         }
-}
-
-/* ---- $TRAIL_LEVEL ----------------------------------------------------------- */
-
-/* "info,myapp.db=debug": a bare level is the root's. Problems are reported
- * and the whole variable ignored: a typo in a debugging aid must not refuse
- * the configuration. Returns the number of overrides, or -EINVAL. */
-int env_levels(struct config *c, trail_config_error_fn on_error, void *userdata) {
-        const char *v = secure_getenv("TRAIL_LEVEL");
-        char *words[LIST_MAX + 1];
-        size_t n;
-
-        if (!v || !*v)
-                return 0;
-        _cleanup_free_ char *copy = strdup(v);
-        if (!copy)
-                return -ENOMEM;
-        n = split_words(copy, words, LIST_MAX);
-        if (n > LIST_MAX) {
-                on_error("$TRAIL_LEVEL", 0, NULL, "too many entries: ignored", userdata);
-                return -EINVAL;
-        }
-        /* Everything checked first: on a problem, nothing of it counts. */
-        for (size_t i = 0; i < n; i++) {
-                char *eq = strchr(words[i], '=');
-                const char *name = eq ? words[i] : "";
-                int level = trail_level_parse(eq ? eq + 1 : words[i]);
-                size_t nl = eq ? (size_t) (eq - words[i]) : 0;
-                char msg[256];
-
-                if (level >= 0 && (!eq || (nl == 4 && strncmp(name, "root", 4) == 0) ||
-                                   logger_name_is_valid(name, nl)))
-                        continue;
-                snprintf(msg, sizeof(msg), "'%s': %s: ignored", words[i],
-                         level < 0 ? "unknown level" : "not a logger name");
-                on_error("$TRAIL_LEVEL", 0, NULL, msg, userdata);
-                return -EINVAL;
-        }
-        for (size_t i = 0; i < n; i++) {
-                char *eq = strchr(words[i], '=');
-                const char *name = eq ? words[i] : "";
-                int level = trail_level_parse(eq ? eq + 1 : words[i]);
-
-                if (eq)
-                        *eq = '\0';
-                if (!*name || strcmp(name, "root") == 0) {
-                        c->loggers[0].level = level;
-                        continue;
-                }
-                struct clogger *l = config_logger(c, name);
-                if (!l) {
-                        l = config_add_logger(c, name, 0);
-                        if (!l)
-                                return -ENOMEM;
-                        l->from_env = true;
-                }
-                l->level = level;
-        }
-        return (int) n;
 }

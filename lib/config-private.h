@@ -176,6 +176,9 @@ struct handler_type {
 };
 
 /* Values of keys (config-parse.c): each adds its error to c->errors. */
+/* What a level may be, for the messages that refuse one. */
+#define LEVEL_NAMES_EXPECTED                                                                       \
+        "debug, info, notice, warning, error, critical, alert, emergency, 0 to 7"
 void set_level(struct config *c, const struct entry *e, int *level, bool may_inherit);
 void set_fields(struct config *c, const struct entry *e);
 void set_ident(struct config *c, const struct entry *e);
@@ -187,6 +190,10 @@ void set_redact(struct config *c, const struct entry *e);
 /* config-build.c */
 /* Builds the whole configuration from the entries; errors go to c->errors. */
 void config_build(struct config *c, struct parse *p);
+/* A new [logger NAME] (NULL: the root) at its defaults; NULL when out of memory. */
+struct clogger *config_add_logger(struct config *c, const char *name, unsigned line);
+void config_free_contents(struct config *c);
+
+/* config-env.c */
 /* $TRAIL_LEVEL on top: returns the number of overrides, or -EINVAL. */
 int env_levels(struct config *c, trail_config_error_fn on_error, void *userdata);
-void config_free_contents(struct config *c);

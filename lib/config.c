@@ -274,7 +274,7 @@ static int config_apply(struct config *c) {
         if (c->has_facility || current.facility)
                 (void) trail_set_facility(c->has_facility ? c->facility : 3);
         if (set_fields)
-                globals_publish(&fields);
+                globals_publish(GLOBALS_CONFIG, &fields);
         if (c->has_scrub || current.scrub)
                 (void) trail_set_scrub(c->has_scrub ? c->scrub : true);
         config_apply_flow(c, ch, n);
@@ -335,15 +335,33 @@ static void describe_logger(const struct config *c, const struct clogger *l, FIL
         fputc('\n', out);
 }
 
+/* The file's layer of global fields, written as the file would write them;
+ * the program's own (trail_set_global_fields()) come on top of nothing
+ * here, so the line says how the two add up. */
+static void describe_fields(const struct config *c, FILE *out) {
+        fprintf(out, "global fields:");
+        for (size_t i = 0; i < c->n_fields; i++) {
+                const char *v = c->fields[i].value.s;
+                if (*v && !v[strcspn(v, " \t\"\\")]) {
+                        fprintf(out, " %s=%s", c->fields[i].name, v);
+                        continue;
+                }
+                fprintf(out, " %s=\"", c->fields[i].name);
+                for (; *v; v++)
+                        fprintf(out, *v == '"' || *v == '\\' ? "\\%c" : "%c", *v);
+                fputc('"', out);
+        }
+        fprintf(out, c->n_fields ? " (added to the program's own; on a name set in both, "
+                                   "these win)\n"
+                                 : " none from the file (the program's own still apply)\n");
+}
+
 static void describe(const struct config *c, FILE *out) {
         fprintf(out, "%s: configuration is valid\n", c->file);
         fprintf(out, "ident: %s\n", c->has_ident ? c->ident : "(program name)");
         fprintf(out, "facility: %s (%d)\n", syslog_facility_name(c->has_facility ? c->facility : 3),
                 c->has_facility ? c->facility : 3);
-        fprintf(out, "global fields:");
-        for (size_t i = 0; i < c->n_fields; i++)
-                fprintf(out, " %s=%s", c->fields[i].name, c->fields[i].value.s);
-        fprintf(out, c->n_fields ? "\n" : " none\n");
+        describe_fields(c, out);
         fprintf(out, "redaction: ");
         if (!c->has_redact)
                 fprintf(out, "the built-in list");

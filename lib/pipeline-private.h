@@ -85,9 +85,15 @@ struct ident_prepared;
 int ident_prepare(const char *name, struct ident_prepared **ret);
 void ident_publish(struct ident_prepared *p);
 void ident_prepared_free(struct ident_prepared *p); /* NULL-safe; not after publish */
-/* The same for global fields (context.c). */
+/* The same for global fields (context.c), in two layers: the program's
+ * and the configuration's, which wins on a name set in both. */
+enum globals_layer {
+        GLOBALS_PROGRAM, /* trail_set_global_fields() */
+        GLOBALS_CONFIG,  /* trail.conf's "fields =" */
+        _GLOBALS_LAYER_MAX,
+};
 int globals_prepare(trail_fields fields, struct field_store *ret);
-void globals_publish(struct field_store *s); /* takes over *s */
+void globals_publish(enum globals_layer layer, struct field_store *s); /* takes over *s */
 void settings_free(void);
 
 /* flow.c: the verdict on one call, taken before its message is formatted. */

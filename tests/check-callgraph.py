@@ -56,6 +56,7 @@ LAYERS = [
     ["log"],
     ["config-parse"],
     ["config-build"],
+    ["config-env"],
     ["config"],
     ["trail", "api"],
     ["trail-tool"],

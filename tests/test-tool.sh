@@ -11,6 +11,9 @@ out=$("$trail" check "$conf/good.conf" 2>&1) && ok "check good" || bad "check go
 grep -q "handler console: type stream fd=2" <<<"$out" || bad "check good describes: $out"
 grep -q "logger myapp.db: level debug, propagate no, handlers: console" <<<"$out" ||
         bad "check good describes loggers: $out"
+# the file's layer of global fields, as the file writes them, and how it adds up
+grep -qxF 'global fields: SERVICE=billing ENV=prod VERSION="1.4 beta" (added to the program'"'"'s own; on a name set in both, these win)' <<<"$out" ||
+        bad "check good describes global fields: $out"
 
 out=$("$trail" check "$conf/bad-level.conf" 2>&1)
 [ $? = 1 ] && ok "check bad exits 1" || bad "check bad exit status"
