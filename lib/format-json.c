@@ -92,12 +92,16 @@ static int json_format(const trail_formatter *f, const struct trail_record *r, s
         p = json_string(p, r->message, r->message_len);
         p = PUT(p, ",\"ident\":");
         p = json_string(p, id, id_len);
-        p = PUT(p, ",\"file\":");
-        p = json_string(p, r->src->file, r->src->file_len);
-        p = PUT(p, ",\"line\":");
-        p += format_int(p, r->src->line);
-        p = PUT(p, ",\"func\":");
-        p = json_string(p, r->src->func, r->src->func_len);
+        if (r->src->file) { /* a NULL file: the record has no location */
+                p = PUT(p, ",\"file\":");
+                p = json_string(p, r->src->file, r->src->file_len);
+                p = PUT(p, ",\"line\":");
+                p += format_int(p, r->src->line);
+        }
+        if (r->src->file && r->src->func) {
+                p = PUT(p, ",\"func\":");
+                p = json_string(p, r->src->func, r->src->func_len);
+        }
         p = PUT(p, ",\"pid\":");
         p += format_int(p, pid_get());
         p = PUT(p, ",\"tid\":");

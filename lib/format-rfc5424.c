@@ -235,9 +235,12 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
         *p++ = '[';
         p = stpcpy(p, x->sd_id);
         p = put_param(p, "LOGGER", 6, logger, logger_len);
-        p = put_param(p, "CODE_FILE", 9, src->file, src->file_len);
-        p = put_param(p, "CODE_LINE", 9, num, format_int(num, src->line));
-        p = put_param(p, "CODE_FUNC", 9, src->func, src->func_len);
+        if (src->file) { /* a NULL file: the record has no location */
+                p = put_param(p, "CODE_FILE", 9, src->file, src->file_len);
+                p = put_param(p, "CODE_LINE", 9, num, format_int(num, src->line));
+                if (src->func)
+                        p = put_param(p, "CODE_FUNC", 9, src->func, src->func_len);
+        }
         p = put_param(p, "TID", 3, num, format_int(num, r->tid));
         /* TRUNCATED_FIELDS, when the record has it, is rendered last with
          * the fields left out here added */

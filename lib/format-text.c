@@ -215,15 +215,20 @@ static char *render_item(const struct text_formatter *tf, const struct item *it,
                 return escape(p, s, n, &text_bare);
         case ITEM_MESSAGE:
                 return put_message(p, r->message, r->message_len, &text_bare, &text_quoted);
+        /* a NULL file: the record has no location, and these are empty */
         case ITEM_FILENAME:
+                if (!r->src->file)
+                        return p;
                 s = base_name(r->src->file, r->src->file_len, &n);
                 return escape(p, s, n, &text_bare);
         case ITEM_PATHNAME:
-                return escape(p, r->src->file, r->src->file_len, &text_bare);
+                return r->src->file ? escape(p, r->src->file, r->src->file_len, &text_bare) : p;
         case ITEM_LINENO:
-                return p + format_int(p, r->src->line);
+                return r->src->file ? p + format_int(p, r->src->line) : p;
         case ITEM_FUNCNAME:
-                return escape(p, r->src->func, r->src->func_len, &text_bare);
+                return r->src->file && r->src->func
+                               ? escape(p, r->src->func, r->src->func_len, &text_bare)
+                               : p;
         case ITEM_PROCESS:
                 return p + format_int(p, pid_get());
         case ITEM_THREAD:

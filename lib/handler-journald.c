@@ -331,7 +331,9 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         size_t n_fields = r->n_fields - (tf != NULL);
         size_t first = first_field_that_fits(r, n_fields);
         uint64_t truncated = (tf ? tf->v.u : 0) + first;
-        size_t n_iov = TRAIL_OWN_FIELDS + n_fields - first + (truncated > 0) + r->deferred, bound;
+        /* a record without a location (a NULL file) has no CODE_* fields */
+        size_t own = TRAIL_OWN_FIELDS - (src->file ? !src->func : 3), k = 4;
+        size_t n_iov = own + n_fields - first + (truncated > 0) + r->deferred, bound;
         struct iovec *iov;
         char *p;
 
@@ -368,19 +370,22 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         iov[2] = (struct iovec){(void *) ident->field, ident->len};
         iov[3] = (struct iovec){(void *) r->logger->logger_field, r->logger->field_len};
 
-#define FIELD(i, prefix, render)                                                                   \
+#define FIELD(prefix, render)                                                                      \
         do {                                                                                       \
                 char *start_ = p;                                                                  \
                 p = put(p, prefix, STRLEN(prefix));                                                \
                 render;                                                                            \
-                iov[i] = (struct iovec){start_, (size_t) (p - start_)};                            \
+                iov[k++] = (struct iovec){start_, (size_t) (p - start_)};                          \
         } while (0)
 
-        FIELD(4, "SYSLOG_FACILITY=", p += format_int(p, facility_get()));
-        FIELD(5, "CODE_FILE=", p = put(p, src->file, src->file_len));
-        FIELD(6, "CODE_LINE=", p += format_int(p, src->line));
-        FIELD(7, "CODE_FUNC=", p = put(p, src->func, src->func_len));
-        FIELD(8, "TID=", p += format_int(p, r->tid));
+        FIELD("SYSLOG_FACILITY=", p += format_int(p, facility_get()));
+        if (src->file) {
+                FIELD("CODE_FILE=", p = put(p, src->file, src->file_len));
+                FIELD("CODE_LINE=", p += format_int(p, src->line));
+                if (src->func)
+                        FIELD("CODE_FUNC=", p = put(p, src->func, src->func_len));
+        }
+        FIELD("TID=", p += format_int(p, r->tid));
 #undef FIELD
 
         for (size_t i = first; i < n_fields; i++) {
@@ -390,14 +395,13 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 p = put(p, f->name, f->name_len);
                 *p++ = '=';
                 p += rfield_render_value(f, p);
-                iov[TRAIL_OWN_FIELDS + i - first] = (struct iovec){start, (size_t) (p - start)};
+                iov[own + i - first] = (struct iovec){start, (size_t) (p - start)};
         }
         if (_unlikely_(truncated > 0)) {
                 char *start = p;
                 p = put(p, "TRUNCATED_FIELDS=", STRLEN("TRUNCATED_FIELDS="));
                 p += format_uint(p, truncated);
-                iov[TRAIL_OWN_FIELDS + n_fields - first] =
-                        (struct iovec){start, (size_t) (p - start)};
+                iov[own + n_fields - first] = (struct iovec){start, (size_t) (p - start)};
         }
         if (r->deferred) {
                 char *start = p;

@@ -358,6 +358,8 @@ static int log_own(struct tls_state *t, const trail_logger *lg, int level, const
         return r;
 }
 
+static const trail_source source_none;
+
 /* "Suppressed N records", on the site's own file and line. */
 static void log_suppressed(struct tls_state *t, const trail_logger *lg, int level,
                            const trail_source *src, uint64_t n) {
@@ -382,6 +384,10 @@ _public_ int trail__log(const trail_logger *lg, int level, const trail_source *s
                 return -EINVAL;
         if (fields.n > 0 && !fields.fields)
                 return -EINVAL;
+        /* A NULL file means no location: no CODE_* fields (trail(1), a
+         * binding that has none); func, line and lengths are then ignored. */
+        if (!src->file)
+                src = &source_none;
 
         atomic_inc(&trail_stat_records);
         /* A handler, a filter, or a signal handler that interrupted this
