@@ -10,7 +10,7 @@ packages=(
         systemd procps scdoc mandoc valgrind
         libgnutls28-dev rsyslog rsyslog-gnutls gnutls-bin libjson-c-dev
         debhelper dpkg-dev lintian autopkgtest rpm rpmlint
-        clang libclang-rt-dev clang-format
+        clang libclang-rt-dev clang-format jq
 )
 
 if [ "$(id -u)" -ne 0 ]; then
