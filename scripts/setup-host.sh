@@ -11,7 +11,7 @@ packages=(
         libgnutls28-dev rsyslog rsyslog-gnutls gnutls-bin libjson-c-dev
         librelp-dev rsyslog-relp
         debhelper dpkg-dev lintian autopkgtest rpm rpmlint
-        clang libclang-rt-dev clang-format
+        clang libclang-rt-dev clang-format jq
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -12,6 +12,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 flags=(-std=c++17 -Wall -Wextra -pedantic -Werror -I"$root/lib")
+# the README's first daemon, a whole program of examples/, as C++ too
+"$cxx" "${flags[@]}" -x c++ -c "$root/examples/worker.c" -o "$tmp/worker.o"
 if [ "$sanitize" = compile-only ]; then
         "$cxx" "${flags[@]}" -c "$root/tests/readme-examples.cc" -o "$tmp/readme-examples.o"
         "$cxx" "${flags[@]}" -c "$root/tests/test-header-cxx.cc" -o "$tmp/test-header-cxx.o"

@@ -110,7 +110,9 @@ static int emit(const trail_record *r, void *userdata) {
 }
 static void own_handlers(void) {
         static const trail_handler_vtable vt = {emit, NULL, NULL}; /* emit, flush, close */
-        trail_logger_add_handler(trail_get(NULL), trail_handler_custom(&vt, &metrics));
+        trail_handler *h = trail_handler_custom(&vt, &metrics);
+        trail_logger_add_handler(trail_get(NULL), h); /* the logger takes its own reference, */
+        trail_handler_unref(h);                       /* so drop the constructor's */
 
         /* in a unit test */
         trail_handler *cap = trail_handler_capture();
@@ -118,6 +120,8 @@ static void own_handlers(void) {
         run_code_under_test();
         assert(trail_capture_find(cap, TRAIL_WARNING, "retrying") >= 0);
         const trail_record *r = trail_capture_get(cap, 0); /* trail_record_* accessors */
+        trail_logger_remove_handler(trail_get("myapp"), cap);
+        trail_handler_unref(cap); /* the test's own reference */
         (void) r;
 }
 

@@ -77,9 +77,22 @@ id=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 "$trail" send -c "$conf/good.conf" -p warning -l myapp.tool -F "TOOL_RUN=$id" \
         WHO=shell "hello from" the tool || bad "send exit status"
 "$trail" send -l myapp.tool -p 3 TOOL_RUN="$id" -t tooltag "second" || bad "send without config"
-for i in $(seq 50); do
-        n=$(journalctl --all -o json "TOOL_RUN=$id" 2>/dev/null | wc -l)
-        [ "$n" -ge 2 ] && break
+# The script's own location, when it gives one; --code-line alone is refused.
+"$trail" send --code-file backup.sh --code-line 7 --code-func rotate TOOL_RUN="$id" \
+        located || bad "send --code-file exit status"
+"$trail" send --code-line 7 TOOL_RUN="$id" x >/dev/null 2>&1
+[ $? = 2 ] || bad "--code-line without --code-file: usage, exit 2"
+# No message: standard input, one record per line, like logger(1) and
+# systemd-cat: an empty line is skipped, a NUL ends a line, a line of 100 kB
+# is one record, whole, and a last line without a newline is a record.
+{
+        printf 'first\n\nsecond\0third\n'
+        head -c 100000 /dev/zero | tr '\0' y
+        printf '\nlast'
+} | "$trail" send -p warning -l backup -F "TOOL_STDIN=$id" || bad "send from stdin exit status"
+for i in $(seq 100); do
+        n=$(journalctl --all -o json "TOOL_RUN=$id" + "TOOL_STDIN=$id" 2>/dev/null | wc -l)
+        [ "$n" -ge 8 ] && break
         sleep 0.1
 done
 json=$(journalctl --all -o json "TOOL_RUN=$id")
@@ -89,13 +102,32 @@ es = [json.loads(l) for l in sys.argv[1].splitlines()]
 def want(cond, what):
     if not cond:
         print("FAIL:", what, es); sys.exit(1)
-want(len(es) == 2, "two entries")
-a, b = es
+want(len(es) == 3, "three entries")
+a, b, c = es
 want(a["MESSAGE"] == "hello from the tool", "message joined")
+# trail(1)'s own location (tools/trail.c) is no use to anyone: none by default
+want(not any(k.startswith("CODE_") for k in a) and not any(k.startswith("CODE_") for k in b),
+     "no CODE_* fields without --code-file")
+want(c["MESSAGE"] == "located" and c["CODE_FILE"] == "backup.sh" and c["CODE_LINE"] == "7"
+     and c["CODE_FUNC"] == "rotate", "--code-file, --code-line, --code-func")
 want(a["PRIORITY"] == "4" and a["LOGGER"] == "myapp.tool", "level and logger")
 want(a["WHO"] == "shell" and a["SERVICE"] == "billing", "fields and global fields")
 want(a["SYSLOG_IDENTIFIER"] == "billing", "ident from the file")
 want(b["SYSLOG_IDENTIFIER"] == "tooltag" and b["PRIORITY"] == "3", "-t and numeric -p")
 print("ok: send into journald")
+PY
+json=$(journalctl --all -o json "TOOL_STDIN=$id")
+python3 - "$json" <<'PY' || fail=1
+import json, sys
+es = [json.loads(l) for l in sys.argv[1].splitlines()]
+got = [e["MESSAGE"] for e in es]
+want = ["first", "second", "third", "y" * 100000, "last"]
+if got != want:
+    print("FAIL: stdin records", [m[:20] + "...%d" % len(m) for m in got]); sys.exit(1)
+for e in es:
+    if e["PRIORITY"] != "4" or e["LOGGER"] != "backup" or any(k.startswith("CODE_") for k in e):
+        print("FAIL: stdin record fields", {k: v for k, v in e.items() if k != "MESSAGE"})
+        sys.exit(1)
+print("ok: send from standard input, one record per line")
 PY
 exit $fail
