@@ -223,8 +223,8 @@ static char *render_item(const struct text_formatter *tf, const struct item *it,
                 return escape(p, s, n, &text_bare);
         case ITEM_PATHNAME:
                 return r->src->file ? escape(p, r->src->file, r->src->file_len, &text_bare) : p;
-        case ITEM_LINENO:
-                return p + format_int(p, r->src->line);
+        case ITEM_LINENO: /* a line without a file says nothing: empty */
+                return r->src->file ? p + format_int(p, r->src->line) : p;
         case ITEM_FUNCNAME:
                 return r->src->func ? escape(p, r->src->func, r->src->func_len, &text_bare) : p;
         case ITEM_PROCESS:

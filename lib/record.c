@@ -354,7 +354,7 @@ _public_ int trail_record_source(const trail_record *r, const char **ret_file, i
         if (ret_file)
                 *ret_file = r->src->file;
         if (ret_line)
-                *ret_line = r->src->line;
+                *ret_line = r->src->file ? r->src->line : 0; /* no file, no line */
         if (ret_func)
                 *ret_func = r->src->func;
         return 0;
