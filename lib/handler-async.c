@@ -40,28 +40,6 @@ struct slot {
 /* work_waiters: what the worker is doing when it is not delivering */
 enum { WORKER_AWAKE, WORKER_ASLEEP, WORKER_NAPPING };
 
-/* A record in the ring: this header, "MESSAGE=" and the message, then per
- * field a struct qfield, the name, and for strings and bytes the value. */
-struct qrecord {
-        const struct trail_logger *logger; /* loggers live for the process */
-        const trail_source *src;           /* static at the call site */
-        struct timespec time;
-        int32_t level, errnum, tid;
-        uint32_t message_len, n_fields;
-};
-
-struct qfield {
-        uint32_t name_len;
-        int32_t type;
-        uint64_t len;
-        union {
-                int64_t i;
-                uint64_t u;
-                double d;
-                bool b;
-        } v;
-};
-
 struct async_handler {
         trail_handler base;
         trail_handler *inner;
@@ -205,29 +183,6 @@ static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
         event_signal(&a->space_event, &a->space_waiters);
 }
 
-/* Writes bytes across consecutive slots. */
-struct ring_writer {
-        struct async_handler *a;
-        uint64_t pos;
-        size_t off;
-};
-
-static void ring_put(struct ring_writer *w, const void *p, size_t n) {
-        const unsigned char *b = p;
-
-        while (n > 0) {
-                size_t k = SLOT_DATA - w->off < n ? SLOT_DATA - w->off : n;
-                memcpy(slot_at(w->a, w->pos)->data + w->off, b, k);
-                b += k;
-                n -= k;
-                w->off += k;
-                if (w->off == SLOT_DATA) {
-                        w->pos++;
-                        w->off = 0;
-                }
-        }
-}
-
 /* ---- Drops ------------------------------------------------------------------ */
 
 static void count_drop(struct async_handler *a, int level) {
@@ -276,42 +231,8 @@ static int worker_start(struct async_handler *a);
 
 /* Rebuilds the record from the copy; the fields point into the copy. */
 static void record_rebuild(struct async_handler *a, struct trail_record *r) {
-        const unsigned char *p = a->copy;
-        struct qrecord q;
-
-        memcpy(&q, p, sizeof(q));
-        p += sizeof(q);
-        *r = (struct trail_record){
-                .level = q.level,
-                .logger = q.logger,
-                .src = q.src,
-                .errnum = q.errnum,
-                .message = (const char *) p + STRLEN("MESSAGE="),
-                .message_len = q.message_len,
-                .fields = a->fields,
-                .n_fields = q.n_fields,
-                .tid = q.tid,
-                .time = q.time,
-                .deferred = true,
-        };
-        p += STRLEN("MESSAGE=") + q.message_len;
-        for (uint32_t i = 0; i < q.n_fields; i++) {
-                struct rfield *f = &a->fields[i];
-                struct qfield qf;
-
-                memcpy(&qf, p, sizeof(qf));
-                p += sizeof(qf);
-                *f = (struct rfield){.name = (const char *) p,
-                                     .name_len = qf.name_len,
-                                     .type = qf.type,
-                                     .len = (size_t) qf.len};
-                p += qf.name_len;
-                if (qf.type == TRAIL_FIELD_STR || qf.type == TRAIL_FIELD_BYTES) {
-                        f->v.p = p;
-                        p += qf.len;
-                } else
-                        memcpy(&f->v, &qf.v, sizeof(qf.v));
-        }
+        record_copy_rebuild(a->copy, a->fields, r);
+        r->deferred = true;
 }
 
 static void deliver(struct async_handler *a, const struct trail_record *r) {
@@ -443,13 +364,6 @@ static int worker_start(struct async_handler *a) {
 
 /* ---- Callers ------------------------------------------------------------------ */
 
-static size_t qfield_size(const struct rfield *f) {
-        size_t n = sizeof(struct qfield) + f->name_len;
-        if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
-                n += f->len;
-        return n;
-}
-
 static void high_water_update(struct async_handler *a, uint64_t end) {
         uint64_t used = end - __atomic_load_n(&a->dequeue_pos, __ATOMIC_RELAXED);
         uint64_t hw = __atomic_load_n(&a->base.stats.queue_high_water, __ATOMIC_RELAXED);
@@ -461,72 +375,18 @@ static void high_water_update(struct async_handler *a, uint64_t end) {
                 ;
 }
 
-/* The bytes r takes in the queue, at most max: when it does not fit, the
- * message is cut to *ret_message_len and the fields before *ret_first are
- * left out (see async_emit()). */
-static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fields,
-                         const struct rfield *tf_new, size_t *ret_message_len, size_t *ret_first) {
-        size_t size, message_len = r->message_len, first = 0;
-
-        size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len + qfield_size(tf_new);
-        for (size_t i = 0; i < n_fields; i++)
-                size += qfield_size(&r->fields[i]);
-        if (_unlikely_(size > max)) {
-                size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
-                size_t cut =
-                        size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
-                message_len -= cut;
-                size -= cut;
-                while (size > max && first < n_fields)
-                        size -= qfield_size(&r->fields[first++]);
-                if (first > 0)
-                        __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
-                if (size > max) {
-                        message_len -= size - max;
-                        size = max;
-                }
-                if (message_len < r->message_len)
-                        atomic_inc(&trail_stat_truncated);
-                /* not inside a UTF-8 sequence */
-                while (message_len > 0 &&
-                       ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
-                        message_len--;
-                        size--;
-                }
-        }
-        *ret_message_len = message_len;
-        *ret_first = first;
-        return size;
-}
-
 /* Writes r into the n slots reserved at pos and publishes them. */
 static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
-                              const struct trail_record *r, size_t n_fields, size_t first,
-                              size_t message_len, struct rfield *tf_new) {
-        struct ring_writer w = {a, pos, 0};
-        struct qrecord q = {
-                .logger = r->logger,
-                .src = r->src,
-                .time = r->time,
-                .level = r->level,
-                .errnum = r->errnum,
-                .tid = r->tid,
-                .message_len = (uint32_t) message_len,
-                .n_fields = (uint32_t) (n_fields - first + (tf_new->v.u + first > 0)),
+                              const struct trail_record *r, const struct record_copy_plan *p) {
+        struct record_copy_writer w = {
+                .base = a->ring[0].data,
+                .chunk = SLOT_DATA,
+                .stride = sizeof(struct slot),
+                .mask = a->mask,
+                .pos = pos,
         };
-        tf_new->v.u += first;
-        ring_put(&w, &q, sizeof(q));
-        ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
-        for (size_t i = first; i < n_fields + (tf_new->v.u > 0); i++) {
-                const struct rfield *f = i < n_fields ? &r->fields[i] : tf_new;
-                struct qfield qf = {.name_len = f->name_len, .type = f->type, .len = f->len};
-                if (f->type != TRAIL_FIELD_STR && f->type != TRAIL_FIELD_BYTES)
-                        memcpy(&qf.v, &f->v, sizeof(qf.v));
-                ring_put(&w, &qf, sizeof(qf));
-                ring_put(&w, f->name, f->name_len);
-                if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
-                        ring_put(&w, f->v.p, f->len);
-        }
+
+        record_copy_write(&w, r, p);
 
         /* Publish: the first slot last, so that the worker sees the whole. */
         __atomic_store_n(&slot_at(a, pos)->meta, (uint64_t) n << 32 | (uint32_t) r->level,
@@ -540,7 +400,8 @@ static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
 
 static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
         struct async_handler *a = (struct async_handler *) h;
-        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size, first, message_len;
+        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size;
+        struct record_copy_plan plan;
         uint64_t pos, deadline = 0;
         uint32_t n;
         bool keep;
@@ -556,18 +417,8 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                 return HANDLER_QUEUED; /* counted by deliver() */
         }
 
-        /* Too big for the queue: the message is cut first (down to a quarter
-         * of the room), then the fields of lowest precedence (global, then
-         * outer context) are left out, then the message is cut further. */
-        /* TRUNCATED_FIELDS (record_truncated()) is never left out: the
-         * fields cut here are added to it, or it is added. */
-        const struct rfield *tf = record_truncated(r);
-        size_t n_fields = r->n_fields - (tf != NULL);
-        struct rfield tf_new = {.name = "TRUNCATED_FIELDS",
-                                .name_len = STRLEN("TRUNCATED_FIELDS"),
-                                .type = TRAIL_FIELD_UINT,
-                                .v.u = tf ? tf->v.u : 0};
-        size = fit_record(r, max, n_fields, &tf_new, &message_len, &first);
+        /* Too big for the queue: cut to fit (record_copy_plan()). */
+        size = record_copy_plan(r, max, &plan);
         n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
 
         keep = a->overflow == TRAIL_OVERFLOW_BLOCK || r->level <= atomic_get(&a->keep_level);
@@ -588,7 +439,7 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                         break;
         }
 
-        ring_write_record(a, pos, n, r, n_fields, first, message_len, &tf_new);
+        ring_write_record(a, pos, n, r, &plan);
         return HANDLER_QUEUED;
 
 drop:

@@ -39,7 +39,7 @@ LAYERS = [
     ["format"],
     ["format-text", "format-json", "format-logfmt", "format-rfc5424", "format-rfc3164"],
     ["format-registry"],
-    ["handler"],
+    ["handler", "record-copy"],
     [
         "handler-stream",
         "handler-journald",
@@ -49,6 +49,7 @@ LAYERS = [
         "handler-async",
         "handler-custom",
         "handler-capture",
+        "handler-memory",
     ],
     ["handler-auto"],
     ["logger"],
