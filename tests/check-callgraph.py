@@ -55,6 +55,7 @@ LAYERS = [
     ["logger"],
     ["log"],
     ["config-parse"],
+    ["config-memory"],
     ["config-build"],
     ["config"],
     ["trail", "api"],
