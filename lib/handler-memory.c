@@ -23,10 +23,11 @@
 #define HDR_SIZE sizeof(uint64_t)
 
 struct ring {
-        struct thread_block tb; /* first: a per-thread ring is a thread block */
-        uint64_t head, tail;    /* byte positions, only ever growing */
-        size_t count;           /* records held */
-        struct rfield *fields;  /* where a held record is rebuilt */
+        /* first: a per-thread ring is a thread block; its extra is where a
+         * held record is rebuilt (struct rfield[fields_max]) */
+        struct thread_block tb;
+        uint64_t head, tail; /* byte positions, only ever growing */
+        size_t count;        /* records held */
         unsigned char *data;
 };
 
@@ -48,19 +49,22 @@ static size_t align8(size_t n) {
         return (n + 7) & ~(size_t) 7;
 }
 
-/* One allocation: the header, the fields, the bytes. */
+/* One allocation: the header and the bytes. The room to rebuild a record
+ * (tb.extra) is allocated by the ring's first trigger. */
 static struct ring *ring_new(const struct memory_handler *m) {
         size_t head = align8(sizeof(struct ring));
-        size_t fields = align8(m->fields_max * sizeof(struct rfield));
-        struct ring *g = malloc(head + fields + m->bytes);
+        struct ring *g = malloc(head + m->bytes);
 
         if (!g)
                 return NULL;
-        *g = (struct ring){
-                .fields = (struct rfield *) (void *) ((char *) g + head),
-                .data = (unsigned char *) g + head + fields,
-        };
+        *g = (struct ring){.data = (unsigned char *) g + head};
         return g;
+}
+
+static void ring_free(struct ring *g) {
+        if (g)
+                free(g->tb.extra);
+        free(g);
 }
 
 static uint32_t hdr_at(const struct ring *g, size_t off) {
@@ -160,17 +164,26 @@ static void mark_held(struct trail_record *r, struct rfield *fields) {
         r->held = true;
 }
 
-/* Sends the ring's records, oldest first, and empties it. */
+/* Sends the ring's records, oldest first, and empties it. Without room
+ * to rebuild them (out of memory), they are dropped and counted. */
 static void ring_replay(struct memory_handler *m, struct ring *g) {
+        struct rfield *fields = g->tb.extra;
+
+        if (!fields && g->count > 0)
+                fields = g->tb.extra = malloc(m->fields_max * sizeof(struct rfield));
         while (g->count > 0) {
                 struct trail_record rec;
                 uint32_t len;
                 size_t off = ring_oldest(m, g, &len);
 
-                record_copy_rebuild(g->data + off + HDR_SIZE, g->fields, &rec);
-                mark_held(&rec, g->fields);
                 g->head += len;
                 g->count--;
+                if (!fields) {
+                        atomic_inc(&m->base.stats.dropped);
+                        continue;
+                }
+                record_copy_rebuild(g->data + off + HDR_SIZE, fields, &rec);
+                mark_held(&rec, fields);
                 deliver(m, &rec);
         }
         g->head = g->tail;
@@ -255,7 +268,7 @@ static int memory_set(trail_handler *h, const char *key, const char *value) {
                 if (atomic_get(&m->base.stats.records) > 0)
                         return -EBUSY;
                 if (b) {
-                        free(m->shared);
+                        ring_free(m->shared);
                         m->shared = NULL;
                         return 0;
                 }
@@ -287,7 +300,7 @@ static void memory_free(trail_handler *h) {
         struct memory_handler *m = (struct memory_handler *) h;
 
         thread_block_tag_kill(m->tag);
-        free(m->shared);
+        ring_free(m->shared);
         trail_handler_unref(m->target);
         pthread_mutex_destroy(&m->lock);
         free(m);

@@ -180,8 +180,8 @@ struct context_frame {
  * malloc() whose start is this header. The thread owns it: it is freed with
  * the thread's scratch (at the thread's exit, or by trail_shutdown() for
  * the thread that calls it), or when the thread finds that its handler is
- * gone. The handler and its blocks share a tag, reference counted, so that
- * neither ever reads the other's freed memory. */
+ * gone, with its extra allocation. The handler and its blocks share a tag, reference counted, so
+ * that neither ever reads the other's freed memory. */
 struct thread_block_tag {
         unsigned refs; /* atomic */
         bool alive;    /* atomic: false once the handler is freed */
@@ -189,6 +189,7 @@ struct thread_block_tag {
 struct thread_block {
         struct thread_block *next;
         struct thread_block_tag *tag;
+        void *extra; /* NULL, or one more allocation the block owns */
 };
 
 struct tls_state {

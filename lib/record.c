@@ -110,6 +110,7 @@ void thread_block_tag_kill(struct thread_block_tag *tag) {
 
 void thread_block_free(struct thread_block *b) {
         thread_block_tag_unref(b->tag);
+        free(b->extra);
         free(b);
 }
 
@@ -130,6 +131,7 @@ struct thread_block *thread_block_find(struct tls_state *t, struct thread_block_
 void thread_block_add(struct tls_state *t, struct thread_block *b, struct thread_block_tag *tag) {
         __atomic_add_fetch(&tag->refs, 1, __ATOMIC_RELAXED);
         b->tag = tag;
+        b->extra = NULL;
         b->next = t->blocks;
         t->blocks = b;
 }
