@@ -38,8 +38,10 @@ static size_t qfield_size(const struct rfield *f) {
         return sizeof(struct qfield) + f->name_len + (has_bytes(f->type) ? f->len : 0);
 }
 
+/* Each field takes at least its header in the copy (a name is never
+ * empty, but the bound does not depend on it). */
 size_t record_copy_fields_max(size_t bytes) {
-        size_t n = bytes / (sizeof(struct qfield) + 1);
+        size_t n = bytes / sizeof(struct qfield);
         return n < RECORD_FIELDS_MAX ? n : RECORD_FIELDS_MAX;
 }
 
