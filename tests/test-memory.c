@@ -328,6 +328,25 @@ static void the_targets_level_and_redaction_hold(void **state) {
         trail_handler_unref(c);
 }
 
+/* A program's own TRAIL_HELD cannot pose as the mark, or hide it. */
+static void a_field_named_trail_held_is_renamed(void **state) {
+        (void) state;
+        trail_handler *c;
+        trail_handler *h = memory_into_capture(&c, 4);
+        trail_logger *lg = logger_with("memory.forge", h);
+
+        trail_debug_with(lg, TRAIL_FIELDS(TRAIL_STR("TRAIL_HELD", "forged")), "held");
+        trail_error_with(lg, TRAIL_FIELDS(TRAIL_STR("TRAIL_HELD", "0")), "trigger");
+        assert_int_equal(trail_capture_count(c), 2);
+        const trail_record *held = trail_capture_get(c, 0), *trig = trail_capture_get(c, 1);
+        assert_string_equal(field_str(held, "TRAIL_HELD"), "1");
+        assert_string_equal(field_str(held, "F_TRAIL_HELD"), "forged");
+        assert_null(field_str(trig, "TRAIL_HELD"));
+        assert_string_equal(field_str(trig, "F_TRAIL_HELD"), "0");
+        logger_without(lg, h);
+        trail_handler_unref(c);
+}
+
 static void bad_arguments_are_refused(void **state) {
         (void) state;
         trail_handler *c = trail_handler_capture();
@@ -433,6 +452,7 @@ int main(void) {
                 cmocka_unit_test(per_thread_no_shares_one_ring),
                 cmocka_unit_test(per_thread_rings_are_apart),
                 cmocka_unit_test(the_targets_level_and_redaction_hold),
+                cmocka_unit_test(a_field_named_trail_held_is_renamed),
                 cmocka_unit_test(bad_arguments_are_refused),
                 cmocka_unit_test(trail_conf_builds_a_memory_handler),
                 cmocka_unit_test(trail_conf_refuses_a_missing_target_and_a_cycle),
