@@ -328,6 +328,90 @@ static void the_targets_level_and_redaction_hold(void **state) {
         trail_handler_unref(c);
 }
 
+/* A record bigger than the ring takes is cut, not lost: the message first,
+ * then the fields of lowest precedence, counted in TRUNCATED_FIELDS, which
+ * stays last, after TRAIL_HELD. */
+static void a_record_bigger_than_the_ring_is_cut_not_lost(void **state) {
+        (void) state;
+        trail_handler *c;
+        trail_handler *h = memory_into_capture(&c, 1); /* 4 KiB, 2 KiB a record */
+        trail_logger *lg = logger_with("memory.big", h);
+        char *msg = big_value(100000, "x");
+        trail_field f[300];
+        char names[300][16];
+
+        for (int i = 0; i < 300; i++) {
+                snprintf(names[i], sizeof(names[i]), "F%03d", i);
+                f[i] = (trail_field){.name = names[i], .type = TRAIL_FIELD_INT, .value.i = i};
+        }
+        trail_debug_with(lg, ((trail_fields){f, 300}), "%s", msg);
+        trail_error(lg, "trigger");
+        assert_int_equal(trail_capture_count(c), 2);
+        const trail_record *r = trail_capture_get(c, 0);
+        size_t len, n = trail_record_n_fields(r);
+        const char *m = trail_record_message(r, &len);
+        assert_true(len > 100 && len < 2048);
+        assert_int_equal(strspn(m, "x"), len);
+        trail_field_view last, held;
+        assert_int_equal(trail_record_field(r, n - 1, &last), 0);
+        assert_int_equal(trail_record_field(r, n - 2, &held), 0);
+        assert_memory_equal(last.name, "TRUNCATED_FIELDS", last.name_len);
+        assert_int_equal(last.value.u + (n - 2), 300);
+        assert_memory_equal(held.name, "TRAIL_HELD", held.name_len);
+        /* the call's own fields of highest precedence are the ones kept */
+        assert_string_equal(field_str(r, "F299"), "299");
+        free(msg);
+        logger_without(lg, h);
+        trail_handler_unref(c);
+}
+
+/* Configurations swapped while threads hold records: the replaced
+ * handlers' rings are freed by their threads (TSan, valgrind). */
+static void *reload_worker(void *p) {
+        trail_logger *lg = trail_get("memory.reload");
+        for (int i = 0; i < 2000; i++) {
+                trail_debug(lg, "held %d", i);
+                if (i % 100 == 99)
+                        trail_error(lg, "failed %d", i);
+        }
+        (void) p;
+        return NULL;
+}
+
+static void reloads_while_threads_hold_records(void **state) {
+        (void) state;
+        struct errbuf e = {0};
+        int fd = memfd_new();
+        char a[64], b[64];
+        pthread_t th[4];
+
+        strcpy(a, conf_write("[trail]\nlevel = debug\nhandlers = rec\n[handler rec]\n"
+                             "type = memory\ntarget = out\ncapacity = 8\n"
+                             "[handler out]\ntype = stream\nfd = %d\n",
+                             fd));
+        strcpy(b, conf_write("[trail]\nlevel = debug\nhandlers = rec\n[handler rec]\n"
+                             "type = memory\ntarget = out\ncapacity = 4\nper_thread = no\n"
+                             "[handler out]\ntype = stream\nfd = %d\n",
+                             fd));
+        assert_int_equal(trail_configure_full(a, 0, errbuf_add, &e), 0);
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(pthread_create(&th[i], NULL, reload_worker, NULL), 0);
+        for (int i = 0; i < 20; i++)
+                assert_int_equal(trail_configure_full(i % 2 ? a : b, 0, errbuf_add, &e), 0);
+        for (int i = 0; i < 4; i++)
+                pthread_join(th[i], NULL);
+        assert_string_equal(e.text, "");
+        char *text = memfd_take(fd);
+        /* each error came with at most 8 held records */
+        assert_int_equal(count_substr(text, "failed"), 4 * 20);
+        assert_true(count_substr(text, "held") <= 4 * 20 * 8);
+        free(text);
+        unlink(a);
+        unlink(b);
+        trail_shutdown();
+        close(fd);
+}
+
 /* A program's own TRAIL_HELD cannot pose as the mark, or hide it. */
 static void a_field_named_trail_held_is_renamed(void **state) {
         (void) state;
@@ -452,7 +536,9 @@ int main(void) {
                 cmocka_unit_test(per_thread_no_shares_one_ring),
                 cmocka_unit_test(per_thread_rings_are_apart),
                 cmocka_unit_test(the_targets_level_and_redaction_hold),
+                cmocka_unit_test(a_record_bigger_than_the_ring_is_cut_not_lost),
                 cmocka_unit_test(a_field_named_trail_held_is_renamed),
+                cmocka_unit_test(reloads_while_threads_hold_records),
                 cmocka_unit_test(bad_arguments_are_refused),
                 cmocka_unit_test(trail_conf_builds_a_memory_handler),
                 cmocka_unit_test(trail_conf_refuses_a_missing_target_and_a_cycle),
