@@ -96,6 +96,32 @@ static int async_journald_setup(struct bench_ctx *ctx) {
         return use_handler(ctx, h);
 }
 
+/* The flight recorder: a memory handler over journald (64 records per
+ * thread, trigger error). The bench record at debug is held in the
+ * calling thread's ring and never sent: the cost of keeping debug records
+ * this way (the ring is made by the warm-up's first record). */
+static int memory_setup(struct bench_ctx *ctx) {
+        trail_handler *target = trail_handler_journald();
+        trail_handler *h = target ? trail_handler_memory(target, 64, TRAIL_ERROR) : NULL;
+
+        trail_handler_unref(target);
+        if (use_handler(ctx, h) < 0)
+                return -1;
+        trail_logger_set_level(bench_logger(), TRAIL_DEBUG);
+        return 0;
+}
+
+static void memory_run(struct bench_ctx *ctx, uint64_t n) {
+        trail_logger *lg = bench_logger();
+        for (uint64_t i = 0; i < n; i++)
+                trail_debug_with(lg, TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", BENCH_REQUEST_ID),
+                                                  TRAIL_INT("USER_ID", BENCH_USER_ID),
+                                                  TRAIL_INT("ORDER_ID", BENCH_ORDER_ID),
+                                                  TRAIL_STR("SERVICE", BENCH_SERVICE),
+                                                  TRAIL_STR("ENV", BENCH_ENV)),
+                                 BENCH_MESSAGE_FMT, BENCH_ORDER_ID, BENCH_USER_ID);
+}
+
 static int stream_json_setup(struct bench_ctx *ctx) {
         static int devnull = -1;
 
@@ -225,6 +251,13 @@ const struct bench_row bench_rows_trail[] = {
         { .name = "trail journald async", .peer = "trail", .to_journal = true,
           .setup = async_journald_setup, .run = trail_run, .teardown = drop_handler,
           .note = "queue 4096, block when full; the caller's rate" },
+        { .name = "trail debug held in a memory ring", .peer = "trail", .kind = BENCH_NS_PER_CALL,
+          .setup = memory_setup, .run = memory_run, .teardown = drop_handler, .scale = 1,
+          .note = "flight recorder: 64 per thread, not sent" },
+        { .name = "trail debug held in a memory ring, 4 threads", .peer = "trail",
+          .kind = BENCH_NS_PER_CALL, .threads = 4, .setup = memory_setup, .run = memory_run,
+          .teardown = drop_handler, .scale = 1,
+          .note = "a ring per thread; ns/call is wall / all calls" },
         { .name = "trail RFC 5424 over UDP (loopback)", .peer = "trail",
           .setup = syslog_udp_setup, .run = trail_run, .teardown = syslog_teardown,
           .arrived = syslog_arrived, .note = "counted at the receiver" },

@@ -38,6 +38,7 @@ void config_free_contents(struct config *c) {
         for (size_t i = 0; i < c->n_handlers; i++) {
                 free(c->handlers[i].name);
                 free(c->handlers[i].summary);
+                free(c->handlers[i].pending);
                 trail_handler_unref(c->handlers[i].h);
         }
         free(c->loggers);
@@ -135,6 +136,8 @@ static const struct handler_type handler_types[] = {
         {"syslog", (const char *const[]){"target", NULL}, create_syslog},
         {"stream", (const char *const[]){"fd", NULL}, create_stream},
         {"auto", NULL, create_auto},
+        {"memory", (const char *const[]){"target", "capacity", "trigger", "per_thread", NULL},
+         create_memory},
 };
 
 static bool type_takes(const struct handler_type *t, const char *key) {
@@ -279,7 +282,8 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
 
         if (!type) {
                 errors_add(&c->errors, s->line, "type", EINVAL,
-                           "missing: [handler %s] needs a type (journald, syslog, stream, auto)",
+                           "missing: [handler %s] needs a type (journald, syslog, stream, auto, "
+                           "memory)",
                            s->name);
                 return;
         }
@@ -500,7 +504,22 @@ static void build_filter(struct config *c, struct parse *p) {
         }
 }
 
-/* Handlers, in the order of their sections. False when out of memory. */
+/* The memory handlers, each after its target (config-memory.c). False
+ * when out of memory. */
+static bool build_memory_handlers(struct config *c) {
+        _cleanup_free_ struct chandler **order = calloc(2 * c->n_handlers + 1, sizeof(*order));
+        size_t n;
+
+        if (!order)
+                return false;
+        n = memory_order(c, order, order + c->n_handlers);
+        for (size_t i = 0; i < n; i++)
+                build_handler(c, order[i], order[i]->pending);
+        return true;
+}
+
+/* Handlers, in the order of their sections (memory handlers after their
+ * targets). False when out of memory. */
 static bool build_handlers(struct config *c, struct parse *p, const struct build_index *x) {
         struct key *hsec = x->hsec, *ent_sec = x->ent_sec;
         size_t n_hsec = x->n_hsec;
@@ -533,7 +552,12 @@ static bool build_handlers(struct config *c, struct parse *p, const struct build
                         return false;
                 struct chandler *ch = &c->handlers[c->n_handlers++];
                 *ch = (struct chandler){.name = ch->name, .line = s.line};
-                build_handler(c, ch, &s);
+                if (!hsection_is_memory(&s))
+                        build_handler(c, ch, &s);
+                else if (!(ch->pending = malloc(sizeof(s))))
+                        return false;
+                else
+                        *ch->pending = s; /* built once its target is */
         }
         c->handler_index = calloc(c->n_handlers + 1, sizeof(*c->handler_index));
         if (!c->handler_index)
@@ -541,7 +565,7 @@ static bool build_handlers(struct config *c, struct parse *p, const struct build
         for (size_t i = 0; i < c->n_handlers; i++)
                 c->handler_index[i] = (struct key){c->handlers[i].name, "", i};
         keys_sort(c->handler_index, c->n_handlers);
-        return true;
+        return build_memory_handlers(c);
 }
 
 /* A key of [trail]. */

@@ -105,6 +105,8 @@ struct key *keys_find(struct key *k, size_t n, const char *a, const char *b);
 
 /* ---- The configuration being built ---------------------------------------- */
 
+struct hsection;
+
 struct chandler {
         char *name;
         unsigned line;
@@ -112,7 +114,12 @@ struct chandler {
         trail_handler *h;
         bool used;
         char *summary; /* for trail check */
+        /* type = memory: the section, built after its target (config-memory.c) */
+        struct hsection *pending;
+        int memory_state; /* MEMORY_* */
+        bool memory_cycle;
 };
+enum { MEMORY_WAITING, MEMORY_VISITING, MEMORY_ORDERED };
 
 #define LIST_MAX 64
 
@@ -186,6 +193,15 @@ void set_ident(struct config *c, const struct entry *e);
  * neither. */
 bool set_flow(struct config *c, const struct entry *e, struct flow_setting *f);
 void set_redact(struct config *c, const struct entry *e);
+
+/* config-memory.c: whether the section is of type memory; the memory
+ * sections in the order to build them (each after its target; those in a
+ * cycle left out, with an error), stack with room for every handler;
+ * the type's constructor. */
+bool hsection_is_memory(const struct hsection *s);
+size_t memory_order(struct config *c, struct chandler **order, struct chandler **stack);
+trail_handler *create_memory(struct config *c, const struct hsection *s, char *summary,
+                             size_t size);
 
 /* config-build.c */
 /* Builds the whole configuration from the entries; errors go to c->errors. */

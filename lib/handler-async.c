@@ -5,9 +5,11 @@
  * per handler rebuilds each record and hands it to the inner handler, in
  * order. Overflow drops are counted per level and reported in one record. */
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "handler-private.h"
 #include "shared/futex.h"
@@ -38,30 +40,6 @@ struct slot {
 /* work_waiters: what the worker is doing when it is not delivering */
 enum { WORKER_AWAKE, WORKER_ASLEEP, WORKER_NAPPING };
 
-/* A record in the ring: this header, "MESSAGE=" and the message, then per
- * field a struct qfield, the name, and for strings and bytes the value. */
-struct qrecord {
-        const struct trail_logger *logger; /* loggers live for the process */
-        const char *logger_field;          /* in the logger */
-        const trail_source
-                *src; /* static at the call site; NULL: source_copy_put() after the message */
-        struct timespec time;
-        int32_t level, errnum, tid;
-        uint32_t message_len, n_fields, logger_field_len;
-};
-
-struct qfield {
-        uint32_t name_len;
-        int32_t type;
-        uint64_t len;
-        union {
-                int64_t i;
-                uint64_t u;
-                double d;
-                bool b;
-        } v;
-};
-
 struct async_handler {
         trail_handler base;
         trail_handler *inner;
@@ -75,8 +53,6 @@ struct async_handler {
         uint64_t enqueue_pos __attribute__((aligned(64)));
         uint64_t dequeue_pos __attribute__((aligned(64)));
         uint64_t busy_pos; /* the first slot of the record being delivered, or POS_IDLE */
-        trail_source src;  /* the worker's: a borrowed location, rebuilt */
-        size_t name_max;   /* a borrowed location's names are cut to this */
         /* Event counts for futex waits: a waiter registers, reads the event,
          * checks its condition, and sleeps only while the event is unchanged. */
         uint32_t work_event, work_waiters; /* WORKER_* */
@@ -91,6 +67,7 @@ struct async_handler {
         /* The worker's own: the record copied out of the ring and rebuilt. */
         unsigned char *copy;
         struct rfield *fields;
+        trail_source src; /* a borrowed location, rebuilt */
         /* The worker's per-thread buffers, also reachable from here: in the
          * child of fork() the thread is gone but its buffers are not lost. */
         struct tls_state *worker_tls, *parent_worker_tls;
@@ -207,33 +184,6 @@ static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
         event_signal(&a->space_event, &a->space_waiters);
 }
 
-/* Writes bytes across consecutive slots. */
-struct ring_writer {
-        struct async_handler *a;
-        uint64_t pos;
-        size_t off;
-};
-
-static void ring_put(struct ring_writer *w, const void *p, size_t n);
-static void ring_put_any(void *w, const void *p, size_t n) {
-        ring_put(w, p, n);
-}
-static void ring_put(struct ring_writer *w, const void *p, size_t n) {
-        const unsigned char *b = p;
-
-        while (n > 0) {
-                size_t k = SLOT_DATA - w->off < n ? SLOT_DATA - w->off : n;
-                memcpy(slot_at(w->a, w->pos)->data + w->off, b, k);
-                b += k;
-                n -= k;
-                w->off += k;
-                if (w->off == SLOT_DATA) {
-                        w->pos++;
-                        w->off = 0;
-                }
-        }
-}
-
 /* ---- Drops ------------------------------------------------------------------ */
 
 static void count_drop(struct async_handler *a, int level) {
@@ -282,46 +232,8 @@ static int worker_start(struct async_handler *a);
 
 /* Rebuilds the record from the copy; the fields point into the copy. */
 static void record_rebuild(struct async_handler *a, struct trail_record *r) {
-        const unsigned char *p = a->copy;
-        struct qrecord q;
-
-        memcpy(&q, p, sizeof(q));
-        p += sizeof(q);
-        *r = (struct trail_record){
-                .level = q.level,
-                .logger = q.logger,
-                .logger_field = q.logger_field,
-                .logger_field_len = q.logger_field_len,
-                .src = q.src,
-                .errnum = q.errnum,
-                .message = (const char *) p + STRLEN("MESSAGE="),
-                .message_len = q.message_len,
-                .fields = a->fields,
-                .n_fields = q.n_fields,
-                .tid = q.tid,
-                .time = q.time,
-                .deferred = true,
-        };
-        p += STRLEN("MESSAGE=") + q.message_len;
-        if (!q.src)
-                p = source_copy_get(&a->src, p), r->src = &a->src;
-        for (uint32_t i = 0; i < q.n_fields; i++) {
-                struct rfield *f = &a->fields[i];
-                struct qfield qf;
-
-                memcpy(&qf, p, sizeof(qf));
-                p += sizeof(qf);
-                *f = (struct rfield){.name = (const char *) p,
-                                     .name_len = qf.name_len,
-                                     .type = qf.type,
-                                     .len = (size_t) qf.len};
-                p += qf.name_len;
-                if (qf.type == TRAIL_FIELD_STR || qf.type == TRAIL_FIELD_BYTES) {
-                        f->v.p = p;
-                        p += qf.len;
-                } else
-                        memcpy(&f->v, &qf.v, sizeof(qf.v));
-        }
+        record_copy_rebuild(a->copy, a->fields, &a->src, r);
+        r->deferred = true;
 }
 
 static void deliver(struct async_handler *a, const struct trail_record *r) {
@@ -433,13 +345,6 @@ static int worker_start(struct async_handler *a) {
 
 /* ---- Callers ------------------------------------------------------------------ */
 
-static size_t qfield_size(const struct rfield *f) {
-        size_t n = sizeof(struct qfield) + f->name_len;
-        if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
-                n += f->len;
-        return n;
-}
-
 static void high_water_update(struct async_handler *a, uint64_t end) {
         uint64_t used = end - __atomic_load_n(&a->dequeue_pos, __ATOMIC_RELAXED);
         uint64_t hw = __atomic_load_n(&a->base.stats.queue_high_water, __ATOMIC_RELAXED);
@@ -451,78 +356,18 @@ static void high_water_update(struct async_handler *a, uint64_t end) {
                 ;
 }
 
-/* The bytes r takes in the queue, at most max: when it does not fit, the
- * message is cut to *ret_message_len and the fields before *ret_first are
- * left out (see async_emit()). */
-static size_t fit_record(struct async_handler *a, const struct trail_record *r, size_t max,
-                         size_t n_fields, const struct rfield *tf_new, size_t *ret_message_len,
-                         size_t *ret_first) {
-        size_t size, message_len = r->message_len, first = 0;
-
-        size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len + qfield_size(tf_new);
-        max -= r->src_borrowed ? source_copy_size(r->src, a->name_max) : 0;
-        for (size_t i = 0; i < n_fields; i++)
-                size += qfield_size(&r->fields[i]);
-        if (_unlikely_(size > max)) {
-                size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
-                size_t cut =
-                        size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
-                message_len -= cut;
-                size -= cut;
-                while (size > max && first < n_fields)
-                        size -= qfield_size(&r->fields[first++]);
-                if (first > 0)
-                        __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
-                if (size > max) {
-                        message_len -= size - max;
-                        size = max;
-                }
-                if (message_len < r->message_len)
-                        atomic_inc(&trail_stat_truncated);
-                /* not inside a UTF-8 sequence */
-                while (message_len > 0 &&
-                       ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
-                        message_len--;
-                        size--;
-                }
-        }
-        *ret_message_len = message_len;
-        *ret_first = first;
-        return size + (r->src_borrowed ? source_copy_size(r->src, a->name_max) : 0);
-}
-
 /* Writes r into the n slots reserved at pos and publishes them. */
 static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
-                              const struct trail_record *r, size_t n_fields, size_t first,
-                              size_t message_len, struct rfield *tf_new) {
-        struct ring_writer w = {a, pos, 0};
-        struct qrecord q = {
-                .logger = r->logger,
-                .logger_field = r->logger_field,
-                .logger_field_len = (uint32_t) r->logger_field_len,
-                .src = r->src_borrowed ? NULL : r->src,
-                .time = r->time,
-                .level = r->level,
-                .errnum = r->errnum,
-                .tid = r->tid,
-                .message_len = (uint32_t) message_len,
-                .n_fields = (uint32_t) (n_fields - first + (tf_new->v.u + first > 0)),
+                              const struct trail_record *r, const struct record_copy_plan *p) {
+        struct record_copy_writer w = {
+                .base = a->ring[0].data,
+                .chunk = SLOT_DATA,
+                .stride = sizeof(struct slot),
+                .mask = a->mask,
+                .pos = pos,
         };
-        tf_new->v.u += first;
-        ring_put(&w, &q, sizeof(q));
-        ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
-        if (!q.src)
-                source_copy_put(r->src, a->name_max, ring_put_any, &w);
-        for (size_t i = first; i < n_fields + (tf_new->v.u > 0); i++) {
-                const struct rfield *f = i < n_fields ? &r->fields[i] : tf_new;
-                struct qfield qf = {.name_len = f->name_len, .type = f->type, .len = f->len};
-                if (f->type != TRAIL_FIELD_STR && f->type != TRAIL_FIELD_BYTES)
-                        memcpy(&qf.v, &f->v, sizeof(qf.v));
-                ring_put(&w, &qf, sizeof(qf));
-                ring_put(&w, f->name, f->name_len);
-                if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
-                        ring_put(&w, f->v.p, f->len);
-        }
+
+        record_copy_write(&w, r, p);
 
         /* Publish: the first slot last, so that the worker sees the whole. */
         __atomic_store_n(&slot_at(a, pos)->meta, (uint64_t) n << 32 | (uint32_t) r->level,
@@ -536,7 +381,8 @@ static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
 
 static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
         struct async_handler *a = (struct async_handler *) h;
-        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size, first, message_len;
+        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size;
+        struct record_copy_plan plan;
         uint64_t pos, deadline = 0;
         uint32_t n;
         bool keep;
@@ -552,18 +398,8 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                 return HANDLER_COUNTS_ITSELF; /* counted by deliver() */
         }
 
-        /* Too big for the queue: the message is cut first (down to a quarter
-         * of the room), then the fields of lowest precedence (global, then
-         * outer context) are left out, then the message is cut further. */
-        /* TRUNCATED_FIELDS (record_truncated()) is never left out: the
-         * fields cut here are added to it, or it is added. */
-        const struct rfield *tf = record_truncated(r);
-        size_t n_fields = r->n_fields - (tf != NULL);
-        struct rfield tf_new = {.name = "TRUNCATED_FIELDS",
-                                .name_len = STRLEN("TRUNCATED_FIELDS"),
-                                .type = TRAIL_FIELD_UINT,
-                                .v.u = tf ? tf->v.u : 0};
-        size = fit_record(a, r, max, n_fields, &tf_new, &message_len, &first);
+        /* Too big for the queue: cut to fit (record_copy_plan()). */
+        size = record_copy_plan(r, max, &plan);
         n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
 
         keep = a->overflow == TRAIL_OVERFLOW_BLOCK || r->level <= atomic_get(&a->keep_level);
@@ -584,7 +420,7 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                         break;
         }
 
-        ring_write_record(a, pos, n, r, n_fields, first, message_len, &tf_new);
+        ring_write_record(a, pos, n, r, &plan);
         return HANDLER_COUNTS_ITSELF;
 
 drop:
@@ -723,7 +559,6 @@ _public_ trail_handler *trail_handler_async(trail_handler *inner, size_t capacit
         /* A record may take at most a quarter of the ring. */
         a->record_slots_max =
                 slots / 4 < RECORD_SLOTS_MAX ? (uint32_t) (slots / 4) : RECORD_SLOTS_MAX;
-        a->name_max = a->record_slots_max * SLOT_DATA / 8;
         a->overflow = overflow;
         a->keep_level = TRAIL_ERROR;
         a->timeout_usec = 1000000;

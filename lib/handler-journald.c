@@ -280,6 +280,12 @@ static const struct iovec priority_iov[] = {
 
 #define TRAIL_OWN_FIELDS 9
 
+/* A record that reaches journald later than it was logged (an async
+ * handler's, or one a memory handler held) carries its time (below). */
+static bool record_stamped(const struct trail_record *r) {
+        return r->deferred || r->held;
+}
+
 /* The native protocol turns each field into 2 iovecs, or 5 when the value
  * holds a newline (native_serialise()), and sendmsg()/writev() take at most
  * IOV_MAX (1024). */
@@ -298,7 +304,7 @@ static bool rfield_has_newline(const struct rfield *f) {
 static size_t first_field_that_fits(const struct trail_record *r, size_t n) {
         size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) - SENDV_IOV_COST(true) -
                         SENDV_IOV_COST(false) /* TRUNCATED_FIELDS */ -
-                        (r->deferred ? SENDV_IOV_COST(false) : 0);
+                        (record_stamped(r) ? SENDV_IOV_COST(false) : 0);
         size_t i = n;
 
         /* The common case fits even at the worst cost: no scan of any value. */
@@ -316,7 +322,7 @@ static size_t first_field_that_fits(const struct trail_record *r, size_t n) {
         return i;
 }
 
-/* A deferred (async) record reaches journald after the call: journald stamps
+/* A deferred or held record reaches journald after the call: journald stamps
  * what it receives, so the call's time rides along as SYSLOG_TIMESTAMP=, in
  * RFC 3339 (§5.6) with microseconds and the local offset, "+00:00" rather
  * than "Z" when it is zero (the same width always). */
@@ -343,7 +349,8 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         size_t n_fields = r->n_fields - (tf != NULL);
         size_t first = first_field_that_fits(r, n_fields);
         uint64_t truncated = (tf ? tf->v.u : 0) + first;
-        size_t n_iov = TRAIL_OWN_FIELDS + n_fields - first + (truncated > 0) + r->deferred, bound;
+        size_t n_iov = TRAIL_OWN_FIELDS + n_fields - first + (truncated > 0) + record_stamped(r),
+               bound;
         struct iovec *iov;
         char *p;
 
@@ -362,7 +369,8 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
 
         bound = STRLEN("SYSLOG_FACILITY=") + 4 + STRLEN("CODE_FILE=") + src->file_len +
                 STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len + STRLEN("TID=") +
-                12 + (r->deferred ? SYSLOG_TIMESTAMP_MAX : 0) + STRLEN("TRUNCATED_FIELDS=") + 20;
+                12 + (record_stamped(r) ? SYSLOG_TIMESTAMP_MAX : 0) + STRLEN("TRUNCATED_FIELDS=") +
+                20;
         for (size_t i = first; i < n_fields; i++)
                 bound += r->fields[i].name_len + 1 + rfield_value_bound(&r->fields[i]);
         es_emptyStr(t->render);
@@ -412,7 +420,7 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 iov[TRAIL_OWN_FIELDS + n_fields - first] =
                         (struct iovec){start, (size_t) (p - start)};
         }
-        if (r->deferred) {
+        if (record_stamped(r)) {
                 char *start = p;
                 p = put(p, "SYSLOG_TIMESTAMP=", STRLEN("SYSLOG_TIMESTAMP="));
                 p += format_rfc3339(p, &r->time, RFC3339_LOCAL_NUMERIC);

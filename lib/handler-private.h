@@ -64,6 +64,34 @@ int handler_emit(trail_handler *h, const struct trail_record *r);
 /* Adds h's counters to s. */
 void handler_stats_add(const trail_handler *h, trail_stats *s);
 
+/* record-copy.c: a record copied into memory a handler owns (the async
+ * handler's queue, the memory handler's ring) and rebuilt from it later.
+ * The plan is what the copy of r takes, at most max bytes (the message cut
+ * and fields left out, counted, when it does not fit); the writer puts it
+ * into chunks of `chunk` bytes, `stride` apart, whose numbers wrap at
+ * `mask` (one contiguous area: chunk SIZE_MAX, mask 0). A rebuilt record
+ * points into the copy and into fields (record_copy_fields_max() of the
+ * copy's size at most); its deferred and held flags are those of r. */
+struct record_copy_plan {
+        size_t size, n_fields, first, message_len;
+        size_t name_max, src_size; /* a borrowed location's copy */
+        struct rfield tf;          /* TRUNCATED_FIELDS, written when tf.v.u > 0 */
+};
+struct record_copy_writer {
+        unsigned char *base;
+        size_t chunk, stride;
+        uint64_t mask, pos;
+        size_t off;
+};
+size_t record_copy_plan(const struct trail_record *r, size_t max, struct record_copy_plan *p);
+void record_copy_write(struct record_copy_writer *w, const struct trail_record *r,
+                       const struct record_copy_plan *p);
+/* A borrowed location (r->src_borrowed) is copied too, and rebuilt into
+ * *src, which the rebuilt record then points to. */
+void record_copy_rebuild(const void *copy, struct rfield *fields, trail_source *src,
+                         struct trail_record *ret);
+size_t record_copy_fields_max(size_t bytes);
+
 /* handler-stream.c: writes that wait no later than a deadline
  * (CLOCK_MONOTONIC, in microseconds; DEADLINE_NONE: as long as it takes) on
  * any kind of descriptor, without changing its flags, which belong to the

@@ -78,6 +78,9 @@ struct trail_record {
         pid_t tid;
         struct timespec time; /* CLOCK_REALTIME at the call */
         bool deferred;        /* delivered later than logged (async): sinks carry r->time */
+        /* held by a memory handler and replayed later, on a logging thread:
+         * sinks carry r->time too, but the caller's deadline still holds */
+        bool held;
 };
 
 /* fork.c: the library's locks across fork(), in this order (the lock
@@ -155,6 +158,22 @@ struct context_frame {
         size_t n, arena_len;
 };
 
+/* A block a handler keeps per thread (the memory handler's ring), one
+ * malloc() whose start is this header. The thread owns it: it is freed with
+ * the thread's scratch (at the thread's exit, or by trail_shutdown() for
+ * the thread that calls it), or when the thread finds that its handler is
+ * gone, with its extra allocation. The handler and its blocks share a tag, reference counted, so
+ * that neither ever reads the other's freed memory. */
+struct thread_block_tag {
+        unsigned refs; /* atomic */
+        bool alive;    /* atomic: false once the handler is freed */
+};
+struct thread_block {
+        struct thread_block *next;
+        struct thread_block_tag *tag;
+        void *extra; /* NULL, or one more allocation the block owns */
+};
+
 struct tls_state {
         es_str_t *message;     /* "MESSAGE=" + the formatted message */
         es_str_t *render;      /* handlers render here */
@@ -169,9 +188,10 @@ struct tls_state {
         void *iov; /* struct iovec[], for handler-journald.c */
         size_t iov_cap;
         pid_t tid;
-        es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
-        es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
-        es_str_t *formatted; /* trail_formatter_format()'s output; NULL until needed */
+        es_str_t *scrub;             /* scrubbed string values (redact.c); NULL until needed */
+        es_str_t *backtrace;         /* BACKTRACE= (backtrace.c); NULL until needed */
+        es_str_t *formatted;         /* trail_formatter_format()'s output; NULL until needed */
+        struct thread_block *blocks; /* handlers' per-thread blocks; NULL when none */
 };
 
 /* A location that lives only during the call (trail_log_with_location()),
@@ -220,6 +240,16 @@ static inline void thread_busy_leave(void) {
 struct tls_state *tls_state_get(void);
 struct tls_state *tls_state_peek(void); /* NULL when this thread has none yet */
 void tls_state_release(void);
+/* Per-thread blocks: a handler makes a tag (NULL when out of memory) and
+ * kills it when freed (the tag itself lives on while blocks hold it). find
+ * returns this thread's block of the tag, or NULL, freeing on its way the
+ * blocks whose handler is gone; add takes a reference on the tag. */
+struct thread_block_tag *thread_block_tag_new(void);
+void thread_block_tag_unref(struct thread_block_tag *tag);
+void thread_block_tag_kill(struct thread_block_tag *tag);
+void thread_block_free(struct thread_block *b);
+struct thread_block *thread_block_find(struct tls_state *t, struct thread_block_tag *tag);
+void thread_block_add(struct tls_state *t, struct thread_block *b, struct thread_block_tag *tag);
 size_t rfield_value_bound(const struct rfield *f);
 /* Renders the value of f as text (numbers, "true"/"false"; strings and bytes
  * as they are) and returns its length; out has rfield_value_bound() bytes. */

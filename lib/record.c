@@ -40,6 +40,11 @@ static void tls_state_free(void *p) {
         free(t->frames);
         field_store_free(&t->context);
         field_store_free(&t->globals);
+        while (t->blocks) {
+                struct thread_block *b = t->blocks;
+                t->blocks = b->next;
+                thread_block_free(b);
+        }
         free(t);
 }
 
@@ -81,6 +86,54 @@ struct tls_state *tls_state_get(void) {
         (void) pthread_setspecific(tls_key, t);
         tls = t;
         return t;
+}
+
+/* ---- Per-thread blocks of handlers --------------------------------------- */
+
+struct thread_block_tag *thread_block_tag_new(void) {
+        struct thread_block_tag *tag = malloc(sizeof(*tag));
+
+        if (tag)
+                *tag = (struct thread_block_tag){.refs = 1, .alive = true};
+        return tag;
+}
+
+void thread_block_tag_unref(struct thread_block_tag *tag) {
+        if (tag && __atomic_sub_fetch(&tag->refs, 1, __ATOMIC_ACQ_REL) == 0)
+                free(tag);
+}
+
+void thread_block_tag_kill(struct thread_block_tag *tag) {
+        __atomic_store_n(&tag->alive, false, __ATOMIC_RELEASE);
+        thread_block_tag_unref(tag);
+}
+
+void thread_block_free(struct thread_block *b) {
+        thread_block_tag_unref(b->tag);
+        free(b->extra);
+        free(b);
+}
+
+struct thread_block *thread_block_find(struct tls_state *t, struct thread_block_tag *tag) {
+        for (struct thread_block **p = &t->blocks, *b; (b = *p);) {
+                if (b->tag == tag)
+                        return b;
+                if (_unlikely_(!__atomic_load_n(&b->tag->alive, __ATOMIC_ACQUIRE))) {
+                        *p = b->next; /* its handler is gone */
+                        thread_block_free(b);
+                        continue;
+                }
+                p = &b->next;
+        }
+        return NULL;
+}
+
+void thread_block_add(struct tls_state *t, struct thread_block *b, struct thread_block_tag *tag) {
+        __atomic_add_fetch(&tag->refs, 1, __ATOMIC_RELAXED);
+        b->tag = tag;
+        b->extra = NULL;
+        b->next = t->blocks;
+        t->blocks = b;
 }
 
 struct tls_state *tls_state_peek(void) {
@@ -149,6 +202,7 @@ static bool field_name_is_reserved(const char *name, size_t n) {
                 R("SYSLOG_FACILITY"),  R("LOGGER"),        R("CODE_FILE"),
                 R("CODE_LINE"),        R("CODE_FUNC"),     R("TID"),
                 R("TRUNCATED_FIELDS"), R("COREDUMP_UNIT"), R("COREDUMP_USER_UNIT"),
+                R("TRAIL_HELD"),
 #undef R
         };
 

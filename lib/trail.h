@@ -430,6 +430,17 @@ int trail_handler_async_set_keep_level(trail_handler *h, int level);
  * drain (default 5 s). */
 int trail_handler_async_set_flush_timeout(trail_handler *h, uint64_t usec);
 
+/* ---- A flight recorder (trail_handler_memory(3)) ---- */
+
+/* Records less severe than trigger_level are held in a ring of the last
+ * `capacity` records (0: 64), one ring per thread, and not sent; a record
+ * at trigger_level or more severe sends the ring's records, oldest first,
+ * with TRAIL_HELD=1 and their own time, then itself, to target. Takes its
+ * own reference on target. Keys for trail_handler_set(): "trigger" (a
+ * level), "per_thread" ("no": one ring for all threads; before the first
+ * record). NULL with errno set on error. */
+trail_handler *trail_handler_memory(trail_handler *target, size_t capacity, int trigger_level);
+
 trail_handler *trail_handler_ref(trail_handler *h);   /* returns h */
 trail_handler *trail_handler_unref(trail_handler *h); /* NULL-safe; returns NULL */
 static inline void trail_handler_unrefp(trail_handler **h) {
@@ -450,8 +461,8 @@ typedef struct trail_stats {
         uint64_t lost;             /* not delivered anywhere */
         uint64_t fields_renamed;   /* field names normalised (process only) */
         uint64_t fields_dropped;   /* fields dropped: empty name, over the limit */
-        uint64_t dropped;          /* async: records dropped on overflow */
-        uint64_t queue_high_water; /* async: most queue slots ever in use */
+        uint64_t dropped;          /* async: records dropped on overflow; memory: overwritten */
+        uint64_t queue_high_water; /* async: most queue slots ever in use; memory: records held */
         uint64_t truncated;        /* records cut to fit a sink (process only) */
         uint64_t resent;           /* RELP: records sent again after a reconnect (at most
                                       this many duplicates) */

@@ -71,6 +71,39 @@ static void stream_allocates_nothing(const char *format, const char *logger) {
         close(fd);
 }
 
+/* A memory handler: once a thread's ring exists and has been sent once
+ * (its first trigger makes the room to rebuild records), holding records,
+ * overwriting the oldest and sending them allocate nothing. */
+static void memory_handler_holds_without_allocating(void **state) {
+        (void) state;
+        int fd = memfd_create("noalloc", 0);
+        trail_logger *lg = trail_get("noalloc.memory");
+        trail_handler *s = trail_handler_stream(fd, "json");
+        trail_handler *h = trail_handler_memory(s, 64, TRAIL_ERROR);
+
+        assert_non_null(h);
+        trail_handler_unref(s);
+        trail_logger_add_handler(lg, h);
+        trail_logger_set_propagate(lg, false);
+        log_a_batch(lg, "x", 10);
+        trail_error(lg, "warm");
+        off_t warm = lseek(fd, 0, SEEK_END);
+        allocations = 0;
+        counting = true;
+        log_a_batch(lg, "x", 1000);
+        trail_error(lg, "failed");
+        counting = false;
+        assert_int_equal(allocations, 0);
+        trail_stats st;
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        assert_int_equal(st.dropped, 1000 - 64);
+        assert_int_equal(st.delivered, 10 + 1 + 64 + 1);
+        assert_true(lseek(fd, 0, SEEK_END) - warm > 64 * 100);
+        trail_logger_remove_handler(lg, h);
+        trail_handler_unref(h);
+        close(fd);
+}
+
 static void stream_records_allocate_nothing(void **state) {
         (void) state;
         stream_allocates_nothing("text", "noalloc.stream");
@@ -136,6 +169,7 @@ int main(void) {
                 cmocka_unit_test(json_records_allocate_nothing),
                 cmocka_unit_test(logfmt_records_allocate_nothing),
                 cmocka_unit_test(formatter_objects_allocate_nothing),
+                cmocka_unit_test(memory_handler_holds_without_allocating),
         };
         require_journald();
         int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,6 +62,23 @@ out=$(ulimit -t 60; "$trail" check "$tmp/many.conf" 2>&1)
 [ $? = 0 ] && grep -q "^handler h99999: type stream fd=2 (unused)" <<<"$out" &&
         ok "100k handler sections" || bad "100k handler sections: $(tail -3 <<<"$out")"
 
+# type = memory: built after its target and described; a chain of 20000
+# memory handlers that leads back to its start is one error, found without
+# recursion (a stack per link would overflow)
+printf '[trail]\nhandlers = rec\n[handler rec]\ntype = memory\ntarget = j\ncapacity = 5\n[handler j]\ntype = journald\n' >"$tmp/memory.conf"
+out=$("$trail" check "$tmp/memory.conf" 2>&1)
+[ $? = 0 ] && grep -qx "handler rec: type memory target=j capacity=5 trigger=error per_thread=yes" <<<"$out" &&
+        grep -qx "handler j: type journald" <<<"$out" && ok "memory handler" || bad "memory handler: $out"
+python3 -c '
+import sys
+n = 20000
+sys.stdout.write("[trail]\nhandlers = m0\n" + "".join("[handler m%d]\ntype = memory\ntarget = m%d\n" % (i, (i + 1) % n) for i in range(n)))
+' >"$tmp/cycle.conf"
+out=$(timeout 60 "$trail" check "$tmp/cycle.conf" 2>&1)
+[ $? = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
+        grep -q "cycle.conf:5: target: memory handlers that hold for each other: m0 → m1 → " <<<"$out" &&
+        ok "memory cycle" || bad "memory cycle: $(head -c 300 <<<"$out")"
+
 "$trail" check >/dev/null 2>&1; [ $? = 2 ] || bad "check without a file: usage, exit 2"
 "$trail" frobnicate >/dev/null 2>&1; [ $? = 2 ] || bad "unknown command: exit 2"
 
