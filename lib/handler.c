@@ -138,7 +138,7 @@ int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **bu
 
         if (!f)
                 return -EOPNOTSUPP;
-        return f->ops->format(f, r, 0, buf);
+        return f->ops->format(f, r, FORMAT_FRAME_LINES, buf);
 }
 
 _public_ int trail_handler_add_filter(trail_handler *h, trail_filter_fn fn, void *userdata) {
