@@ -270,6 +270,45 @@ static size_t record_bound(const struct rfc5424 *x, const struct trail_record *r
         return bound;
 }
 
+/* The fields of r as SD-PARAMs, fit to max (fields_to_keep()), then
+ * TRUNCATED_FIELDS when any is left out. */
+static char *put_fields(char *p, const char *start, const struct trail_record *r, size_t max,
+                        size_t bound, bool long_names, const struct escaper *ev) {
+        char num[32];
+
+        /* TRUNCATED_FIELDS, when the record has it, is rendered last with
+         * the fields left out here added */
+        const struct rfield *tf = record_truncated(r);
+        size_t n_fields = r->n_fields - (tf != NULL), skip = 0;
+        uint64_t truncated = tf ? tf->v.u : 0, keep[(KEEP_MAX + 63) / 64];
+        uint16_t salts[RECORD_FIELDS_MAX];
+        if (long_names)
+                sd_name_salts(r, n_fields < RECORD_FIELDS_MAX ? n_fields : RECORD_FIELDS_MAX,
+                              salts);
+        bool all = true;
+        if (max > 0 && bound > max) {
+                size_t used = (size_t) (p - start) + 1 + PARAM_TRUNCATED_MAX + MIN_MSG;
+                skip = fields_to_keep(r, n_fields, used < max ? max - used : 0, keep, ev);
+                all = false;
+        }
+        for (size_t i = 0; i < n_fields; i++) {
+                size_t vn;
+                if (!all && (i >= KEEP_MAX || !(keep[i / 64] & (UINT64_C(1) << (i % 64)))))
+                        continue;
+                const char *v = field_text(&r->fields[i], num, &vn);
+                p = put_param(
+                        p, r->fields[i].name, r->fields[i].name_len,
+                        r->fields[i].name_len > SD_NAME_MAX && i < RECORD_FIELDS_MAX ? salts[i] : 0,
+                        v, vn, ev);
+        }
+        if (skip > 0)
+                __atomic_add_fetch(&trail_stat_fields_dropped, skip, __ATOMIC_RELAXED);
+        if (truncated + skip > 0)
+                p = put_param(p, "TRUNCATED_FIELDS", 16, 0, num, format_uint(num, truncated + skip),
+                              ev);
+        return p;
+}
+
 static int rfc5424_format(const trail_formatter *f, const struct trail_record *r,
                           const struct format_frame *fr, es_str_t **buf) {
         const struct rfc5424 *x = (const struct rfc5424 *) f;
@@ -321,36 +360,7 @@ static int rfc5424_format(const trail_formatter *f, const struct trail_record *r
         p = put_param(p, "CODE_LINE", 9, 0, num, format_int(num, src->line), ev);
         p = put_param(p, "CODE_FUNC", 9, 0, src->func, src->func_len, ev);
         p = put_param(p, "TID", 3, 0, num, format_int(num, r->tid), ev);
-        /* TRUNCATED_FIELDS, when the record has it, is rendered last with
-         * the fields left out here added */
-        const struct rfield *tf = record_truncated(r);
-        size_t n_fields = r->n_fields - (tf != NULL), skip = 0;
-        uint64_t truncated = tf ? tf->v.u : 0, keep[(KEEP_MAX + 63) / 64];
-        uint16_t salts[RECORD_FIELDS_MAX];
-        if (long_names)
-                sd_name_salts(r, n_fields < RECORD_FIELDS_MAX ? n_fields : RECORD_FIELDS_MAX,
-                              salts);
-        bool all = true;
-        if (max > 0 && bound > max) {
-                size_t used = (size_t) (p - start) + 1 + PARAM_TRUNCATED_MAX + MIN_MSG;
-                skip = fields_to_keep(r, n_fields, used < max ? max - used : 0, keep, ev);
-                all = false;
-        }
-        for (size_t i = 0; i < n_fields; i++) {
-                size_t vn;
-                if (!all && (i >= KEEP_MAX || !(keep[i / 64] & (UINT64_C(1) << (i % 64)))))
-                        continue;
-                const char *v = field_text(&r->fields[i], num, &vn);
-                p = put_param(
-                        p, r->fields[i].name, r->fields[i].name_len,
-                        r->fields[i].name_len > SD_NAME_MAX && i < RECORD_FIELDS_MAX ? salts[i] : 0,
-                        v, vn, ev);
-        }
-        if (skip > 0)
-                __atomic_add_fetch(&trail_stat_fields_dropped, skip, __ATOMIC_RELAXED);
-        if (truncated + skip > 0)
-                p = put_param(p, "TRUNCATED_FIELDS", 16, 0, num, format_uint(num, truncated + skip),
-                              ev);
+        p = put_fields(p, start, r, max, bound, long_names, ev);
         *p++ = ']';
 
         /* MSG (§6.4): a BOM, then UTF-8, cut to the maximum length at a
