@@ -8,7 +8,11 @@ Usage: check-fleet-snippets.py SOURCE_ROOT"""
 import os
 import sys
 
-SNIPPETS = ["tests/conf/syslog-ng.conf", "tests/conf/journal-remote.sh"]
+SNIPPETS = [
+    "tests/conf/syslog-ng.conf",
+    "tests/conf/journal-remote.sh",
+    "tests/conf/rsyslog-imjournal.conf",
+]
 
 
 def blocks(text):

@@ -4,8 +4,10 @@
  * record to a private systemd-journal-remote over HTTP on loopback, which
  * writes a journal file in a temp dir; every field of the local entry is
  * in the remote one, byte for byte (typed values, BYTES with NUL,
- * multiline values, 100 KiB, TRACE_ID/SPAN_ID). The collector side is
- * tests/conf/journal-remote.sh, shown in trail-fleet(7). */
+ * multiline values, 100 KiB, TRACE_ID/SPAN_ID); and rsyslog's imjournal
+ * reading the local journal. The collector sides are
+ * tests/conf/journal-remote.sh and tests/conf/rsyslog-imjournal.conf,
+ * shown in trail-fleet(7). */
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "journal-util.h"
 #include "rsyslog-util.h"
@@ -131,10 +134,112 @@ static void every_field_survives_upload_to_remote(void **state) {
         (void) !system(cmd);
 }
 
+static bool file_has(const char *path, const char *needle, char **ret) {
+        FILE *f = fopen(path, "re");
+        char *line = NULL;
+        size_t len = 0;
+        bool found = false;
+
+        while (f && !found && getline(&line, &len, f) > 0)
+                found = strstr(line, needle) != NULL;
+        if (f)
+                fclose(f);
+        if (found && ret)
+                *ret = line;
+        else
+                free(line);
+        return found;
+}
+
+/* rsyslog's imjournal (tests/conf/rsyslog-imjournal.conf) reads the local
+ * journal and sees trail's fields as JSON properties: typed values, a
+ * multiline value, 100 KiB, TRACE_ID/SPAN_ID; BYTES with a NUL arrive with
+ * a space for the NUL. */
+static void imjournal_sees_every_field(void **state) {
+        (void) state;
+        char run[33], dir[] = "/tmp/trail-imjournal-XXXXXX", cmd[1024], out[96], probe[48];
+        char *big = big_value(100 * 1024, "0123456789abcdef\n"), *line = NULL;
+
+        if (access("/usr/sbin/rsyslogd", X_OK) < 0) {
+                fprintf(stderr, "rsyslogd is not installed: skipped\n");
+                exit(77);
+        }
+        assert_non_null(mkdtemp(dir));
+        snprintf(cmd, sizeof(cmd),
+                 "sed s,@DIR@,%s,g %s/rsyslog-imjournal.conf >%s/rsyslog.conf && "
+                 "/usr/sbin/rsyslogd -f %s/rsyslog.conf -i %s/rsyslogd.pid",
+                 dir, TEST_CONF_DIR, dir, dir, dir);
+        assert_int_equal(system(cmd), 0);
+        snprintf(out, sizeof(out), "%s/out.json", dir);
+        trail_handler *h = trail_handler_journald();
+        trail_logger *lg = logger_with("fleet.imjournal", h);
+        test_run_id(run);
+        /* imjournal starts at the journal's end once it runs: probe until a
+         * record arrives */
+        snprintf(probe, sizeof(probe), "probe-%s", run);
+        bool up = false;
+        for (int i = 0; i < 200 && !up; i++) {
+                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("PROBE", probe)), "probe");
+                up = file_has(out, probe, NULL);
+                if (!up)
+                        usleep(50 * 1000);
+        }
+        if (!up) {
+                snprintf(cmd, sizeof(cmd), "kill $(cat %s/rsyslogd.pid)", dir);
+                (void) !system(cmd);
+                fail_msg("imjournal wrote no record in 10 s");
+        }
+
+        int tok = trail_context_push_traceparent(
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assert_true(tok >= 0);
+        trail_warning_with(lg,
+                           TRAIL_FIELDS(TRAIL_STR("RUN", run), TRAIL_INT("N", -42),
+                                        TRAIL_DOUBLE("D", 0.125), TRAIL_BOOL("B", true),
+                                        TRAIL_STR("MULTI", "one\ntwo \"q\" \\ \xc3\xa9"),
+                                        TRAIL_STR("BIG", big), TRAIL_BYTES("BIN", "a\0b", 3)),
+                           "via imjournal");
+        trail_context_pop(tok);
+        char needle[64];
+        snprintf(needle, sizeof(needle), "\"RUN\": \"%s\"", run);
+        for (int i = 0; i < 200 && !file_has(out, needle, &line); i++)
+                usleep(50 * 1000);
+        snprintf(cmd, sizeof(cmd), "kill $(cat %s/rsyslogd.pid)", dir);
+        (void) !system(cmd);
+        assert_non_null(line);
+        json_object *o = json_tokener_parse(line), *v;
+        if (getenv("TRAIL_DEBUG_IMJ"))
+                fprintf(stderr, "%s\n", line);
+        assert_non_null(o);
+#define GET(k) (json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL)
+        assert_string_equal(GET("RUN"), run);
+        assert_string_equal(GET("N"), "-42");
+        assert_string_equal(GET("D"), "0.125");
+        assert_string_equal(GET("B"), "true");
+        assert_string_equal(GET("MULTI"), "one\ntwo \"q\" \\ \xc3\xa9");
+        assert_string_equal(GET("BIG"), big);
+        assert_string_equal(GET("TRACE_ID"), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_string_equal(GET("SPAN_ID"), "00f067aa0ba902b7");
+        assert_string_equal(GET("LOGGER"), "fleet.imjournal");
+        assert_string_equal(GET("MESSAGE"), "via imjournal");
+        assert_string_equal(GET("PRIORITY"), "4");
+        /* what imjournal makes of a NUL: a space (trail-fleet(7) says so) */
+        assert_string_equal(GET("BIN"), "a b");
+#undef GET
+        json_object_put(o);
+        free(line);
+        free(big);
+        logger_without(lg, h);
+        usleep(200 * 1000);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        (void) !system(cmd);
+}
+
 int main(void) {
         require_journald();
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(every_field_survives_upload_to_remote),
+                cmocka_unit_test(imjournal_sees_every_field),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
