@@ -154,50 +154,49 @@ static uint32_t sd_name_hash(const char *name, size_t n, uint32_t salt) {
         return h;
 }
 
-static char *put_sd_name(char *p, const char *name, size_t n, uint32_t salt) {
+/* The name, or its cut with hash h. */
+static char *put_sd_name(char *p, const char *name, size_t n, uint32_t h) {
         static const char hex[] = "0123456789abcdef";
 
         if (n <= SD_NAME_MAX)
                 return mempcpy(p, name, n);
         p = mempcpy(p, name, SD_NAME_KEEP);
         *p++ = '~';
-        uint32_t h = sd_name_hash(name, n, salt);
         for (int k = SD_NAME_HASH - 1; k >= 0; k--)
                 *p++ = hex[(h >> (4 * k)) & 15];
         return p;
 }
 
-/* The salt of each field whose name is longer than SD_NAME_MAX, in salts
- * (the others are not read): the smallest for which its cut differs from
- * the cut of every earlier long name that is not its own. Quadratic only in
- * the long names that share their first SD_NAME_KEEP characters. */
-static void sd_name_salts(const struct trail_record *r, size_t n, uint16_t *salts) {
+/* The hash shown for each field whose name is longer than SD_NAME_MAX, in
+ * hashes (the others are not read), with the smallest salt for which its
+ * cut differs from the cut of every earlier long name that is not its own.
+ * One hash per long name (more only on a clash), and a comparison of two
+ * integers per pair of long names. */
+static void sd_name_hashes(const struct trail_record *r, size_t n, uint32_t *hashes) {
         for (size_t i = 0; i < n; i++) {
                 const struct rfield *a = &r->fields[i];
                 if (a->name_len <= SD_NAME_MAX)
                         continue;
-                uint32_t salt = 0;
-                for (bool clash = true; clash; salt++) {
-                        uint32_t h = sd_name_hash(a->name, a->name_len, salt);
-                        clash = false;
-                        for (size_t j = 0; j < i && !clash; j++) {
-                                const struct rfield *b = &r->fields[j];
-                                clash = b->name_len > SD_NAME_MAX &&
-                                        memcmp(a->name, b->name, SD_NAME_KEEP) == 0 &&
-                                        (b->name_len != a->name_len ||
-                                         memcmp(a->name, b->name, a->name_len) != 0) &&
-                                        sd_name_hash(b->name, b->name_len, salts[j]) == h;
+                uint32_t salt = 0, h = sd_name_hash(a->name, a->name_len, 0);
+                for (size_t j = 0; j < i; j++) {
+                        const struct rfield *b = &r->fields[j];
+                        if (b->name_len > SD_NAME_MAX && hashes[j] == h &&
+                            memcmp(a->name, b->name, SD_NAME_KEEP) == 0 &&
+                            (b->name_len != a->name_len ||
+                             memcmp(a->name, b->name, a->name_len) != 0) &&
+                            salt < UINT16_MAX) { /* the bound is never reached */
+                                h = sd_name_hash(a->name, a->name_len, ++salt);
+                                j = (size_t) -1; /* from the first again */
                         }
-                        if (!clash || salt == UINT16_MAX) /* never: a bound all the same */
-                                salts[i] = (uint16_t) salt, clash = false;
                 }
+                hashes[i] = h;
         }
 }
 
-static char *put_param(char *p, const char *name, size_t name_len, uint32_t salt, const char *v,
+static char *put_param(char *p, const char *name, size_t name_len, uint32_t hash, const char *v,
                        size_t vn, const struct escaper *e) {
         *p++ = ' ';
-        p = put_sd_name(p, name, name_len, salt);
+        p = put_sd_name(p, name, name_len, hash);
         *p++ = '=';
         *p++ = '"';
         p = escape(p, v, vn, e);
@@ -281,10 +280,10 @@ static char *put_fields(char *p, const char *start, const struct trail_record *r
         const struct rfield *tf = record_truncated(r);
         size_t n_fields = r->n_fields - (tf != NULL), skip = 0;
         uint64_t truncated = tf ? tf->v.u : 0, keep[(KEEP_MAX + 63) / 64];
-        uint16_t salts[RECORD_FIELDS_MAX];
+        uint32_t hashes[RECORD_FIELDS_MAX];
         if (long_names)
-                sd_name_salts(r, n_fields < RECORD_FIELDS_MAX ? n_fields : RECORD_FIELDS_MAX,
-                              salts);
+                sd_name_hashes(r, n_fields < RECORD_FIELDS_MAX ? n_fields : RECORD_FIELDS_MAX,
+                               hashes);
         bool all = true;
         if (max > 0 && bound > max) {
                 size_t used = (size_t) (p - start) + 1 + PARAM_TRUNCATED_MAX + MIN_MSG;
@@ -296,10 +295,11 @@ static char *put_fields(char *p, const char *start, const struct trail_record *r
                 if (!all && (i >= KEEP_MAX || !(keep[i / 64] & (UINT64_C(1) << (i % 64)))))
                         continue;
                 const char *v = field_text(&r->fields[i], num, &vn);
-                p = put_param(
-                        p, r->fields[i].name, r->fields[i].name_len,
-                        r->fields[i].name_len > SD_NAME_MAX && i < RECORD_FIELDS_MAX ? salts[i] : 0,
-                        v, vn, ev);
+                p = put_param(p, r->fields[i].name, r->fields[i].name_len,
+                              r->fields[i].name_len > SD_NAME_MAX && i < RECORD_FIELDS_MAX
+                                      ? hashes[i]
+                                      : 0,
+                              v, vn, ev);
         }
         if (skip > 0)
                 __atomic_add_fetch(&trail_stat_fields_dropped, skip, __ATOMIC_RELAXED);
