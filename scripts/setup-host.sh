@@ -38,7 +38,9 @@ syslog_ng_debs=(syslog-ng-core libivykis0 libnet1 libwrap0)
 if [ "$(cat "$syslog_ng_root/.stamp" 2>/dev/null)" != "${syslog_ng_debs[*]}" ]; then
         dl=$(mktemp -d)
         chmod 755 "$dl" # apt-get download drops to _apt
-        (cd "$dl" && apt-get download "${syslog_ng_debs[@]}")
+        # (container images often ship without package lists)
+        (cd "$dl" && apt-get download "${syslog_ng_debs[@]}") ||
+                (apt-get update && cd "$dl" && apt-get download "${syslog_ng_debs[@]}")
         rm -rf "$syslog_ng_root.new"
         mkdir -p "$syslog_ng_root.new"
         for deb in "$dl"/*.deb; do
