@@ -321,13 +321,13 @@ static int render(const trail_formatter *f, const struct trail_record *r, es_str
         return 0;
 }
 
-static int text_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                       es_str_t **buf) {
+static int text_format(const trail_formatter *f, const struct trail_record *r,
+                       const struct format_frame *fr, es_str_t **buf) {
         return render(f, r, buf, false);
 }
 
-static int text_format_terminal(const trail_formatter *f, const struct trail_record *r, size_t max,
-                                es_str_t **buf) {
+static int text_format_terminal(const trail_formatter *f, const struct trail_record *r,
+                                const struct format_frame *fr, es_str_t **buf) {
         return render(f, r, buf, true);
 }
 

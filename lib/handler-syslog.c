@@ -173,6 +173,10 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
                         size_t *ret_off) {
         const trail_formatter *f = __atomic_load_n(&s->base.formatter, __ATOMIC_ACQUIRE);
         size_t max = max_length(s), n;
+        /* a datagram, or a frame with its octet count in front: nothing in
+         * the record can end it, so the formatter writes values as they are */
+        const struct format_frame fr = {.max = max,
+                                        .length_framed = !is_stream(s) || !f->ops->lf_framing};
         char *b;
         int k;
 
@@ -180,7 +184,7 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
         if (buf_reserve(&t->render, 16) < 0)
                 return -ENOMEM;
         t->render->lenStr = 12; /* room for "LEN " */
-        k = f->ops->format(f, r, max, &t->render);
+        k = f->ops->format(f, r, &fr, &t->render);
         if (k < 0)
                 return k;
         b = (char *) es_getBufAddr(t->render);

@@ -34,9 +34,11 @@ struct filter_list;
 #define RECORD_EXTRA_FIELDS 3
 #define FIELD_NAME_MAX      64
 /* RFC 5424 §6.3.3: an SD-NAME is at most 32 characters; the rfc5424
- * formatter shows a longer field name cut there (redact.c judges that form
- * too). */
-#define SD_NAME_MAX 32
+ * formatter shows a longer field name as its first SD_NAME_KEEP characters,
+ * '~' and 8 hex digits of a hash of the whole name (redact.c judges those
+ * first characters too). */
+#define SD_NAME_MAX  32
+#define SD_NAME_KEEP 23
 /* The end of a given name that redaction judges: a listed name (at most
  * FIELD_NAME_MAX) and the '_' before it. */
 #define REDACT_TAIL_MAX (FIELD_NAME_MAX + 1)
