@@ -135,12 +135,35 @@ static trail_handler *create_syslog(struct config *c, const struct hsection *s, 
         return h;
 }
 
+/* path = FILE (required); mode, check_interval and the formatter's options
+ * go through trail_handler_set(). trail check creates no file. */
+static trail_handler *create_file(struct config *c, const struct hsection *s, char *summary,
+                                  size_t size) {
+        const struct entry *e = hsection_get(s, "path");
+        trail_handler *h;
+
+        if (!e) {
+                errors_add(&c->errors, s->line, "path", EINVAL,
+                           "missing: a file handler needs a path");
+                return NULL;
+        }
+        h = c->check_only ? file_handler_check(e->value) : trail_handler_file(e->value, NULL);
+        if (!h) {
+                errors_add(&c->errors, e->line, e->key, errno, "cannot open '%s': %s", e->value,
+                           strerror(errno));
+                return NULL;
+        }
+        snprintf(summary, size, " path=%s", e->value);
+        return h;
+}
+
 /* One entry per handler type (see the end of trail.conf(5) for what each
  * type takes). */
 static const struct handler_type handler_types[] = {
         {"journald", NULL, create_journald},
         {"syslog", (const char *const[]){"target", NULL}, create_syslog},
         {"stream", (const char *const[]){"fd", NULL}, create_stream},
+        {"file", (const char *const[]){"path", NULL}, create_file},
         {"auto", NULL, create_auto},
 };
 
@@ -285,9 +308,10 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
         bool want_async;
 
         if (!type) {
-                errors_add(&c->errors, s->line, "type", EINVAL,
-                           "missing: [handler %s] needs a type (journald, syslog, stream, auto)",
-                           s->name);
+                errors_add(
+                        &c->errors, s->line, "type", EINVAL,
+                        "missing: [handler %s] needs a type (journald, syslog, stream, file, auto)",
+                        s->name);
                 return;
         }
         for (size_t i = 0; i < ELEMENTSOF(handler_types); i++)

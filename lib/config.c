@@ -279,6 +279,10 @@ static int config_apply(struct config *c) {
                 (void) trail_set_scrub(c->has_scrub ? c->scrub : true);
         config_apply_flow(c, ch, n);
         dispatch_swap_end();
+        /* a reload reopens files too: the new handlers opened theirs, and
+         * file handlers a program made itself reopen theirs (logrotate's
+         * postrotate often reloads) */
+        file_handlers_reopen();
 
         release_replaced(replaced, drained);
 
@@ -387,7 +391,9 @@ static int config_load_locked(const char *path, unsigned flags, trail_config_err
                               void *userdata, FILE *out, char **ret_why) {
         struct errors errors = {};
         struct parse p = {.file = path, .errors = &errors};
-        struct config c = {.file = path ? path : "(default)", .backtrace_level = -1};
+        struct config c = {.file = path ? path : "(default)",
+                           .backtrace_level = -1,
+                           .check_only = flags & TRAIL_CONFIGURE_CHECK};
         int r = 0;
 
         if (path) {

@@ -71,6 +71,10 @@ int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **bu
  * tells whether some bytes, not all, went out. */
 #define DEADLINE_NONE UINT64_MAX
 int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret_partial);
+/* r rendered by f as one line, with its newline, into t->render (emptied
+ * first); mend: a newline before it, ending a line a failed write cut. */
+int stream_render_line(trail_formatter *f, const struct trail_record *r, bool terminal, bool mend,
+                       struct tls_state *t);
 /* The text line on stderr: the journald and syslog handlers' fallback. While
  * stderr stays full, a record is offered once without waiting, so that it
  * costs a program one timeout, not one per record. */
@@ -98,3 +102,10 @@ trail_handler *handler_last_resort_peek(void);
  * (the auto handler's local syslog step) besides its own timeout. */
 int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell_back,
                       uint64_t deadline);
+
+/* handler-file.c: a file handler made for trail check, which opens the file
+ * only when it exists (creating nothing) and otherwise checks that its
+ * directory can take it; such a handler writes nothing. */
+trail_handler *file_handler_check(const char *path);
+/* Every file handler reopens its path before its next record. */
+void file_handlers_reopen(void);

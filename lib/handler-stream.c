@@ -166,17 +166,10 @@ int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret
         return n > 0 ? (k < 0 ? k : -EIO) : 0;
 }
 
-/* torn: NULL, or the handler's flag: after a failed write left part of a
- * line, the next line starts with a newline, so that it is whole (the cut
- * one stays a fragment of its own, and was counted as lost). */
-static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal,
-                      bool *torn, uint64_t deadline) {
-        struct tls_state *t = tls_state_get();
-        bool mend = torn && __atomic_exchange_n(torn, false, __ATOMIC_RELAXED), partial = false;
+int stream_render_line(trail_formatter *f, const struct trail_record *r, bool terminal, bool mend,
+                       struct tls_state *t) {
         int k;
 
-        if (!t)
-                return -ENOMEM;
         es_emptyStr(t->render);
         if (mend) {
                 if (buf_reserve(&t->render, 1) < 0)
@@ -192,6 +185,23 @@ static int write_line(int fd, trail_formatter *f, const struct trail_record *r, 
         if (buf_reserve(&t->render, 1) < 0)
                 return -ENOMEM;
         es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
+        return 0;
+}
+
+/* torn: NULL, or the handler's flag: after a failed write left part of a
+ * line, the next line starts with a newline, so that it is whole (the cut
+ * one stays a fragment of its own, and was counted as lost). */
+static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal,
+                      bool *torn, uint64_t deadline) {
+        struct tls_state *t = tls_state_get();
+        bool mend = torn && __atomic_exchange_n(torn, false, __ATOMIC_RELAXED), partial = false;
+        int k;
+
+        if (!t)
+                return -ENOMEM;
+        k = stream_render_line(f, r, terminal, mend, t);
+        if (k < 0)
+                return k;
         k = fd_write_until(fd, (const char *) es_getBufAddr(t->render), t->render->lenStr, deadline,
                            &partial);
         /* a line cut short now, or the cut one still not ended */

@@ -48,6 +48,7 @@ LAYERS = [
         "syslog-tls",
         "handler-async",
         "handler-custom",
+        "handler-file",
         "handler-capture",
     ],
     ["handler-auto"],
