@@ -11,6 +11,7 @@ packages=(
         libgnutls28-dev rsyslog rsyslog-gnutls gnutls-bin libjson-c-dev
         debhelper dpkg-dev lintian autopkgtest rpm rpmlint
         clang libclang-rt-dev clang-format
+        logrotate gzip
 )
 
 if [ "$(id -u)" -ne 0 ]; then
