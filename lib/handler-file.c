@@ -147,8 +147,12 @@ static void file_watch(struct file_handler *s, const struct trail_record *r) {
         bool forced = gen != __atomic_load_n(&s->generation, __ATOMIC_RELAXED);
         struct stat st;
 
-        /* a clock set back counts as time passed */
-        if (!forced && t >= last && t - last < __atomic_load_n(&s->interval_usec, __ATOMIC_RELAXED))
+        uint64_t iv = __atomic_load_n(&s->interval_usec, __ATOMIC_RELAXED);
+
+        /* records a little out of order (an async handler's worker delivers
+         * them in queue order) are not due; a clock set back by an interval
+         * or more is */
+        if (!forced && (t >= last ? t - last : last - t) < iv)
                 return;
         if (__atomic_exchange_n(&s->busy, true, __ATOMIC_ACQUIRE))
                 return;

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -213,6 +214,96 @@ static void reopen_takes_the_next_record_to_the_new_file(void **state) {
         logger_without(lg, h);
 }
 
+/* trail_reopen() and renames while 4 threads log: the swap under the
+ * descriptor neither loses nor doubles a record, and closes nothing a
+ * thread is writing to. */
+#define SWAP_THREADS 4
+#define SWAP_RECORDS 4000
+static trail_logger *swap_lg;
+
+static void *swap_producer(void *arg) {
+        int t = (int) (intptr_t) arg;
+        struct timespec pause = {0, 20 * 1000};
+        for (int n = 0; n < SWAP_RECORDS; n++) {
+                trail_info(swap_lg, "s%d-%d.", t, n);
+                nanosleep(&pause, NULL);
+        }
+        return NULL;
+}
+
+static void reopen_while_threads_log_loses_and_doubles_nothing(void **state) {
+        (void) state;
+        const char *p = in_dir("swap.log");
+        trail_handler *h = trail_handler_file(p, NULL);
+        pthread_t th[SWAP_THREADS];
+        char moved[300];
+        int rotations = 0;
+
+        swap_lg = logger_with("file.swap", h);
+        assert_int_equal(trail_handler_set(h, "check_interval", "1h"), 0);
+        for (int t = 0; t < SWAP_THREADS; t++)
+                assert_int_equal(pthread_create(&th[t], NULL, swap_producer, (void *) (intptr_t) t),
+                                 0);
+        for (; rotations < 20; rotations++) {
+                usleep(5 * 1000);
+                snprintf(moved, sizeof(moved), "%s.%d", p, rotations);
+                /* absent when no record came since the last reopen */
+                assert_true(rename(p, moved) == 0 || errno == ENOENT);
+                assert_int_equal(trail_reopen(), 0);
+        }
+        for (int t = 0; t < SWAP_THREADS; t++)
+                assert_int_equal(pthread_join(th[t], NULL), 0);
+
+        /* every file read into one text */
+        size_t cap = 1 << 20, len = 0, nonempty = 0;
+        char *all = malloc(cap);
+        assert_non_null(all);
+        for (int i = -1; i < rotations; i++) {
+                size_t n = 0;
+                if (i >= 0)
+                        snprintf(moved, sizeof(moved), "%s.%d", p, i);
+                char *b = slurp(i < 0 ? p : moved, &n);
+                nonempty += n > 0;
+                if (len + n + 1 > cap) {
+                        cap = (len + n + 1) * 2;
+                        all = realloc(all, cap);
+                        assert_non_null(all);
+                }
+                memcpy(all + len, b, n);
+                len += n;
+                free(b);
+        }
+        all[len] = '\0';
+        assert_true(nonempty >= 10); /* each reopen took the records to the new file */
+        assert_int_equal(count_substr(all, "\n"), SWAP_THREADS * SWAP_RECORDS);
+        for (int t = 0; t < SWAP_THREADS; t++)
+                for (int n = 0; n < SWAP_RECORDS; n += 97) {
+                        char want[32];
+                        snprintf(want, sizeof(want), ": s%d-%d.\n", t, n);
+                        assert_int_equal(count_substr(all, want), 1);
+                }
+        free(all);
+        assert_handler_stats(h, SWAP_THREADS * SWAP_RECORDS, SWAP_THREADS * SWAP_RECORDS, 0, 0);
+        logger_without(swap_lg, h);
+}
+
+/* Behind an async handler (the advice for NFS): records delivered by the
+ * worker, in order. */
+static void behind_an_async_handler_every_record_arrives(void **state) {
+        (void) state;
+        const char *p = in_dir("async.log");
+        trail_handler *f = trail_handler_file(p, "logfmt");
+        trail_handler *h = trail_handler_async(f, 0, TRAIL_OVERFLOW_BLOCK);
+        trail_handler_unref(f);
+        trail_logger *lg = logger_with("file.async", h);
+
+        log_tagged(lg, "q", 0, 1000);
+        assert_int_equal(trail_flush(), 0);
+        assert_int_equal(count_in_file(p, "\n"), 1000);
+        assert_int_equal(count_in_file(p, "q-999."), 1);
+        logger_without(lg, h);
+}
+
 /* A FIFO at the path: no hang, on opening or on reopening after rotation,
  * and no record into it. */
 static void fifo_is_refused_without_blocking(void **state) {
@@ -396,6 +487,8 @@ int main(void) {
                 cmocka_unit_test(relative_path_is_kept_after_chdir),
                 cmocka_unit_test(rename_is_noticed_within_the_interval),
                 cmocka_unit_test(reopen_takes_the_next_record_to_the_new_file),
+                cmocka_unit_test(reopen_while_threads_log_loses_and_doubles_nothing),
+                cmocka_unit_test(behind_an_async_handler_every_record_arrives),
                 cmocka_unit_test(fifo_is_refused_without_blocking),
                 cmocka_unit_test(removed_directory_is_counted_reported_once_and_recovered),
                 cmocka_unit_test(config_builds_file_handlers_and_check_creates_nothing),
