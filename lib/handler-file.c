@@ -64,12 +64,13 @@ static int file_open(const char *path, unsigned mode, struct stat *st, bool *ret
         bool created = false;
 
         /* O_EXCL first, to know whether it was made here; a file removed
-         * between the two opens is made by the next round */
+         * between the two opens is made by the next round; a symbolic link
+         * to nothing (O_EXCL refuses it) is followed as open(2) would */
         for (int i = 0; i < 3 && fd < 0; i++) {
                 fd = open(path, flags | O_CREAT | O_EXCL, mode & 0777);
                 created = fd >= 0;
                 if (fd < 0 && errno == EEXIST)
-                        fd = open(path, flags);
+                        fd = open(path, flags | (i == 2 ? O_CREAT : 0), mode & 0777);
                 if (fd < 0 && errno != ENOENT && errno != EEXIST)
                         break;
         }
@@ -306,6 +307,8 @@ static int dir_writable(const char *path) {
 
         if (!dir)
                 return -ENOMEM;
+        if (slash && !slash[1])
+                return -EISDIR; /* as open(2) with O_CREAT says of "name/" */
         if (slash == dir)
                 slash[1] = '\0';
         else if (slash)
