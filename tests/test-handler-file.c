@@ -71,6 +71,27 @@ static void log_tagged(trail_logger *lg, const char *tag, int first, int n) {
                 trail_info(lg, "%s-%d.", tag, i);
 }
 
+/* The descriptor of this process open on path: -1 when none. */
+static int fd_of(const char *path) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        int fd = -1;
+
+        assert_non_null(d);
+        while ((de = readdir(d))) {
+                char link[300], target[300];
+                snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+                ssize_t n = readlink(link, target, sizeof(target) - 1);
+                if (n <= 0)
+                        continue;
+                target[n] = '\0';
+                if (strcmp(target, path) == 0)
+                        fd = atoi(de->d_name);
+        }
+        closedir(d);
+        return fd;
+}
+
 /* The file is made with exactly the mode asked for, whatever the umask;
  * one line per record; the descriptor does not reach exec'd programs. */
 static void lines_are_appended_with_the_mode(void **state) {
@@ -100,25 +121,11 @@ static void lines_are_appended_with_the_mode(void **state) {
         assert_int_equal(count_substr(b, "\"message\":\"m-2.\""), 1);
         free(b);
 
-        /* the handler's descriptor: close-on-exec */
-        bool found = false;
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                char link[300], target[300];
-                snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
-                ssize_t n = readlink(link, target, sizeof(target) - 1);
-                if (n <= 0)
-                        continue;
-                target[n] = '\0';
-                if (strcmp(target, p) == 0) {
-                        found = true;
-                        assert_true(fcntl(atoi(de->d_name), F_GETFD) & FD_CLOEXEC);
-                        assert_true(fcntl(atoi(de->d_name), F_GETFL) & O_APPEND);
-                }
-        }
-        closedir(d);
-        assert_true(found);
+        /* the handler's descriptor: close-on-exec, appending */
+        int hfd = fd_of(p);
+        assert_true(hfd >= 0);
+        assert_true(fcntl(hfd, F_GETFD) & FD_CLOEXEC);
+        assert_true(fcntl(hfd, F_GETFL) & O_APPEND);
         assert_handler_stats(h, 3, 3, 0, 0);
         logger_without(lg, h);
 }
@@ -163,11 +170,15 @@ static void rename_is_noticed_within_the_interval(void **state) {
         assert_int_equal(count_in_file(p1, "a-4."), 1);
         assert_handler_stats(h, 15, 15, 0, 0);
 
-        /* the file removed: made anew */
+        /* the file removed: made anew, with the mode asked for */
+        assert_int_equal(trail_handler_set(h, "mode", "0620"), 0);
         assert_int_equal(unlink(p), 0);
         usleep(300 * 1000);
         log_tagged(lg, "d", 0, 2);
         assert_int_equal(count_in_file(p, "d-0."), 1);
+        struct stat st;
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0620);
         assert_int_equal(count_in_file(p, "c-"), 0);
         logger_without(lg, h);
 }
@@ -199,6 +210,11 @@ static void reopen_takes_the_next_record_to_the_new_file(void **state) {
         log_tagged(lg, "c", 0, 3);
         assert_int_equal(count_in_file(p, "c-0."), 1);
         assert_int_equal(count_in_file(p1, "c-"), 0);
+        /* the new file under the same descriptor: still close-on-exec */
+        int hfd = fd_of(p);
+        assert_true(hfd >= 0);
+        assert_true(fcntl(hfd, F_GETFD) & FD_CLOEXEC);
+        assert_true(fcntl(hfd, F_GETFL) & O_APPEND);
 
         /* from SIGHUP */
         struct sigaction sa = {.sa_handler = on_hup};
