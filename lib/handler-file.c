@@ -145,10 +145,9 @@ static void file_watch(struct file_handler *s, const struct trail_record *r) {
         unsigned gen = __atomic_load_n(&reopen_generation, __ATOMIC_ACQUIRE);
         uint64_t t = (uint64_t) r->time.tv_sec * 1000000 + (uint64_t) r->time.tv_nsec / 1000;
         uint64_t last = __atomic_load_n(&s->checked_usec, __ATOMIC_RELAXED);
+        uint64_t iv = __atomic_load_n(&s->interval_usec, __ATOMIC_RELAXED);
         bool forced = gen != __atomic_load_n(&s->generation, __ATOMIC_RELAXED);
         struct stat st;
-
-        uint64_t iv = __atomic_load_n(&s->interval_usec, __ATOMIC_RELAXED);
 
         /* records a little out of order (an async handler's worker delivers
          * them in queue order) are not due; a clock set back by an interval
