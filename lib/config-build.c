@@ -136,7 +136,8 @@ static trail_handler *create_syslog(struct config *c, const struct hsection *s, 
 }
 
 /* path = FILE (required); mode, check_interval and the formatter's options
- * go through trail_handler_set(). trail check creates no file. */
+ * go through trail_handler_set(). Neither trail check nor a refused file
+ * creates the file: config_apply() does (file_handler_open()). */
 static trail_handler *create_file(struct config *c, const struct hsection *s, char *summary,
                                   size_t size) {
         const struct entry *e = hsection_get(s, "path");
@@ -147,7 +148,7 @@ static trail_handler *create_file(struct config *c, const struct hsection *s, ch
                            "missing: a file handler needs a path");
                 return NULL;
         }
-        h = c->check_only ? file_handler_check(e->value) : trail_handler_file(e->value, NULL);
+        h = file_handler_deferred(e->value);
         if (!h) {
                 errors_add(&c->errors, e->line, e->key, errno, "cannot open '%s': %s", e->value,
                            strerror(errno));
@@ -333,6 +334,8 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
         if (!h)
                 return;
 
+        if (t->create == create_file)
+                ch->file = h; /* kept alive by ch->h, async or not */
         set_handler_keys(c, h, t, s, type, &a, summary, sizeof(summary));
 
         if (c->errors.n > errors_before) {

@@ -239,6 +239,10 @@ static int config_apply(struct config *c) {
         int r = -ENOMEM;
 
         /* Everything that can fail, before anything changes. */
+        for (size_t i = 0; i < c->n_handlers; i++)
+                if (c->handlers[i].file && c->handlers[i].used &&
+                    (r = file_handler_open(c->handlers[i].file)) < 0)
+                        goto fail;
         if (set_ident && (r = ident_prepare(c->has_ident ? c->ident : NULL, &ident)) < 0)
                 goto fail;
         if (set_fields &&
@@ -391,9 +395,7 @@ static int config_load_locked(const char *path, unsigned flags, trail_config_err
                               void *userdata, FILE *out, char **ret_why) {
         struct errors errors = {};
         struct parse p = {.file = path, .errors = &errors};
-        struct config c = {.file = path ? path : "(default)",
-                           .backtrace_level = -1,
-                           .check_only = flags & TRAIL_CONFIGURE_CHECK};
+        struct config c = {.file = path ? path : "(default)", .backtrace_level = -1};
         int r = 0;
 
         if (path) {

@@ -196,7 +196,7 @@ static int file_emit(trail_handler *h, const struct trail_record *r, bool *fell_
         int k;
 
         if (s->fd < 0)
-                return -EBADF; /* made for trail check */
+                return -EBADF; /* deferred, and its configuration not applied */
         file_watch(s, r);
         if (__atomic_load_n(&s->broken, __ATOMIC_ACQUIRE))
                 return -__atomic_load_n(&s->broken_error, __ATOMIC_RELAXED);
@@ -317,7 +317,9 @@ static int dir_writable(const char *path) {
         return 0;
 }
 
-static trail_handler *file_handler_new(const char *path, const char *format, bool check_only) {
+/* deferred: an existing file is opened, a missing one only checked for
+ * (its directory can take it) and made by file_handler_open() */
+static trail_handler *file_handler_new(const char *path, const char *format, bool deferred) {
         _cleanup_(trail_formatter_unrefp) trail_formatter *f = NULL;
         struct file_handler *s;
         struct stat st;
@@ -343,25 +345,22 @@ static trail_handler *file_handler_new(const char *path, const char *format, boo
         s->generation = __atomic_load_n(&reopen_generation, __ATOMIC_ACQUIRE);
         s->path = path_absolute(path);
         r = s->path ? 0 : -ENOMEM;
-        if (r >= 0 && check_only) {
-                /* trail check creates nothing: a file made by root here
-                 * could keep the program's own user from opening it */
+        if (r >= 0 && deferred) {
                 s->fd = open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 r = s->fd >= 0 ? 0 : -errno;
                 if (r == -ENOENT)
                         r = dir_writable(s->path);
-                else if (r >= 0 && (fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode)))
+                else if (r >= 0 && fstat(s->fd, &st) < 0)
+                        r = -errno;
+                else if (r >= 0 && !S_ISREG(st.st_mode))
                         r = -EINVAL;
-                if (s->fd >= 0)
-                        close(s->fd);
-                s->fd = -1;
-        } else if (r >= 0) {
-                s->fd = file_open(s->path, s->mode, &st, &s->created);
-                r = s->fd < 0 ? s->fd : 0;
-                if (r >= 0) {
-                        s->dev = st.st_dev;
-                        s->ino = st.st_ino;
-                }
+        } else if (r >= 0)
+                r = file_open(s->path, s->mode, &st, &s->created);
+        if (r >= 0 && !deferred)
+                s->fd = r;
+        if (r >= 0 && s->fd >= 0) {
+                s->dev = st.st_dev;
+                s->ino = st.st_ino;
         }
         if (r < 0) {
                 /* base not initialised yet: freed by hand */
@@ -384,8 +383,24 @@ static trail_handler *file_handler_new(const char *path, const char *format, boo
         return &s->base;
 }
 
-trail_handler *file_handler_check(const char *path) {
+trail_handler *file_handler_deferred(const char *path) {
         return file_handler_new(path, NULL, true);
+}
+
+int file_handler_open(trail_handler *h) {
+        struct file_handler *s = (struct file_handler *) h;
+        struct stat st;
+        int fd;
+
+        if (s->fd >= 0)
+                return 0;
+        fd = file_open(s->path, __atomic_load_n(&s->mode, __ATOMIC_RELAXED), &st, &s->created);
+        if (fd < 0)
+                return fd;
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+        s->fd = fd;
+        return 0;
 }
 
 _public_ trail_handler *trail_handler_file(const char *path, const char *format) {

@@ -103,9 +103,12 @@ trail_handler *handler_last_resort_peek(void);
 int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell_back,
                       uint64_t deadline);
 
-/* handler-file.c: a file handler made for trail check, which opens the file
- * only when it exists (creating nothing) and otherwise checks that its
- * directory can take it; such a handler writes nothing. */
-trail_handler *file_handler_check(const char *path);
+/* handler-file.c, for trail.conf: a file handler that opens the file only
+ * when it exists, and otherwise checks that its directory can take it, so
+ * that a configuration checked or refused creates no file; and the open
+ * (creating the file) of such a handler once its configuration is applied:
+ * 0 or a negative errno. Until then it writes nothing. */
+trail_handler *file_handler_deferred(const char *path);
+int file_handler_open(trail_handler *h);
 /* Every file handler reopens its path before its next record. */
 void file_handlers_reopen(void);

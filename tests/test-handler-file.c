@@ -419,6 +419,24 @@ static void config_builds_file_handlers_and_check_creates_nothing(void **state) 
         assert_true(trail_configure_full(in_dir("nopath.conf"), TRAIL_CONFIGURE_CHECK, NULL, NULL) <
                     0);
 
+        /* refused for another reason: no file made either; nor for a
+         * handler no logger uses */
+        f = fopen(in_dir("refused.conf"), "w");
+        fprintf(f,
+                "[trail]\nhandlers = file\nbogus = 1\n[handler file]\ntype = file\npath = %s\n"
+                "[handler unused]\ntype = file\npath = %s.unused\n",
+                p, p);
+        fclose(f);
+        assert_true(trail_configure_full(in_dir("refused.conf"), 0, NULL, NULL) < 0);
+        assert_int_equal(access(p, F_OK), -1);
+        f = fopen(in_dir("unused.conf"), "w");
+        fprintf(f, "[trail]\nlevel = info\n[handler unused]\ntype = file\npath = %s.unused\n", p);
+        fclose(f);
+        assert_int_equal(trail_configure(in_dir("unused.conf")), 0);
+        char unused[300];
+        snprintf(unused, sizeof(unused), "%s.unused", p);
+        assert_int_equal(access(unused, F_OK), -1);
+
         assert_int_equal(trail_configure(conf), 0);
         struct stat st;
         assert_int_equal(stat(p, &st), 0);
