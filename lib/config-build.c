@@ -143,15 +143,16 @@ static trail_handler *create_file(struct config *c, const struct hsection *s, ch
         const struct entry *e = hsection_get(s, "path");
         trail_handler *h;
 
-        if (!e) {
-                errors_add(&c->errors, s->line, "path", EINVAL,
+        if (!e || !*e->value) {
+                errors_add(&c->errors, e ? e->line : s->line, "path", EINVAL,
                            "missing: a file handler needs a path");
                 return NULL;
         }
         h = file_handler_deferred(e->value);
         if (!h) {
-                errors_add(&c->errors, e->line, e->key, errno, "cannot open '%s': %s", e->value,
-                           strerror(errno));
+                int errnum = errno;
+                errors_add(&c->errors, e->line, e->key, errnum, "cannot open '%s': %s", e->value,
+                           errnum == EINVAL ? "not a regular file" : strerror(errnum));
                 return NULL;
         }
         snprintf(summary, size, " path=%s", e->value);

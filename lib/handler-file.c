@@ -54,6 +54,19 @@ _public_ int trail_reopen(void) {
         return 0;
 }
 
+/* A device, FIFO or directory at path is refused before it is opened:
+ * opening some devices acts (a watchdog starts, a tape rewinds). -ENOENT
+ * when nothing is there, 0 for a regular file. */
+static int not_a_file(const char *path) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        return S_ISREG(st.st_mode) ? 0 : -EINVAL;
+}
+
 /* Opens path for appending, creating it (then with exactly mode) if it is
  * not there. Only a regular file: O_NONBLOCK keeps a FIFO without a reader
  * from blocking the open, and the type is checked after it. Returns the
@@ -69,8 +82,12 @@ static int file_open(const char *path, unsigned mode, struct stat *st, bool *ret
         for (int i = 0; i < 3 && fd < 0; i++) {
                 fd = open(path, flags | O_CREAT | O_EXCL, mode & 0777);
                 created = fd >= 0;
-                if (fd < 0 && errno == EEXIST)
+                if (fd < 0 && errno == EEXIST) {
+                        int k = not_a_file(path);
+                        if (k < 0)
+                                return k;
                         fd = open(path, flags | (i == 2 ? O_CREAT : 0), mode & 0777);
+                }
                 if (fd < 0 && errno != ENOENT && errno != EEXIST)
                         break;
         }
@@ -346,8 +363,12 @@ static trail_handler *file_handler_new(const char *path, const char *format, boo
         s->path = path_absolute(path);
         r = s->path ? 0 : -ENOMEM;
         if (r >= 0 && deferred) {
-                s->fd = open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                r = s->fd >= 0 ? 0 : -errno;
+                r = not_a_file(s->path);
+                if (r >= 0) {
+                        s->fd = open(s->path,
+                                     O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                        r = s->fd >= 0 ? 0 : -errno;
+                }
                 if (r == -ENOENT)
                         r = dir_writable(s->path);
                 else if (r >= 0 && fstat(s->fd, &st) < 0)
