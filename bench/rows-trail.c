@@ -3,6 +3,7 @@
  * trail_run() (throughput) or trail_latency_run() (per-call latency). */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,6 +129,29 @@ static int stream_json_setup(struct bench_ctx *ctx) {
         if (devnull < 0)
                 devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
         return devnull < 0 ? -1 : use_handler(ctx, trail_handler_stream(devnull, "json"));
+}
+
+/* The file handler, JSON, to a file of the row's own in $TMPDIR (or /tmp),
+ * removed at teardown: one write() per record, a stat() of the path once a
+ * second. */
+static char file_path[256];
+
+static int file_json_setup(struct bench_ctx *ctx) {
+        const char *tmp = getenv("TMPDIR");
+        int fd;
+
+        snprintf(file_path, sizeof(file_path), "%s/trail-bench-%d.log", tmp && *tmp ? tmp : "/tmp",
+                 (int) getpid());
+        fd = open(file_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -1;
+        close(fd);
+        return use_handler(ctx, trail_handler_file(file_path, "json"));
+}
+
+static void file_teardown(struct bench_ctx *ctx) {
+        drop_handler(ctx);
+        unlink(file_path);
 }
 
 /* RFC 5424 over UDP or TCP to a receiver thread on 127.0.0.1. */
@@ -266,6 +290,14 @@ const struct bench_row bench_rows_trail[] = {
           .arrived = syslog_arrived, .note = "octet counting; counted at the receiver" },
         { .name = "trail stream json to /dev/null", .peer = "trail",
           .setup = stream_json_setup, .run = trail_run, .teardown = drop_handler },
+        { .name = "trail stream json to /dev/null, 4 threads", .peer = "trail", .threads = 4,
+          .setup = stream_json_setup, .run = trail_run, .teardown = drop_handler },
+        { .name = "trail file json", .peer = "trail",
+          .setup = file_json_setup, .run = trail_run, .teardown = file_teardown,
+          .note = "a file in $TMPDIR" },
+        { .name = "trail file json, 4 threads", .peer = "trail", .threads = 4,
+          .setup = file_json_setup, .run = trail_run, .teardown = file_teardown,
+          .note = "a file in $TMPDIR" },
         { .name = "trail format RFC 5424 into memory", .peer = "trail", .kind = BENCH_FORMAT,
           .setup = format_rfc5424_setup, .run = format_run, .teardown = format_teardown,
           .note = "trail_formatter_format, one record" },

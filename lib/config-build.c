@@ -129,12 +129,37 @@ static trail_handler *create_syslog(struct config *c, const struct hsection *s, 
         return h;
 }
 
+/* path = FILE (required); mode, check_interval and the formatter's options
+ * go through trail_handler_set(). Neither trail check nor a refused file
+ * creates the file: config_apply() does (file_handler_open()). */
+static trail_handler *create_file(struct config *c, const struct hsection *s, char *summary,
+                                  size_t size) {
+        const struct entry *e = hsection_get(s, "path");
+        trail_handler *h;
+
+        if (!e || !*e->value) {
+                errors_add(&c->errors, e ? e->line : s->line, "path", EINVAL,
+                           "missing: a file handler needs a path");
+                return NULL;
+        }
+        h = file_handler_deferred(e->value);
+        if (!h) {
+                int errnum = errno;
+                errors_add(&c->errors, e->line, e->key, errnum, "cannot open '%s': %s", e->value,
+                           errnum == EINVAL ? "not a regular file" : strerror(errnum));
+                return NULL;
+        }
+        snprintf(summary, size, " path=%s", e->value);
+        return h;
+}
+
 /* One entry per handler type (see the end of trail.conf(5) for what each
  * type takes). */
 static const struct handler_type handler_types[] = {
         {"journald", NULL, create_journald},
         {"syslog", (const char *const[]){"target", NULL}, create_syslog},
         {"stream", (const char *const[]){"fd", NULL}, create_stream},
+        {"file", (const char *const[]){"path", NULL}, create_file},
         {"auto", NULL, create_auto},
         {"memory", (const char *const[]){"target", "capacity", "trigger", "per_thread", NULL},
          create_memory},
@@ -282,8 +307,8 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
 
         if (!type) {
                 errors_add(&c->errors, s->line, "type", EINVAL,
-                           "missing: [handler %s] needs a type (journald, syslog, stream, auto, "
-                           "memory)",
+                           "missing: [handler %s] needs a type (journald, syslog, stream, file, "
+                           "auto, memory)",
                            s->name);
                 return;
         }
@@ -306,6 +331,8 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
         if (!h)
                 return;
 
+        if (t->create == create_file)
+                ch->file = h; /* kept alive by ch->h, async or not */
         set_handler_keys(c, h, t, s, type, &a, summary, sizeof(summary));
 
         if (c->errors.n > errors_before) {

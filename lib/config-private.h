@@ -112,6 +112,9 @@ struct chandler {
         unsigned line;
         const struct handler_type *type;
         trail_handler *h;
+        /* a file handler, h or inside it (async): its file is made when
+         * the configuration is applied (file_handler_open()) */
+        trail_handler *file;
         bool used;
         char *summary; /* for trail check */
         /* type = memory: the section, built after its target (config-memory.c) */

@@ -239,6 +239,10 @@ static int config_apply(struct config *c) {
         int r = -ENOMEM;
 
         /* Everything that can fail, before anything changes. */
+        for (size_t i = 0; i < c->n_handlers; i++)
+                if (c->handlers[i].file && c->handlers[i].used &&
+                    (r = file_handler_open(c->handlers[i].file)) < 0)
+                        goto fail;
         if (set_ident && (r = ident_prepare(c->has_ident ? c->ident : NULL, &ident)) < 0)
                 goto fail;
         if (set_fields &&
@@ -279,6 +283,10 @@ static int config_apply(struct config *c) {
                 (void) trail_set_scrub(c->has_scrub ? c->scrub : true);
         config_apply_flow(c, ch, n);
         dispatch_swap_end();
+        /* a reload reopens files too: the new handlers opened theirs, and
+         * file handlers a program made itself reopen theirs (logrotate's
+         * postrotate often reloads) */
+        file_handlers_reopen();
 
         release_replaced(replaced, drained);
 

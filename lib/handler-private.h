@@ -100,6 +100,11 @@ size_t record_copy_fields_max(size_t bytes);
  * tells whether some bytes, not all, went out. */
 #define DEADLINE_NONE UINT64_MAX
 int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret_partial);
+/* r rendered by f as one line, with its newline, into t->render (emptied
+ * first); mend: a newline before it, ending a line a failed write cut;
+ * journal: "<N>" before it, N its level (journald's stdout stream). */
+int stream_render_line(trail_formatter *f, const struct trail_record *r, bool terminal, bool mend,
+                       bool journal, struct tls_state *t);
 /* The text line on stderr: the journald and syslog handlers' fallback. While
  * stderr stays full, a record is offered once without waiting, so that it
  * costs a program one timeout, not one per record. */
@@ -127,3 +132,13 @@ trail_handler *handler_last_resort_peek(void);
  * (the auto handler's local syslog step) besides its own timeout. */
 int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell_back,
                       uint64_t deadline);
+
+/* handler-file.c, for trail.conf: a file handler that opens the file only
+ * when it exists, and otherwise checks that its directory can take it, so
+ * that a configuration checked or refused creates no file; and the open
+ * (creating the file) of such a handler once its configuration is applied:
+ * 0 or a negative errno. Until then it writes nothing. */
+trail_handler *file_handler_deferred(const char *path);
+int file_handler_open(trail_handler *h);
+/* Every file handler reopens its path before its next record. */
+void file_handlers_reopen(void);

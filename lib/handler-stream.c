@@ -230,18 +230,10 @@ static bool fd_is_journal_stream(int fd) {
                (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
-/* torn: NULL, or the handler's flag: after a failed write left part of a
- * line, the next line starts with a newline, so that it is whole (the cut
- * one stays a fragment of its own, and was counted as lost). journal: the
- * line starts with "<N>", N the record's level. */
-static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal,
-                      bool journal, bool *torn, uint64_t deadline) {
-        struct tls_state *t = tls_state_get();
-        bool mend = torn && __atomic_exchange_n(torn, false, __ATOMIC_RELAXED), partial = false;
+int stream_render_line(trail_formatter *f, const struct trail_record *r, bool terminal, bool mend,
+                       bool journal, struct tls_state *t) {
         int k;
 
-        if (!t)
-                return -ENOMEM;
         es_emptyStr(t->render);
         if (buf_reserve(&t->render, 4) < 0)
                 return -ENOMEM;
@@ -263,6 +255,24 @@ static int write_line(int fd, trail_formatter *f, const struct trail_record *r, 
         if (buf_reserve(&t->render, 1) < 0)
                 return -ENOMEM;
         es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
+        return 0;
+}
+
+/* torn: NULL, or the handler's flag: after a failed write left part of a
+ * line, the next line starts with a newline, so that it is whole (the cut
+ * one stays a fragment of its own, and was counted as lost). journal: the
+ * line starts with "<N>", N the record's level. */
+static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal,
+                      bool journal, bool *torn, uint64_t deadline) {
+        struct tls_state *t = tls_state_get();
+        bool mend = torn && __atomic_exchange_n(torn, false, __ATOMIC_RELAXED), partial = false;
+        int k;
+
+        if (!t)
+                return -ENOMEM;
+        k = stream_render_line(f, r, terminal, mend, journal, t);
+        if (k < 0)
+                return k;
         k = fd_write_until(fd, (const char *) es_getBufAddr(t->render), t->render->lenStr, deadline,
                            &partial);
         /* a line cut short now, or the cut one still not ended */

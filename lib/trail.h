@@ -397,6 +397,15 @@ trail_handler *trail_handler_journald(void);
 /* Writes one line per record to fd (not owned). Formats: "text" (NULL),
  * "json", "logfmt"; see trail_formatter_new(3). */
 trail_handler *trail_handler_stream(int fd, const char *format);
+/* Appends one line per record to the file at path (made absolute now),
+ * created with mode 0640 if absent ("mode" option), with one write() per
+ * record (O_APPEND), and reopened when the path names another file or none
+ * (logrotate): the path is looked at once a second ("check_interval"
+ * option). Formats as trail_handler_stream(). See trail_handler_file(3). */
+trail_handler *trail_handler_file(const char *path, const char *format);
+/* Every file handler reopens its path before its next record. One atomic
+ * add: safe in a signal handler (SIGHUP). Returns 0. */
+int trail_reopen(void);
 /* Syslog: "unix:/path", "udp://host:port", "tcp://host:port",
  * "tls://host:port" (IPv6 as "[addr]:port"); NULL is "unix:/dev/log".
  * Network targets speak RFC 5424, unix ones RFC 3164 (set "format" to

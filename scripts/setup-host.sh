@@ -12,7 +12,7 @@ packages=(
         librelp-dev rsyslog-relp
         debhelper dpkg-dev lintian autopkgtest rpm rpmlint
         clang libclang-rt-dev clang-format jq
-        systemd-journal-remote
+        systemd-journal-remote logrotate gzip
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -49,6 +49,7 @@ LAYERS = [
         "syslog-relp",
         "handler-async",
         "handler-custom",
+        "handler-file",
         "handler-capture",
         "handler-memory",
     ],

@@ -78,6 +78,22 @@ out=$(timeout 60 "$trail" check "$tmp/cycle.conf" 2>&1)
 [ $? = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
         grep -q "cycle.conf:5: target: memory handlers that hold for each other: m0 → m1 → " <<<"$out" &&
         ok "memory cycle" || bad "memory cycle: $(head -c 300 <<<"$out")"
+# type = file: check creates nothing and names a missing directory; send
+# appends through it
+printf '[trail]\nhandlers = f\n[handler f]\ntype = file\npath = %s\nformat = json\nmode = 0600\n' \
+        "$tmp/app.log" >"$tmp/file.conf"
+out=$("$trail" check "$tmp/file.conf" 2>&1) && ok "check file" || bad "check file: $out"
+grep -q "handler f: type file path=$tmp/app.log format=json mode=0600" <<<"$out" ||
+        bad "check file describes: $out"
+[ -e "$tmp/app.log" ] && bad "check created the log file"
+printf '[trail]\nhandlers = f\n[handler f]\ntype = file\npath = %s\n' "$tmp/nodir/app.log" \
+        >"$tmp/nodir.conf"
+out=$("$trail" check "$tmp/nodir.conf" 2>&1)
+[ $? = 1 ] && grep -q "nodir.conf:5: path: cannot open '$tmp/nodir/app.log': No such file or directory" <<<"$out" &&
+        ok "check file in a missing directory" || bad "check file in a missing directory: $out"
+"$trail" send -c "$tmp/file.conf" -p warning -l myapp.file "into the file" || bad "send to file"
+grep -q '"message":"into the file"' "$tmp/app.log" && [ "$(stat -c %a "$tmp/app.log")" = 600 ] &&
+        ok "send to file" || bad "send to file: $(cat "$tmp/app.log" 2>&1)"
 
 "$trail" check >/dev/null 2>&1; [ $? = 2 ] || bad "check without a file: usage, exit 2"
 "$trail" frobnicate >/dev/null 2>&1; [ $? = 2 ] || bad "unknown command: exit 2"
