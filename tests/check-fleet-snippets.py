@@ -12,6 +12,7 @@ SNIPPETS = [
     "tests/conf/syslog-ng.conf",
     "tests/conf/journal-remote.sh",
     "tests/conf/rsyslog-imjournal.conf",
+    "tests/conf/rsyslog-relp-tls.conf",
 ]
 
 

@@ -63,10 +63,10 @@ static void run(const char *fmt, ...) {
 
 /* The collector: imrelp, written to a file before the answer goes back
  * (a direct queue: imrelp acknowledges once the action has run). This is
- * the configuration docs/fleet-relp.md shows. */
+ * the configuration trail-fleet(7) shows: tests/conf/rsyslog-relp*.conf. */
 static void relpd_config(struct relpd *d) {
-        char path[128], tls[512] = "";
-        FILE *f;
+        char path[256];
+        FILE *in, *f;
 
         if (d->tls) {
                 run("cd %s && "
@@ -91,22 +91,34 @@ static void relpd_config(struct relpd *d) {
                     "--load-ca-certificate ca.pem --load-ca-privkey ca-key.pem "
                     "--template client.tmpl --outfile client.pem 2>/dev/null",
                     d->dir);
-                snprintf(tls, sizeof(tls),
-                         " tls=\"on\" tls.cacert=\"%1$s/ca.pem\" tls.mycert=\"%1$s/server.pem\" "
-                         "tls.myprivkey=\"%1$s/server-key.pem\" tls.authmode=\"certvalid\"",
-                         d->dir);
         }
+        /* the template trail-fleet(7) shows, with @DIR@, @PORT@ and @OUT@
+         * filled in */
+        snprintf(path, sizeof(path), "%s/%s", TEST_CONF_DIR,
+                 d->tls ? "rsyslog-relp-tls.conf" : "rsyslog-relp.conf");
+        in = fopen(path, "r");
+        assert_non_null(in);
         snprintf(path, sizeof(path), "%s/rsyslog.conf", d->dir);
         f = fopen(path, "w");
         assert_non_null(f);
-        fprintf(f,
-                "global(workDirectory=\"%s\" maxMessageSize=\"64k\")\n"
-                "main_queue(queue.type=\"direct\")\n"
-                "module(load=\"imrelp\")\n"
-                "input(type=\"imrelp\" port=\"%d\" address=\"127.0.0.1\"%s)\n"
-                "template(name=\"m\" type=\"string\" string=\"%%msg%%\\n\")\n"
-                "action(type=\"omfile\" file=\"%s\" template=\"m\" flushOnTXEnd=\"on\")\n",
-                d->dir, d->port, tls, d->out);
+        for (int c; (c = fgetc(in)) != EOF;) {
+                char word[8] = "";
+                if (c != '@') {
+                        fputc(c, f);
+                        continue;
+                }
+                for (size_t n = 0; n < sizeof(word) - 1 && (c = fgetc(in)) != EOF && c != '@';)
+                        word[n++] = (char) c;
+                if (strcmp(word, "DIR") == 0)
+                        fputs(d->dir, f);
+                else if (strcmp(word, "PORT") == 0)
+                        fprintf(f, "%d", d->port);
+                else if (strcmp(word, "OUT") == 0)
+                        fputs(d->out, f);
+                else
+                        fail_msg("unknown placeholder @%s@ in %s", word, path);
+        }
+        fclose(in);
         fclose(f);
 }
 
