@@ -51,7 +51,7 @@ static char *json_string(char *p, const char *s, size_t n) {
  * Built-in keys are lower-case and field names are upper-case journald names
  * (record.c normalises them), so no key can appear twice. */
 static int json_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                       es_str_t **buf) {
+                       enum framing framing, es_str_t **buf) {
         const struct json_formatter *jf = (const struct json_formatter *) f;
         const struct ident *ident = ident_get();
         size_t name_len, bound;

@@ -32,7 +32,7 @@ static char *logfmt_value(char *p, const char *s, size_t n) {
 }
 
 static int logfmt_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                         es_str_t **buf) {
+                         enum framing framing, es_str_t **buf) {
         const struct logfmt_formatter *lf = (const struct logfmt_formatter *) f;
         size_t name_len, bound;
         const char *name = record_logger_name(r, &name_len);

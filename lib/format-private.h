@@ -7,6 +7,16 @@
 
 /* ---- Formatters (format.c, format-*.c) ---------------------------------- */
 
+/* How the handler delimits the records it writes, the one thing a formatter
+ * is told about its transport: whether a record may hold a line feed. */
+enum framing {
+        /* each record is a line (streams, files, RFC 6587 §3.4.2 "framing =
+         * lf"): the formatter escapes every LF in it */
+        FRAMING_LINES,
+        /* by its length: octet counting (RFC 6587 §3.4.1), a datagram */
+        FRAMING_LENGTH,
+};
+
 struct formatter_ops {
         const char *name;
         size_t size; /* of the object, which starts with struct trail_formatter */
@@ -17,17 +27,18 @@ struct formatter_ops {
          * the most the handler can send in one record (0: no limit): a
          * formatter that can fit the record to it does (rfc5424); the
          * handler cuts whatever is still longer. Must not allocate except
-         * to grow *buf; must not log. */
+         * to grow *buf; must not log. framing: see enum framing. */
         int (*format)(const trail_formatter *f, const struct trail_record *r, size_t max,
-                      es_str_t **buf);
+                      enum framing framing, es_str_t **buf);
         /* Optional: like format, for a handler writing to a terminal with
          * NO_COLOR unset (a formatter that colours in its "auto" mode). */
         int (*format_terminal)(const trail_formatter *f, const struct trail_record *r, size_t max,
-                               es_str_t **buf);
+                               enum framing framing, es_str_t **buf);
         void (*done)(trail_formatter *f); /* optional: frees what init/set allocated */
         /* Over a stream transport: each record ends with an LF (RFC 6587
-         * §3.4.2, for legacy receivers; the formatter must escape every LF
-         * in a record) instead of starting with its octet count (§3.4.1). */
+         * §3.4.2, for legacy receivers), whatever the handler's framing
+         * option, instead of starting with its octet count (§3.4.1); the
+         * formatter escapes every LF in a record under any framing. */
         bool lf_framing;
 };
 

@@ -53,7 +53,7 @@ static const struct escaper rfc3164_quoted = {
 };
 
 static int rfc3164_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                          es_str_t **buf) {
+                          enum framing framing, es_str_t **buf) {
         static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
         const struct rfc3164 *x = (const struct rfc3164 *) f;
         const char *tag = x->tag;

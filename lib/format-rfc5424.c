@@ -192,7 +192,7 @@ static size_t record_bound(const struct rfc5424 *x, const struct trail_record *r
 }
 
 static int rfc5424_format(const trail_formatter *f, const struct trail_record *r,
-                          size_t handler_max, es_str_t **buf) {
+                          size_t handler_max, enum framing framing, es_str_t **buf) {
         const struct rfc5424 *x = (const struct rfc5424 *) f;
         const trail_source *src = r->src;
         size_t logger_len, max = x->max_length ? x->max_length : handler_max;

@@ -319,12 +319,12 @@ static int render(const trail_formatter *f, const struct trail_record *r, es_str
 }
 
 static int text_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                       es_str_t **buf) {
+                       enum framing framing, es_str_t **buf) {
         return render(f, r, buf, false);
 }
 
 static int text_format_terminal(const trail_formatter *f, const struct trail_record *r, size_t max,
-                                es_str_t **buf) {
+                                enum framing framing, es_str_t **buf) {
         return render(f, r, buf, true);
 }
 

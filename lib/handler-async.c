@@ -29,7 +29,13 @@ struct slot {
 #define CAPACITY_MAX     (1u << 20)
 #define RECORD_SLOTS_MAX 128 /* about 62 KiB: bigger records are cut (see the man page) */
 #define EVICT_TRIES      1000
-#define POS_IDLE         UINT64_MAX
+/* The worker hands the inner handler up to this many records at once when
+ * they are waiting (see handler_emit_batch()), taking no more than
+ * BATCH_SLOTS slots' worth, and no more fields than one record may have,
+ * after the first record: so its copy and its fields are allocated once. */
+#define BATCH_DEFAULT HANDLER_BATCH_MAX
+#define BATCH_SLOTS   128
+#define POS_IDLE      UINT64_MAX
 /* An idle worker naps before it sleeps: while records keep coming, it finds
  * them at the end of a nap, and the loggers never pay for waking it (a
  * futex syscall, microseconds on a VM). A record waits at most a nap (plus
@@ -40,34 +46,13 @@ struct slot {
 /* work_waiters: what the worker is doing when it is not delivering */
 enum { WORKER_AWAKE, WORKER_ASLEEP, WORKER_NAPPING };
 
-/* A record in the ring: this header, "MESSAGE=" and the message, then per
- * field a struct qfield, the name, and for strings and bytes the value. */
-struct qrecord {
-        const struct trail_logger *logger; /* loggers live for the process */
-        const trail_source *src;           /* static at the call site */
-        struct timespec time;
-        int32_t level, errnum, tid;
-        uint32_t message_len, n_fields;
-};
-
-struct qfield {
-        uint32_t name_len;
-        int32_t type;
-        uint64_t len;
-        union {
-                int64_t i;
-                uint64_t u;
-                double d;
-                bool b;
-        } v;
-};
-
 struct async_handler {
         trail_handler base;
         trail_handler *inner;
         struct slot *ring;
         uint64_t mask;
         uint32_t record_slots_max;
+        uint32_t batch; /* atomic: records per batch, 1 for none */
         int overflow;
         int keep_level;
         uint64_t timeout_usec, flush_timeout_usec;
@@ -86,9 +71,9 @@ struct async_handler {
         bool running, stop, handoff;
         pthread_t worker;
 
-        /* The worker's own: the record copied out of the ring and rebuilt. */
-        unsigned char *copy;
-        struct rfield *fields;
+        /* The worker's own: the records copied out of the ring and rebuilt. */
+        unsigned char *copy;   /* (BATCH_SLOTS + record_slots_max) slots' data */
+        struct rfield *fields; /* 2 * RECORD_FIELDS_MAX */
         /* The worker's per-thread buffers, also reachable from here: in the
          * child of fork() the thread is gone but its buffers are not lost. */
         struct tls_state *worker_tls, *parent_worker_tls;
@@ -186,8 +171,10 @@ static int ring_take(struct async_handler *a, bool worker, int keep_level, uint6
                 if (!worker && level <= keep_level)
                         return -EBUSY;
                 /* Announced before the claim, so that a flush that sees the
-                 * claim also sees that this record is still under way. */
-                if (worker)
+                 * claim also sees that this record is still under way; in a
+                 * batch, the first record's position stays announced until
+                 * the whole batch is delivered (only the worker writes it). */
+                if (worker && __atomic_load_n(&a->busy_pos, __ATOMIC_RELAXED) == POS_IDLE)
                         __atomic_store_n(&a->busy_pos, pos, __ATOMIC_SEQ_CST);
                 if (__atomic_compare_exchange_n(&a->dequeue_pos, &pos, pos + n, false,
                                                 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
@@ -274,55 +261,57 @@ static int wait_for_space(struct async_handler *a, uint32_t n, uint64_t deadline
 
 static int worker_start(struct async_handler *a);
 
-/* Rebuilds the record from the copy; the fields point into the copy. */
-static void record_rebuild(struct async_handler *a, struct trail_record *r) {
-        const unsigned char *p = a->copy;
-        struct qrecord q;
-
-        memcpy(&q, p, sizeof(q));
-        p += sizeof(q);
-        *r = (struct trail_record){
-                .level = q.level,
-                .logger = q.logger,
-                .src = q.src,
-                .errnum = q.errnum,
-                .message = (const char *) p + STRLEN("MESSAGE="),
-                .message_len = q.message_len,
-                .fields = a->fields,
-                .n_fields = q.n_fields,
-                .tid = q.tid,
-                .time = q.time,
-                .deferred = true,
-        };
-        p += STRLEN("MESSAGE=") + q.message_len;
-        for (uint32_t i = 0; i < q.n_fields; i++) {
-                struct rfield *f = &a->fields[i];
-                struct qfield qf;
-
-                memcpy(&qf, p, sizeof(qf));
-                p += sizeof(qf);
-                *f = (struct rfield){.name = (const char *) p,
-                                     .name_len = qf.name_len,
-                                     .type = qf.type,
-                                     .len = (size_t) qf.len};
-                p += qf.name_len;
-                if (qf.type == TRAIL_FIELD_STR || qf.type == TRAIL_FIELD_BYTES) {
-                        f->v.p = p;
-                        p += qf.len;
-                } else
-                        memcpy(&f->v, &qf.v, sizeof(qf.v));
-        }
-}
-
-static void deliver(struct async_handler *a, const struct trail_record *r) {
-        int k = handler_emit(a->inner, r);
-
+static void count_result(struct async_handler *a, int k) {
         if (k >= 0)
                 atomic_inc(&a->base.stats.delivered);
         else {
                 atomic_inc(&a->base.stats.failed);
                 /* the inner handler counted whether it fell back */
         }
+}
+
+static void deliver(struct async_handler *a, const struct trail_record *r) {
+        count_result(a, handler_emit(a->inner, r));
+}
+
+/* Takes the records waiting, up to the batch size (one for an inner handler
+ * that cannot take a batch), copies them out of the ring and hands them to
+ * the inner handler together; their slots are freed once they are
+ * delivered, so that the queue holds no more than its capacity. Returns how
+ * many it delivered (0: the ring was empty). */
+static size_t deliver_batch(struct async_handler *a) {
+        const struct trail_record *rp[HANDLER_BATCH_MAX];
+        struct trail_record r[HANDLER_BATCH_MAX];
+        uint64_t at[HANDLER_BATCH_MAX]; /* not consecutive: a DROP_OLD caller evicts too */
+        int ret[HANDLER_BATCH_MAX], slots[HANDLER_BATCH_MAX];
+        uint32_t batch = a->inner->ops->emit_batch ? atomic_get(&a->batch) : 1;
+        size_t n = 0, used = 0, n_fields = 0;
+
+        while (n < batch && used < BATCH_SLOTS && n_fields <= RECORD_FIELDS_MAX) {
+                uint64_t pos;
+                int level, k = ring_take(a, true, 0, &pos, &level);
+                if (k <= 0)
+                        break;
+                unsigned char *copy = a->copy + used * SLOT_DATA;
+                for (int i = 0; i < k; i++)
+                        memcpy(copy + (size_t) i * SLOT_DATA, slot_at(a, pos + i)->data, SLOT_DATA);
+                at[n] = pos;
+                slots[n] = k;
+                used += (size_t) k;
+                n_fields += async_record_rebuild(copy, a->fields + n_fields, &r[n]);
+                rp[n] = &r[n];
+                n++;
+        }
+        if (n == 1)
+                deliver(a, &r[0]);
+        else if (n > 1) {
+                handler_emit_batch(a->inner, rp, n, ret);
+                for (size_t i = 0; i < n; i++)
+                        count_result(a, ret[i]);
+        }
+        for (size_t i = 0; i < n; i++)
+                ring_release(a, at[i], (uint32_t) slots[i]);
+        return n;
 }
 
 static const char *const level_upper[] = {
@@ -383,18 +372,8 @@ static void *worker_main(void *userdata) {
         (void) pthread_setname_np(pthread_self(), "trail-async");
 
         for (unsigned naps = 0;;) {
-                uint64_t pos;
-                int level, n = ring_take(a, true, 0, &pos, &level);
-
-                if (n > 0) {
+                if (deliver_batch(a) > 0) {
                         naps = 0;
-                        struct trail_record r;
-                        for (int k = 0; k < n; k++)
-                                memcpy(a->copy + (size_t) k * SLOT_DATA, slot_at(a, pos + k)->data,
-                                       SLOT_DATA);
-                        ring_release(a, pos, (uint32_t) n);
-                        record_rebuild(a, &r);
-                        deliver(a, &r);
                         if (ring_empty(a) && pending_drops(a))
                                 report_drops(a);
                         worker_idle(a);
@@ -443,13 +422,6 @@ static int worker_start(struct async_handler *a) {
 
 /* ---- Callers ------------------------------------------------------------------ */
 
-static size_t qfield_size(const struct rfield *f) {
-        size_t n = sizeof(struct qfield) + f->name_len;
-        if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
-                n += f->len;
-        return n;
-}
-
 static void high_water_update(struct async_handler *a, uint64_t end) {
         uint64_t used = end - __atomic_load_n(&a->dequeue_pos, __ATOMIC_RELAXED);
         uint64_t hw = __atomic_load_n(&a->base.stats.queue_high_water, __ATOMIC_RELAXED);
@@ -459,44 +431,6 @@ static void high_water_update(struct async_handler *a, uint64_t end) {
         while (used > hw && !__atomic_compare_exchange_n(&a->base.stats.queue_high_water, &hw, used,
                                                          true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
                 ;
-}
-
-/* The bytes r takes in the queue, at most max: when it does not fit, the
- * message is cut to *ret_message_len and the fields before *ret_first are
- * left out (see async_emit()). */
-static size_t fit_record(const struct trail_record *r, size_t max, size_t n_fields,
-                         const struct rfield *tf_new, size_t *ret_message_len, size_t *ret_first) {
-        size_t size, message_len = r->message_len, first = 0;
-
-        size = sizeof(struct qrecord) + STRLEN("MESSAGE=") + message_len + qfield_size(tf_new);
-        for (size_t i = 0; i < n_fields; i++)
-                size += qfield_size(&r->fields[i]);
-        if (_unlikely_(size > max)) {
-                size_t keep_msg = message_len < max / 4 ? message_len : max / 4;
-                size_t cut =
-                        size - max < message_len - keep_msg ? size - max : message_len - keep_msg;
-                message_len -= cut;
-                size -= cut;
-                while (size > max && first < n_fields)
-                        size -= qfield_size(&r->fields[first++]);
-                if (first > 0)
-                        __atomic_add_fetch(&trail_stat_fields_dropped, first, __ATOMIC_RELAXED);
-                if (size > max) {
-                        message_len -= size - max;
-                        size = max;
-                }
-                if (message_len < r->message_len)
-                        atomic_inc(&trail_stat_truncated);
-                /* not inside a UTF-8 sequence */
-                while (message_len > 0 &&
-                       ((unsigned char) r->message[message_len] & 0xc0) == 0x80) {
-                        message_len--;
-                        size--;
-                }
-        }
-        *ret_message_len = message_len;
-        *ret_first = first;
-        return size;
 }
 
 /* Writes r into the n slots reserved at pos and publishes them. */
@@ -567,7 +501,7 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                                 .name_len = STRLEN("TRUNCATED_FIELDS"),
                                 .type = TRAIL_FIELD_UINT,
                                 .v.u = tf ? tf->v.u : 0};
-        size = fit_record(r, max, n_fields, &tf_new, &message_len, &first);
+        size = async_record_fit(r, max, n_fields, &tf_new, &message_len, &first);
         n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
 
         keep = a->overflow == TRAIL_OVERFLOW_BLOCK || r->level <= atomic_get(&a->keep_level);
@@ -693,10 +627,29 @@ static void async_free(trail_handler *h) {
         async_destroy(a);
 }
 
+/* "batch": the most records the worker hands the inner handler at once (1:
+ * one at a time). */
+static int async_set(trail_handler *h, const char *key, const char *value) {
+        struct async_handler *a = (struct async_handler *) h;
+        unsigned long v;
+        char *end;
+
+        if (strcmp(key, "batch") != 0)
+                return -ENOENT;
+        errno = 0;
+        v = strtoul(value, &end, 10);
+        if (errno != 0 || end == value || *end || value[0] < '1' || value[0] > '9' ||
+            v > HANDLER_BATCH_MAX)
+                return -EINVAL;
+        __atomic_store_n(&a->batch, (uint32_t) v, __ATOMIC_RELAXED);
+        return 0;
+}
+
 static const struct handler_ops async_ops = {
         .type = "async",
         .emit = async_emit,
         .flush = async_flush,
+        .set = async_set,
         .free = async_free,
         .fork_child = async_fork_child,
 };
@@ -733,8 +686,9 @@ _public_ trail_handler *trail_handler_async(trail_handler *inner, size_t capacit
         a->flush_timeout_usec = 5000000;
         a->busy_pos = POS_IDLE;
         a->ring = aligned_alloc(64, slots * sizeof(struct slot));
-        a->copy = malloc((size_t) a->record_slots_max * SLOT_DATA);
-        a->fields = calloc(RECORD_FIELDS_MAX, sizeof(struct rfield));
+        a->batch = BATCH_DEFAULT;
+        a->copy = malloc((size_t) (BATCH_SLOTS + a->record_slots_max) * SLOT_DATA);
+        a->fields = calloc(2 * RECORD_FIELDS_MAX, sizeof(struct rfield));
         if (!a->ring || !a->copy || !a->fields) {
                 free(a->ring);
                 free(a->copy);

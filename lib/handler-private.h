@@ -15,6 +15,13 @@ struct handler_ops {
          * 1 when the handler counts delivered and lost records itself (it
          * holds records and delivers them later). */
         int (*emit)(trail_handler *h, const struct trail_record *r, bool *fell_back);
+        /* Optional: n records (at most HANDLER_BATCH_MAX) at once, in order,
+         * as the async worker hands them over when several are waiting; the
+         * result of each in ret[i] and fell_back[i], as emit's. A handler
+         * sends them with as few system calls as it can; without this op,
+         * handler_emit_batch() calls emit for each. */
+        void (*emit_batch)(trail_handler *h, const struct trail_record *const *r, size_t n,
+                           int *ret, bool *fell_back);
         int (*flush)(trail_handler *h);
         /* Options of this type, for trail_handler_set(): -ENOENT for a key it
          * does not know, -EINVAL for a bad value. */
@@ -56,6 +63,11 @@ int handler_init(trail_handler *h, const struct handler_ops *ops);
 void handler_fork_track(trail_handler *h);
 /* Returns what ops->emit returned. */
 int handler_emit(trail_handler *h, const struct trail_record *r);
+/* Like handler_emit() for each of n records (at most HANDLER_BATCH_MAX), in
+ * order, through ops->emit_batch when the type has it; each counted as
+ * handler_emit() counts it. ret[i] is what handler_emit() would return. */
+#define HANDLER_BATCH_MAX 64
+void handler_emit_batch(trail_handler *h, const struct trail_record *const *r, size_t n, int *ret);
 /* An emit result: the record was queued, the handler accounts for it itself. */
 #define HANDLER_QUEUED 1
 /* Adds h's counters to s. */
@@ -98,3 +110,35 @@ trail_handler *handler_last_resort_peek(void);
  * (the auto handler's local syslog step) besides its own timeout. */
 int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell_back,
                       uint64_t deadline);
+
+/* async-record.c: the async handler's record in its ring: this header,
+ * "MESSAGE=" and the message, then per field a struct qfield, the name, and
+ * for strings and bytes the value. */
+struct qrecord {
+        const struct trail_logger *logger; /* loggers live for the process */
+        const trail_source *src;           /* static at the call site */
+        struct timespec time;
+        int32_t level, errnum, tid;
+        uint32_t message_len, n_fields;
+};
+
+struct qfield {
+        uint32_t name_len;
+        int32_t type;
+        uint64_t len;
+        union {
+                int64_t i;
+                uint64_t u;
+                double d;
+                bool b;
+        } v;
+};
+/* The bytes r takes in the queue, at most max: when it does not fit, the
+ * message is cut to *ret_message_len and the fields before *ret_first are
+ * left out (see async_emit()). */
+size_t async_record_fit(const struct trail_record *r, size_t max, size_t n_fields,
+                        const struct rfield *tf_new, size_t *ret_message_len, size_t *ret_first);
+/* Rebuilds the record from its copy at p; the fields, written to fields,
+ * point into the copy. Returns the number of fields. */
+uint32_t async_record_rebuild(const unsigned char *p, struct rfield *fields,
+                              struct trail_record *r);

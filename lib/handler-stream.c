@@ -184,9 +184,9 @@ static int write_line(int fd, trail_formatter *f, const struct trail_record *r, 
                 es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
         }
         if (terminal && f->ops->format_terminal)
-                k = f->ops->format_terminal(f, r, 0, &t->render);
+                k = f->ops->format_terminal(f, r, 0, FRAMING_LINES, &t->render);
         else
-                k = f->ops->format(f, r, 0, &t->render);
+                k = f->ops->format(f, r, 0, FRAMING_LINES, &t->render);
         if (k < 0)
                 return k;
         if (buf_reserve(&t->render, 1) < 0)

@@ -40,6 +40,7 @@ LAYERS = [
     ["format-text", "format-json", "format-logfmt", "format-rfc5424", "format-rfc3164"],
     ["format-registry"],
     ["handler"],
+    ["async-record"],
     [
         "handler-stream",
         "handler-journald",

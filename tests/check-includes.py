@@ -36,7 +36,7 @@ LIB_LAYERS = [
      "redact.c", "backtrace.c", "context.c", "correlation.c"],
     ["format-private.h", "format.c", "format-*.c"],
     ["resolve.h", "resolve.c"],
-    ["handler-private.h", "handler.c", "handler-async.c", "handler-auto.c", "handler-capture.c",
+    ["handler-private.h", "handler.c", "async-record.c", "handler-async.c", "handler-auto.c", "handler-capture.c",
      "handler-custom.c", "handler-journald.c", "handler-stream.c"],
     ["handler-syslog-private.h", "handler-syslog.c", "syslog-*.c"],
     ["logger-private.h", "logger.c", "log.c"],
