@@ -3,6 +3,7 @@
  * trail_run() (throughput) or trail_latency_run() (per-call latency). */
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,19 +105,34 @@ static int stream_json_setup(struct bench_ctx *ctx) {
         return devnull < 0 ? -1 : use_handler(ctx, trail_handler_stream(devnull, "json"));
 }
 
-/* RFC 5424 over UDP or TCP to a receiver thread on 127.0.0.1. */
+/* RFC 5424 over UDP, TCP or TLS to a receiver thread on 127.0.0.1. */
 static struct sink *sink;
 static uint64_t sink_received;
 
-static int syslog_setup(struct bench_ctx *ctx, bool tcp) {
+enum syslog_path { SYNC, ASYNC_BATCHED, ASYNC_UNBATCHED };
+
+static int syslog_setup(struct bench_ctx *ctx, const char *scheme, enum syslog_path path) {
+        bool tls = strcmp(scheme, "tls") == 0;
         char target[64];
         int port;
 
-        sink = sink_start(tcp, &port);
+        sink = sink_start(strcmp(scheme, "udp") != 0, tls, &port);
         if (!sink)
                 return -1;
-        snprintf(target, sizeof(target), "%s://127.0.0.1:%d", tcp ? "tcp" : "udp", port);
-        if (use_handler(ctx, trail_handler_syslog(target)) < 0) {
+        snprintf(target, sizeof(target), "%s://127.0.0.1:%d", scheme, port);
+        trail_handler *h = trail_handler_syslog(target);
+        if (h && tls)
+                (void) trail_handler_set(h, "verify", "no"); /* the sink's certificate is its own */
+        if (h && path != SYNC) {
+                /* 4096 records, callers wait for room: nothing is dropped */
+                trail_handler *a = trail_handler_async(h, 0, TRAIL_OVERFLOW_BLOCK);
+                trail_handler_unref(h);
+                h = a;
+                /* the same path, one record per send: the ratio's baseline */
+                if (h && path == ASYNC_UNBATCHED)
+                        (void) trail_handler_set(h, "batch", "1");
+        }
+        if (use_handler(ctx, h) < 0) {
                 sink_stop(sink, 0);
                 return -1;
         }
@@ -124,11 +140,37 @@ static int syslog_setup(struct bench_ctx *ctx, bool tcp) {
 }
 
 static int syslog_udp_setup(struct bench_ctx *ctx) {
-        return syslog_setup(ctx, false);
+        return syslog_setup(ctx, "udp", SYNC);
 }
 
 static int syslog_tcp_setup(struct bench_ctx *ctx) {
-        return syslog_setup(ctx, true);
+        return syslog_setup(ctx, "tcp", SYNC);
+}
+
+#define ASYNC_SETUPS(scheme)                                                                       \
+        static int async_##scheme##_setup(struct bench_ctx *ctx) {                                 \
+                return syslog_setup(ctx, #scheme, ASYNC_BATCHED);                                  \
+        }                                                                                          \
+        static int async_##scheme##_unbatched_setup(struct bench_ctx *ctx) {                       \
+                return syslog_setup(ctx, #scheme, ASYNC_UNBATCHED);                                \
+        }
+ASYNC_SETUPS(udp)
+ASYNC_SETUPS(tcp)
+ASYNC_SETUPS(tls)
+
+/* The async rows: the caller's clock runs until the receiver has counted
+ * the run's records (or its count stood still for 300 ms), so records/s is
+ * the rate records reached the receiver, not the rate they were queued. */
+static void async_to_sink_run(struct bench_ctx *ctx, uint64_t n) {
+        uint64_t want = sink_count(sink) + n, last = 0;
+        int still = 0;
+
+        trail_run(ctx, n);
+        for (uint64_t got; (got = sink_count(sink)) < want && still < 3000;) {
+                still = got == last ? still + 1 : 0;
+                last = got;
+                usleep(100);
+        }
 }
 
 static void syslog_teardown(struct bench_ctx *ctx) {
@@ -214,6 +256,14 @@ static void empty_loop_run(struct bench_ctx *ctx, uint64_t n) {
                 bench_keep(i);
 }
 
+/* An async row: "trail RFC 5424 over TCP, async" and its unbatched twin
+ * "trail RFC 5424 over TCP, async, batch 1" (print_targets() finds them by
+ * these names), counted at the receiver. */
+#define ASYNC_ROW(label, setup_fn, what)                                                           \
+        { .name = "trail RFC 5424 over " label, .peer = "trail", .setup = setup_fn,               \
+          .run = async_to_sink_run, .teardown = syslog_teardown, .arrived = syslog_arrived,       \
+          .note = what "; counted at the receiver" }
+
 const struct bench_row bench_rows_trail[] = {
         JOURNALD_SYNC("trail journald sync", 1),
         { .name = "trail disabled call (debug at info)", .peer = "trail", .kind = BENCH_NS_PER_CALL,
@@ -231,6 +281,12 @@ const struct bench_row bench_rows_trail[] = {
         { .name = "trail RFC 5424 over TCP (loopback)", .peer = "trail",
           .setup = syslog_tcp_setup, .run = trail_run, .teardown = syslog_teardown,
           .arrived = syslog_arrived, .note = "octet counting; counted at the receiver" },
+        ASYNC_ROW("UDP, async", async_udp_setup, "sendmmsg() of the records waiting"),
+        ASYNC_ROW("UDP, async, batch 1", async_udp_unbatched_setup, "one send() per record"),
+        ASYNC_ROW("TCP, async", async_tcp_setup, "many frames per sendmsg()"),
+        ASYNC_ROW("TCP, async, batch 1", async_tcp_unbatched_setup, "one frame per sendmsg()"),
+        ASYNC_ROW("TLS, async", async_tls_setup, "many frames per TLS record"),
+        ASYNC_ROW("TLS, async, batch 1", async_tls_unbatched_setup, "one frame per TLS record"),
         { .name = "trail stream json to /dev/null", .peer = "trail",
           .setup = stream_json_setup, .run = trail_run, .teardown = drop_handler },
         { .name = "trail format RFC 5424 into memory", .peer = "trail", .kind = BENCH_FORMAT,

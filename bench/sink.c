@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A loopback syslog receiver for the RFC 5424 rows: one thread that reads
- * UDP datagrams, or one TCP connection's octet-counted frames (RFC 6587
- * §3.4.1), and counts the messages. */
+ * UDP datagrams, or one TCP or TLS (RFC 5425, a self-signed certificate
+ * made at start) connection's octet-counted frames (RFC 6587 §3.4.1), and
+ * counts the messages. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -9,13 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#if HAVE_GNUTLS
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#endif
 
 #include "sink.h"
 
 struct sink {
         int fd;       /* bound UDP socket, or the listening TCP socket */
-        bool tcp;
+        bool tcp, tls;
+#if HAVE_GNUTLS
+        gnutls_certificate_credentials_t cred;
+        gnutls_session_t session;
+#endif
         int stop[2];  /* a pipe: readable when the thread must end */
         uint64_t count; /* atomic */
         pthread_t thread;
@@ -29,9 +40,22 @@ static void count_frames(struct sink *s, int conn) {
 
         for (;;) {
                 struct pollfd p[2] = { { conn, POLLIN, 0 }, { s->stop[0], POLLIN, 0 } };
-                if (poll(p, 2, -1) < 0 || (p[1].revents && !p[0].revents))
+                ssize_t n;
+#if HAVE_GNUTLS
+                bool pending = s->session && gnutls_record_check_pending(s->session) > 0;
+#else
+                bool pending = false;
+#endif
+                if (!pending && (poll(p, 2, -1) < 0 || (p[1].revents && !p[0].revents)))
                         return;
-                ssize_t n = read(conn, buf, sizeof(buf));
+#if HAVE_GNUTLS
+                if (s->session) {
+                        do
+                                n = gnutls_record_recv(s->session, buf, sizeof(buf));
+                        while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+                } else
+#endif
+                        n = read(conn, buf, sizeof(buf));
                 if (n <= 0)
                         return;
                 for (ssize_t i = 0; i < n;) {
@@ -56,6 +80,54 @@ static void count_frames(struct sink *s, int conn) {
         }
 }
 
+#if HAVE_GNUTLS
+/* A key and a certificate for "localhost", made now: the sender does not
+ * verify it (the bench measures the transport, not a PKI). */
+static int tls_credentials(struct sink *s) {
+        gnutls_x509_privkey_t key = NULL;
+        gnutls_x509_crt_t crt = NULL;
+        time_t now = time(NULL);
+        int k = -1;
+
+        if (gnutls_x509_privkey_init(&key) < 0 || gnutls_x509_crt_init(&crt) < 0 ||
+            gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                         GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0)
+                goto out;
+        if (gnutls_x509_crt_set_version(crt, 3) < 0 ||
+            gnutls_x509_crt_set_serial(crt, "\x01", 1) < 0 ||
+            gnutls_x509_crt_set_activation_time(crt, now - 60) < 0 ||
+            gnutls_x509_crt_set_expiration_time(crt, now + 24 * 3600) < 0 ||
+            gnutls_x509_crt_set_dn(crt, "CN=localhost", NULL) < 0 ||
+            gnutls_x509_crt_set_key(crt, key) < 0 ||
+            gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0 ||
+            gnutls_certificate_allocate_credentials(&s->cred) < 0 ||
+            gnutls_certificate_set_x509_key(s->cred, &crt, 1, key) < 0)
+                goto out;
+        k = 0;
+out:
+        if (crt)
+                gnutls_x509_crt_deinit(crt);
+        if (key)
+                gnutls_x509_privkey_deinit(key);
+        return k;
+}
+
+static int tls_accept(struct sink *s, int conn) {
+        int k;
+
+        if (gnutls_init(&s->session, GNUTLS_SERVER) < 0)
+                return -1;
+        if (gnutls_set_default_priority(s->session) < 0 ||
+            gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, s->cred) < 0)
+                return -1;
+        gnutls_transport_set_int(s->session, conn);
+        do
+                k = gnutls_handshake(s->session);
+        while (k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED);
+        return k < 0 ? -1 : 0;
+}
+#endif
+
 static void *sink_main(void *userdata) {
         struct sink *s = userdata;
         char buf[65536];
@@ -67,7 +139,18 @@ static void *sink_main(void *userdata) {
                 int conn = accept(s->fd, NULL, NULL);
                 if (conn < 0)
                         return NULL;
+#if HAVE_GNUTLS
+                if (s->tls && tls_accept(s, conn) < 0) {
+                        close(conn);
+                        return NULL;
+                }
+#endif
                 count_frames(s, conn);
+#if HAVE_GNUTLS
+                if (s->session)
+                        gnutls_deinit(s->session);
+                s->session = NULL;
+#endif
                 close(conn);
                 return NULL;
         }
@@ -80,7 +163,7 @@ static void *sink_main(void *userdata) {
         }
 }
 
-struct sink *sink_start(bool tcp, int *ret_port) {
+struct sink *sink_start(bool tcp, bool tls, int *ret_port) {
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         socklen_t len = sizeof(sa);
         struct sink *s = calloc(1, sizeof(*s));
@@ -88,7 +171,17 @@ struct sink *sink_start(bool tcp, int *ret_port) {
 
         if (!s)
                 return NULL;
-        s->tcp = tcp;
+        s->fd = -1;
+        s->tcp = tcp || tls;
+        s->tls = tls;
+        tcp = s->tcp;
+#if HAVE_GNUTLS
+        if (tls && tls_credentials(s) < 0)
+                goto fail;
+#else
+        if (tls)
+                goto fail;
+#endif
         s->fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
         if (s->fd < 0 || pipe(s->stop) < 0)
                 goto fail;
@@ -104,6 +197,10 @@ struct sink *sink_start(bool tcp, int *ret_port) {
 fail:
         if (s->fd >= 0)
                 close(s->fd);
+#if HAVE_GNUTLS
+        if (s->cred)
+                gnutls_certificate_free_credentials(s->cred);
+#endif
         free(s);
         return NULL;
 }
@@ -129,6 +226,10 @@ uint64_t sink_stop(struct sink *s, uint64_t want) {
         close(s->stop[0]);
         close(s->stop[1]);
         n = sink_count(s);
+#if HAVE_GNUTLS
+        if (s->cred)
+                gnutls_certificate_free_credentials(s->cred);
+#endif
         free(s);
         return n;
 }

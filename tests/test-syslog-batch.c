@@ -55,6 +55,31 @@ static int port_of(const char *scheme) {
                                             : rs.udp_port;
 }
 
+/* Waits (up to 10 s) until the UDP socket bound to 127.0.0.1:port has no
+ * datagram left unread (its rx_queue in /proc/net/udp). */
+static void udp_wait_read(int port) {
+        char want[32], line[256];
+
+        snprintf(want, sizeof(want), "0100007F:%04X", (unsigned) port);
+        for (int tries = 0; tries < 10000; tries++) {
+                FILE *f = fopen("/proc/net/udp", "re");
+                bool empty = true;
+                assert_non_null(f);
+                while (fgets(line, sizeof(line), f)) {
+                        unsigned tx, rx;
+                        char *p = strstr(line, want);
+                        /* "sl local rem st tx_queue:rx_queue …" */
+                        if (p && p < line + 16 &&
+                            sscanf(p + strlen(want), " %*s %*s %x:%x", &tx, &rx) == 2 && rx > 0)
+                                empty = false;
+                }
+                fclose(f);
+                if (empty)
+                        return;
+                usleep(1000);
+        }
+}
+
 /* Whether the record m is exactly what log_numbered() logged as seq. */
 static bool is_record(json_object *m, int *ret_seq) {
         const char *seq = rs_param(m, "SEQ"), *msg = rs_get(m, "msg");
@@ -89,11 +114,12 @@ static void every_record_arrives_once_in_batches(const char *scheme) {
         __atomic_store_n(&send_count_port, port_of(scheme), __ATOMIC_RELAXED);
         if (udp) {
                 /* a datagram the receiver has no room for is lost: bursts
-                 * it can take, each flushed before the next */
+                 * it can take, the next one once it has read the last */
                 n_records = 4000;
                 for (int i = 0; i < n_records; i += 50) {
                         log_numbered(lg, run, i, 50);
                         assert_int_equal(trail_flush(), 0);
+                        udp_wait_read(rs.udp_port);
                 }
         } else
                 log_numbered(lg, run, 0, n_records);
@@ -182,12 +208,17 @@ static void receiver_killed_mid_batch(const char *scheme, const char *logger) {
         trail_logger *lg = logger_with(logger, a);
 
         test_run_id(run);
+        __atomic_store_n(&send_calls, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&send_count_port, port_of(scheme), __ATOMIC_RELAXED);
         log_numbered(lg, run, 0, 3000);
         assert_int_equal(rsyslog_kill(&rs), 0); /* mid-stream: the worker is sending */
         log_numbered(lg, run, 3000, 7000);
         assert_int_equal(rsyslog_back(&rs), 0);
         log_numbered(lg, run, 10000, 1000);
         assert_int_equal(trail_flush(), 0);
+        __atomic_store_n(&send_count_port, 0, __ATOMIC_RELAXED);
+        /* and they went in batches */
+        assert_true(__atomic_load_n(&send_calls, __ATOMIC_RELAXED) * 2 < 11000);
 
         /* the last 1000 all arrive */
         size_t n = 0;
