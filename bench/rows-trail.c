@@ -162,15 +162,10 @@ ASYNC_SETUPS(tls)
  * the run's records (or its count stood still for 300 ms), so records/s is
  * the rate records reached the receiver, not the rate they were queued. */
 static void async_to_sink_run(struct bench_ctx *ctx, uint64_t n) {
-        uint64_t want = sink_count(sink) + n, last = 0;
-        int still = 0;
+        uint64_t want = sink_count(sink) + n;
 
         trail_run(ctx, n);
-        for (uint64_t got; (got = sink_count(sink)) < want && still < 3000;) {
-                still = got == last ? still + 1 : 0;
-                last = got;
-                usleep(100);
-        }
+        sink_wait(sink, want, 300);
 }
 
 static void syslog_teardown(struct bench_ctx *ctx) {

@@ -29,8 +29,21 @@ struct sink {
 #endif
         int stop[2];  /* a pipe: readable when the thread must end */
         uint64_t count; /* atomic */
+        uint64_t target; /* atomic: sink_wait()'s, 0 when none */
+        pthread_mutex_t lock;
+        pthread_cond_t reached;
         pthread_t thread;
 };
+
+/* One more message; wakes sink_wait() when it reaches its target. */
+static void counted(struct sink *s) {
+        uint64_t n = __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
+        if (n == __atomic_load_n(&s->target, __ATOMIC_RELAXED)) {
+                pthread_mutex_lock(&s->lock);
+                pthread_cond_signal(&s->reached);
+                pthread_mutex_unlock(&s->lock);
+        }
+}
 
 /* TCP: "LEN SP MSG", frame after frame, split anywhere by the stream. */
 static void count_frames(struct sink *s, int conn) {
@@ -64,7 +77,7 @@ static void count_frames(struct sink *s, int conn) {
                                 skip -= k;
                                 i += (ssize_t) k;
                                 if (skip == 0)
-                                        __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
+                                        counted(s);
                                 continue;
                         }
                         if (in_len && buf[i] >= '0' && buf[i] <= '9') {
@@ -73,7 +86,7 @@ static void count_frames(struct sink *s, int conn) {
                                 skip = len;
                                 len = 0;
                                 if (skip == 0)
-                                        __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
+                                        counted(s);
                         }
                         i++;
                 }
@@ -158,8 +171,16 @@ static void *sink_main(void *userdata) {
                 struct pollfd p[2] = { { s->fd, POLLIN, 0 }, { s->stop[0], POLLIN, 0 } };
                 if (poll(p, 2, -1) < 0 || (p[1].revents && !p[0].revents))
                         return NULL;
-                if (recv(s->fd, buf, sizeof(buf), 0) > 0)
-                        __atomic_add_fetch(&s->count, 1, __ATOMIC_RELAXED);
+                /* many datagrams per call, as rsyslog's imudp reads them */
+                struct mmsghdr m[64];
+                struct iovec iov[64];
+                for (int i = 0; i < 64; i++) {
+                        iov[i] = (struct iovec){buf + i * 1024, 1024};
+                        m[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+                }
+                int k = recvmmsg(s->fd, m, 64, MSG_DONTWAIT, NULL);
+                for (int i = 0; i < k; i++)
+                        counted(s);
         }
 }
 
@@ -172,6 +193,8 @@ struct sink *sink_start(bool tcp, bool tls, int *ret_port) {
         if (!s)
                 return NULL;
         s->fd = -1;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->reached, NULL);
         s->tcp = tcp || tls;
         s->tls = tls;
         tcp = s->tcp;
@@ -207,6 +230,27 @@ fail:
 
 uint64_t sink_count(struct sink *s) {
         return __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+}
+
+uint64_t sink_wait(struct sink *s, uint64_t want, int still_ms) {
+        uint64_t n, last = sink_count(s);
+        struct timespec until;
+
+        pthread_mutex_lock(&s->lock);
+        __atomic_store_n(&s->target, want, __ATOMIC_RELAXED);
+        while ((n = sink_count(s)) < want) {
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_nsec += (long) still_ms * 1000000;
+                until.tv_sec += until.tv_nsec / 1000000000;
+                until.tv_nsec %= 1000000000;
+                if (pthread_cond_timedwait(&s->reached, &s->lock, &until) != 0 &&
+                    (n = sink_count(s)) == last)
+                        break;
+                last = n;
+        }
+        __atomic_store_n(&s->target, 0, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&s->lock);
+        return n;
 }
 
 uint64_t sink_stop(struct sink *s, uint64_t want) {

@@ -185,10 +185,14 @@ static int ring_take(struct async_handler *a, bool worker, int keep_level, uint6
         }
 }
 
-static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
+static void ring_free_slots(struct async_handler *a, uint64_t pos, uint32_t n) {
         for (uint32_t k = 0; k < n; k++)
                 __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + a->mask + 1,
                                  __ATOMIC_SEQ_CST);
+}
+
+static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
+        ring_free_slots(a, pos, n);
         event_signal(&a->space_event, &a->space_waiters);
 }
 
@@ -310,7 +314,9 @@ static size_t deliver_batch(struct async_handler *a) {
                         count_result(a, ret[i]);
         }
         for (size_t i = 0; i < n; i++)
-                ring_release(a, at[i], (uint32_t) slots[i]);
+                ring_free_slots(a, at[i], (uint32_t) slots[i]);
+        if (n > 0) /* one wake-up for the batch */
+                event_signal(&a->space_event, &a->space_waiters);
         return n;
 }
 
