@@ -179,10 +179,16 @@ static trail_handler *handler_for(const char *target, bool rfc5424_on_unix) {
         return h;
 }
 
+/* framing = lf on the next corpus_through()'s stream target */
+static bool lf_framing;
+
 static void corpus_through(const char *target, bool rfc5424) {
         trail_handler *h = handler_for(target, rfc5424 && strncmp(target, "unix:", 5) == 0);
         char name[64];
-        snprintf(name, sizeof(name), "hostile.syslog.%.3s%d", target, rfc5424);
+        if (lf_framing)
+                assert_int_equal(trail_handler_set(h, "framing", "lf"), 0);
+        snprintf(name, sizeof(name), "hostile.syslog.%.3s%d%s", target, rfc5424,
+                 lf_framing ? "lf" : "");
         trail_logger *lg = logger_with(name, h);
         json_object **m;
         char **raw, end[64];
@@ -233,6 +239,16 @@ static void tcp_rfc5424_takes_the_corpus(void **state) {
         char target[64];
         snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", rs.tcp_port);
         corpus_through(target, true);
+}
+
+/* framing = lf: one line per record, so every newline escaped */
+static void tcp_lf_rfc5424_takes_the_corpus(void **state) {
+        (void) state;
+        char target[64];
+        snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", rs.tcp_port);
+        lf_framing = true;
+        corpus_through(target, true);
+        lf_framing = false;
 }
 
 static void unix_rfc3164_takes_the_corpus(void **state) {
@@ -321,6 +337,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(udp_rfc5424_takes_the_corpus),
                 cmocka_unit_test(tcp_rfc5424_takes_the_corpus),
+                cmocka_unit_test(tcp_lf_rfc5424_takes_the_corpus),
                 cmocka_unit_test(unix_rfc3164_takes_the_corpus),
                 cmocka_unit_test(unix_rfc5424_takes_the_corpus),
                 cmocka_unit_test(udp_cuts_a_mebibyte_into_one_datagram),
