@@ -3,6 +3,7 @@
  * trail_run() (throughput) or trail_latency_run() (per-call latency). */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,11 +21,12 @@ static trail_logger *bench_logger(void) {
 static void trail_run(struct bench_ctx *ctx, uint64_t n) {
         trail_logger *lg = bench_logger();
         for (uint64_t i = 0; i < n; i++)
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", BENCH_REQUEST_ID),
-                                                 TRAIL_INT("USER_ID", BENCH_USER_ID),
-                                                 TRAIL_INT("ORDER_ID", BENCH_ORDER_ID),
-                                                 TRAIL_STR("SERVICE", BENCH_SERVICE),
-                                                 TRAIL_STR("ENV", BENCH_ENV)),
+                trail_info_with(lg,
+                                TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", BENCH_REQUEST_ID),
+                                             TRAIL_INT("USER_ID", BENCH_USER_ID),
+                                             TRAIL_INT("ORDER_ID", BENCH_ORDER_ID),
+                                             TRAIL_STR("SERVICE", BENCH_SERVICE),
+                                             TRAIL_STR("ENV", BENCH_ENV)),
                                 BENCH_MESSAGE_FMT, BENCH_ORDER_ID, BENCH_USER_ID);
 }
 
@@ -39,11 +41,12 @@ static void trail_latency_run(struct bench_ctx *ctx, uint64_t n) {
         clock_gettime(CLOCK_MONOTONIC, &next);
         for (uint64_t i = 0; i < n; i++) {
                 uint64_t t0 = bench_now_ns();
-                trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", BENCH_REQUEST_ID),
-                                                 TRAIL_INT("USER_ID", BENCH_USER_ID),
-                                                 TRAIL_INT("ORDER_ID", BENCH_ORDER_ID),
-                                                 TRAIL_STR("SERVICE", BENCH_SERVICE),
-                                                 TRAIL_STR("ENV", BENCH_ENV)),
+                trail_info_with(lg,
+                                TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", BENCH_REQUEST_ID),
+                                             TRAIL_INT("USER_ID", BENCH_USER_ID),
+                                             TRAIL_INT("ORDER_ID", BENCH_ORDER_ID),
+                                             TRAIL_STR("SERVICE", BENCH_SERVICE),
+                                             TRAIL_STR("ENV", BENCH_ENV)),
                                 BENCH_MESSAGE_FMT, BENCH_ORDER_ID, BENCH_USER_ID);
                 ctx->lat[ctx->n_lat++] = bench_now_ns() - t0;
                 next.tv_nsec += (long) interval;
@@ -97,12 +100,62 @@ static int async_journald_setup(struct bench_ctx *ctx) {
         return use_handler(ctx, h);
 }
 
+/* The flight recorder: a memory handler over journald (64 records per
+ * thread, trigger error). The bench record at debug is held in the
+ * calling thread's ring and never sent: the cost of keeping debug records
+ * this way (the ring is made by the warm-up's first record). */
+static int memory_setup(struct bench_ctx *ctx) {
+        trail_handler *target = trail_handler_journald();
+        trail_handler *h = target ? trail_handler_memory(target, 64, TRAIL_ERROR) : NULL;
+
+        trail_handler_unref(target);
+        if (use_handler(ctx, h) < 0)
+                return -1;
+        trail_logger_set_level(bench_logger(), TRAIL_DEBUG);
+        return 0;
+}
+
+static void memory_run(struct bench_ctx *ctx, uint64_t n) {
+        trail_logger *lg = bench_logger();
+        for (uint64_t i = 0; i < n; i++)
+                trail_debug_with(lg,
+                                 TRAIL_FIELDS(TRAIL_STR("REQUEST_ID", BENCH_REQUEST_ID),
+                                              TRAIL_INT("USER_ID", BENCH_USER_ID),
+                                              TRAIL_INT("ORDER_ID", BENCH_ORDER_ID),
+                                              TRAIL_STR("SERVICE", BENCH_SERVICE),
+                                              TRAIL_STR("ENV", BENCH_ENV)),
+                                 BENCH_MESSAGE_FMT, BENCH_ORDER_ID, BENCH_USER_ID);
+}
+
 static int stream_json_setup(struct bench_ctx *ctx) {
         static int devnull = -1;
 
         if (devnull < 0)
                 devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
         return devnull < 0 ? -1 : use_handler(ctx, trail_handler_stream(devnull, "json"));
+}
+
+/* The file handler, JSON, to a file of the row's own in $TMPDIR (or /tmp),
+ * removed at teardown: one write() per record, a stat() of the path once a
+ * second. */
+static char file_path[256];
+
+static int file_json_setup(struct bench_ctx *ctx) {
+        const char *tmp = getenv("TMPDIR");
+        int fd;
+
+        snprintf(file_path, sizeof(file_path), "%s/trail-bench-%d.log", tmp && *tmp ? tmp : "/tmp",
+                 (int) getpid());
+        fd = open(file_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -1;
+        close(fd);
+        return use_handler(ctx, trail_handler_file(file_path, "json"));
+}
+
+static void file_teardown(struct bench_ctx *ctx) {
+        drop_handler(ctx);
+        unlink(file_path);
 }
 
 /* RFC 5424 over UDP, TCP or TLS to a receiver thread on 127.0.0.1. */
@@ -239,10 +292,11 @@ static void disabled_run(struct bench_ctx *ctx, uint64_t n) {
         }
 }
 
-#define JOURNALD_SYNC(label, thr)                                                  \
-        { .name = label, .peer = "trail", .threads = (thr),                        \
-          .to_journal = true, .setup = journald_setup, .run = trail_run,           \
-          .teardown = drop_handler }
+#define JOURNALD_SYNC(label, thr)                                                                  \
+        {                                                                                          \
+                .name = label, .peer = "trail", .threads = (thr), .to_journal = true,              \
+                .setup = journald_setup, .run = trail_run, .teardown = drop_handler                \
+        }
 
 /* An empty loop of the same shape as the disabled-call rows: what the
  * loop itself costs, so that ns/call can be read net of it. */
@@ -255,53 +309,144 @@ static void empty_loop_run(struct bench_ctx *ctx, uint64_t n) {
  * "trail RFC 5424 over TCP, async, batch 1" (print_targets() finds them by
  * these names), counted at the receiver. */
 #define ASYNC_ROW(label, setup_fn, what)                                                           \
-        { .name = "trail RFC 5424 over " label, .peer = "trail", .setup = setup_fn,               \
-          .run = async_to_sink_run, .teardown = syslog_teardown, .arrived = syslog_arrived,       \
-          .note = what "; counted at the receiver" }
+        {                                                                                          \
+                .name = "trail RFC 5424 over " label, .peer = "trail", .setup = setup_fn,          \
+                .run = async_to_sink_run, .teardown = syslog_teardown, .arrived = syslog_arrived,  \
+                .note = what "; counted at the receiver"                                           \
+        }
 
 const struct bench_row bench_rows_trail[] = {
         JOURNALD_SYNC("trail journald sync", 1),
-        { .name = "trail disabled call (debug at info)", .peer = "trail", .kind = BENCH_NS_PER_CALL,
-          .setup = journald_setup, .run = disabled_run, .teardown = drop_handler, .scale = 1000 },
-        { .name = "empty loop (baseline for ns/call)", .peer = "baseline", .kind = BENCH_NS_PER_CALL,
-          .run = empty_loop_run, .scale = 1000 },
+        {.name = "trail disabled call (debug at info)",
+         .peer = "trail",
+         .kind = BENCH_NS_PER_CALL,
+         .setup = journald_setup,
+         .run = disabled_run,
+         .teardown = drop_handler,
+         .scale = 1000},
+        {.name = "empty loop (baseline for ns/call)",
+         .peer = "baseline",
+         .kind = BENCH_NS_PER_CALL,
+         .run = empty_loop_run,
+         .scale = 1000},
         JOURNALD_SYNC("trail journald sync, 2 threads", 2),
         JOURNALD_SYNC("trail journald sync, 4 threads", 4),
-        { .name = "trail journald async", .peer = "trail", .to_journal = true,
-          .setup = async_journald_setup, .run = trail_run, .teardown = drop_handler,
-          .note = "queue 4096, block when full; the caller's rate" },
-        { .name = "trail RFC 5424 over UDP (loopback)", .peer = "trail",
-          .setup = syslog_udp_setup, .run = trail_run, .teardown = syslog_teardown,
-          .arrived = syslog_arrived, .note = "counted at the receiver" },
-        { .name = "trail RFC 5424 over TCP (loopback)", .peer = "trail",
-          .setup = syslog_tcp_setup, .run = trail_run, .teardown = syslog_teardown,
-          .arrived = syslog_arrived, .note = "octet counting; counted at the receiver" },
+        {.name = "trail journald async",
+         .peer = "trail",
+         .to_journal = true,
+         .setup = async_journald_setup,
+         .run = trail_run,
+         .teardown = drop_handler,
+         .note = "queue 4096, block when full; the caller's rate"},
+        {.name = "trail debug held in a memory ring",
+         .peer = "trail",
+         .kind = BENCH_NS_PER_CALL,
+         .setup = memory_setup,
+         .run = memory_run,
+         .teardown = drop_handler,
+         .scale = 1,
+         .note = "flight recorder: 64 per thread, not sent"},
+        {.name = "trail debug held in a memory ring, 4 threads",
+         .peer = "trail",
+         .kind = BENCH_NS_PER_CALL,
+         .threads = 4,
+         .setup = memory_setup,
+         .run = memory_run,
+         .teardown = drop_handler,
+         .scale = 1,
+         .note = "a ring per thread; ns/call is wall / all calls"},
+        {.name = "trail RFC 5424 over UDP (loopback)",
+         .peer = "trail",
+         .setup = syslog_udp_setup,
+         .run = trail_run,
+         .teardown = syslog_teardown,
+         .arrived = syslog_arrived,
+         .note = "counted at the receiver"},
+        {.name = "trail RFC 5424 over TCP (loopback)",
+         .peer = "trail",
+         .setup = syslog_tcp_setup,
+         .run = trail_run,
+         .teardown = syslog_teardown,
+         .arrived = syslog_arrived,
+         .note = "octet counting; counted at the receiver"},
         ASYNC_ROW("UDP, async", async_udp_setup, "sendmmsg() of the records waiting"),
         ASYNC_ROW("UDP, async, batch 1", async_udp_unbatched_setup, "one send() per record"),
         ASYNC_ROW("TCP, async", async_tcp_setup, "many frames per sendmsg()"),
         ASYNC_ROW("TCP, async, batch 1", async_tcp_unbatched_setup, "one frame per sendmsg()"),
         ASYNC_ROW("TLS, async", async_tls_setup, "many frames per TLS record"),
         ASYNC_ROW("TLS, async, batch 1", async_tls_unbatched_setup, "one frame per TLS record"),
-        { .name = "trail stream json to /dev/null", .peer = "trail",
-          .setup = stream_json_setup, .run = trail_run, .teardown = drop_handler },
-        { .name = "trail format RFC 5424 into memory", .peer = "trail", .kind = BENCH_FORMAT,
-          .setup = format_rfc5424_setup, .run = format_run, .teardown = format_teardown,
-          .note = "trail_formatter_format, one record" },
-        { .name = "trail format JSON into memory", .peer = "trail", .kind = BENCH_FORMAT,
-          .setup = format_json_setup, .run = format_run, .teardown = format_teardown,
-          .note = "trail_formatter_format, one record" },
-        { .name = "trail journald sync, caller latency", .peer = "trail", .kind = BENCH_LATENCY,
-          .to_journal = true, .setup = journald_setup, .run = trail_latency_run,
-          .teardown = drop_handler, .note = "20k records/s offered" },
-        { .name = "trail journald async, caller latency", .peer = "trail", .kind = BENCH_LATENCY,
-          .to_journal = true, .setup = async_journald_setup, .run = trail_latency_run,
-          .teardown = drop_handler, .note = "20k records/s offered" },
-        { .name = "trail journald async, caller latency, 4 producers", .peer = "trail",
-          .kind = BENCH_LATENCY, .threads = 4, .to_journal = true, .setup = async_journald_setup,
-          .run = trail_latency_run, .teardown = drop_handler, .note = "20k records/s offered" },
-        { .name = "trail journald async, caller latency, 16 producers", .peer = "trail",
-          .kind = BENCH_LATENCY, .threads = 16, .to_journal = true, .setup = async_journald_setup,
-          .run = trail_latency_run, .teardown = drop_handler, .note = "20k records/s offered" },
+        {.name = "trail stream json to /dev/null",
+         .peer = "trail",
+         .setup = stream_json_setup,
+         .run = trail_run,
+         .teardown = drop_handler},
+        {.name = "trail stream json to /dev/null, 4 threads",
+         .peer = "trail",
+         .threads = 4,
+         .setup = stream_json_setup,
+         .run = trail_run,
+         .teardown = drop_handler},
+        {.name = "trail file json",
+         .peer = "trail",
+         .setup = file_json_setup,
+         .run = trail_run,
+         .teardown = file_teardown,
+         .note = "a file in $TMPDIR"},
+        {.name = "trail file json, 4 threads",
+         .peer = "trail",
+         .threads = 4,
+         .setup = file_json_setup,
+         .run = trail_run,
+         .teardown = file_teardown,
+         .note = "a file in $TMPDIR"},
+        {.name = "trail format RFC 5424 into memory",
+         .peer = "trail",
+         .kind = BENCH_FORMAT,
+         .setup = format_rfc5424_setup,
+         .run = format_run,
+         .teardown = format_teardown,
+         .note = "trail_formatter_format, one record"},
+        {.name = "trail format JSON into memory",
+         .peer = "trail",
+         .kind = BENCH_FORMAT,
+         .setup = format_json_setup,
+         .run = format_run,
+         .teardown = format_teardown,
+         .note = "trail_formatter_format, one record"},
+        {.name = "trail journald sync, caller latency",
+         .peer = "trail",
+         .kind = BENCH_LATENCY,
+         .to_journal = true,
+         .setup = journald_setup,
+         .run = trail_latency_run,
+         .teardown = drop_handler,
+         .note = "20k records/s offered"},
+        {.name = "trail journald async, caller latency",
+         .peer = "trail",
+         .kind = BENCH_LATENCY,
+         .to_journal = true,
+         .setup = async_journald_setup,
+         .run = trail_latency_run,
+         .teardown = drop_handler,
+         .note = "20k records/s offered"},
+        {.name = "trail journald async, caller latency, 4 producers",
+         .peer = "trail",
+         .kind = BENCH_LATENCY,
+         .threads = 4,
+         .to_journal = true,
+         .setup = async_journald_setup,
+         .run = trail_latency_run,
+         .teardown = drop_handler,
+         .note = "20k records/s offered"},
+        {.name = "trail journald async, caller latency, 16 producers",
+         .peer = "trail",
+         .kind = BENCH_LATENCY,
+         .threads = 16,
+         .to_journal = true,
+         .setup = async_journald_setup,
+         .run = trail_latency_run,
+         .teardown = drop_handler,
+         .note = "20k records/s offered"},
         {},
 };
 

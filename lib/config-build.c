@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* trail.conf(5), building: from the parsed entries, every section is
  * checked and the handlers and loggers of the new configuration are built
- * aside (struct config), with $TRAIL_LEVEL's levels on top; config.c
- * applies the result. */
+ * aside (struct config); config-env.c puts $TRAIL_LEVEL's levels on top,
+ * config.c applies the result. */
 
 #include <limits.h>
 #include <stdio.h>
@@ -11,16 +11,7 @@
 
 #include "config-private.h"
 
-/* Only for $TRAIL_LEVEL's at most LIST_MAX names: the file's loggers are
- * found through config_build()'s index. */
-static struct clogger *config_logger(struct config *c, const char *name) {
-        for (size_t i = 1; i < c->n_loggers; i++)
-                if (strcmp(c->loggers[i].name, name) == 0)
-                        return &c->loggers[i];
-        return NULL;
-}
-
-static struct clogger *config_add_logger(struct config *c, const char *name, unsigned line) {
+struct clogger *config_add_logger(struct config *c, const char *name, unsigned line) {
         if (!config_grow((void **) &c->loggers, &c->cap_loggers, c->n_loggers, sizeof(*c->loggers)))
                 return NULL;
         struct clogger *l = &c->loggers[c->n_loggers];
@@ -47,6 +38,7 @@ void config_free_contents(struct config *c) {
         for (size_t i = 0; i < c->n_handlers; i++) {
                 free(c->handlers[i].name);
                 free(c->handlers[i].summary);
+                free(c->handlers[i].pending);
                 trail_handler_unref(c->handlers[i].h);
         }
         free(c->loggers);
@@ -113,7 +105,8 @@ static trail_handler *create_stream(struct config *c, const struct hsection *s, 
         return h ? h : create_failed(c, s, e, errno);
 }
 
-/* target = unix:PATH | udp://HOST:PORT | tcp://… | tls://… (default: /dev/log).
+/* target = unix:PATH | udp://HOST:PORT | tcp://… | tls://… | relp://… | relp+tls://…
+ * (default: /dev/log).
  * Creating one does not connect: an unreachable collector is not an error
  * of the file, and records wait in the handler's buffer until it answers. */
 static trail_handler *create_syslog(struct config *c, const struct hsection *s, char *summary,
@@ -125,7 +118,8 @@ static trail_handler *create_syslog(struct config *c, const struct hsection *s, 
                 if (e && errno == EINVAL) {
                         ERR(c, e,
                             "'%s' is not a syslog target (unix:PATH, udp://HOST:PORT, "
-                            "tcp://HOST:PORT, tls://HOST:PORT)",
+                            "tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT, "
+                            "relp+tls://HOST:PORT)",
                             e->value);
                         return NULL;
                 }
@@ -135,13 +129,40 @@ static trail_handler *create_syslog(struct config *c, const struct hsection *s, 
         return h;
 }
 
+/* path = FILE (required); mode, check_interval and the formatter's options
+ * go through trail_handler_set(). Neither trail check nor a refused file
+ * creates the file: config_apply() does (file_handler_open()). */
+static trail_handler *create_file(struct config *c, const struct hsection *s, char *summary,
+                                  size_t size) {
+        const struct entry *e = hsection_get(s, "path");
+        trail_handler *h;
+
+        if (!e || !*e->value) {
+                errors_add(&c->errors, e ? e->line : s->line, "path", EINVAL,
+                           "missing: a file handler needs a path");
+                return NULL;
+        }
+        h = file_handler_deferred(e->value);
+        if (!h) {
+                int errnum = errno;
+                errors_add(&c->errors, e->line, e->key, errnum, "cannot open '%s': %s", e->value,
+                           errnum == EINVAL ? "not a regular file" : strerror(errnum));
+                return NULL;
+        }
+        snprintf(summary, size, " path=%s", e->value);
+        return h;
+}
+
 /* One entry per handler type (see the end of trail.conf(5) for what each
  * type takes). */
 static const struct handler_type handler_types[] = {
         {"journald", NULL, create_journald},
         {"syslog", (const char *const[]){"target", NULL}, create_syslog},
         {"stream", (const char *const[]){"fd", NULL}, create_stream},
+        {"file", (const char *const[]){"path", NULL}, create_file},
         {"auto", NULL, create_auto},
+        {"memory", (const char *const[]){"target", "capacity", "trigger", "per_thread", NULL},
+         create_memory},
 };
 
 static bool type_takes(const struct handler_type *t, const char *key) {
@@ -291,7 +312,8 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
 
         if (!type) {
                 errors_add(&c->errors, s->line, "type", EINVAL,
-                           "missing: [handler %s] needs a type (journald, syslog, stream, auto)",
+                           "missing: [handler %s] needs a type (journald, syslog, stream, file, "
+                           "auto, memory)",
                            s->name);
                 return;
         }
@@ -314,6 +336,8 @@ static void build_handler(struct config *c, struct chandler *ch, const struct hs
         if (!h)
                 return;
 
+        if (t->create == create_file)
+                ch->file = h; /* kept alive by ch->h, async or not */
         set_handler_keys(c, h, t, s, type, &a, summary, sizeof(summary));
 
         if (c->errors.n > errors_before) {
@@ -512,7 +536,22 @@ static void build_filter(struct config *c, struct parse *p) {
         }
 }
 
-/* Handlers, in the order of their sections. False when out of memory. */
+/* The memory handlers, each after its target (config-memory.c). False
+ * when out of memory. */
+static bool build_memory_handlers(struct config *c) {
+        _cleanup_free_ struct chandler **order = calloc(2 * c->n_handlers + 1, sizeof(*order));
+        size_t n;
+
+        if (!order)
+                return false;
+        n = memory_order(c, order, order + c->n_handlers);
+        for (size_t i = 0; i < n; i++)
+                build_handler(c, order[i], order[i]->pending);
+        return true;
+}
+
+/* Handlers, in the order of their sections (memory handlers after their
+ * targets). False when out of memory. */
 static bool build_handlers(struct config *c, struct parse *p, const struct build_index *x) {
         struct key *hsec = x->hsec, *ent_sec = x->ent_sec;
         size_t n_hsec = x->n_hsec;
@@ -545,7 +584,12 @@ static bool build_handlers(struct config *c, struct parse *p, const struct build
                         return false;
                 struct chandler *ch = &c->handlers[c->n_handlers++];
                 *ch = (struct chandler){.name = ch->name, .line = s.line};
-                build_handler(c, ch, &s);
+                if (!hsection_is_memory(&s))
+                        build_handler(c, ch, &s);
+                else if (!(ch->pending = malloc(sizeof(s))))
+                        return false;
+                else
+                        *ch->pending = s; /* built once its target is */
         }
         c->handler_index = calloc(c->n_handlers + 1, sizeof(*c->handler_index));
         if (!c->handler_index)
@@ -553,7 +597,7 @@ static bool build_handlers(struct config *c, struct parse *p, const struct build
         for (size_t i = 0; i < c->n_handlers; i++)
                 c->handler_index[i] = (struct key){c->handlers[i].name, "", i};
         keys_sort(c->handler_index, c->n_handlers);
-        return true;
+        return build_memory_handlers(c);
 }
 
 /* A key of [trail]. */
@@ -660,63 +704,4 @@ void config_build(struct config *c, struct parse *p) {
                 }
                 /* else: the section header already has its error */
         }
-}
-
-/* ---- $TRAIL_LEVEL ----------------------------------------------------------- */
-
-/* "info,myapp.db=debug": a bare level is the root's. Problems are reported
- * and the whole variable ignored: a typo in a debugging aid must not refuse
- * the configuration. Returns the number of overrides, or -EINVAL. */
-int env_levels(struct config *c, trail_config_error_fn on_error, void *userdata) {
-        const char *v = secure_getenv("TRAIL_LEVEL");
-        char *words[LIST_MAX + 1];
-        size_t n;
-
-        if (!v || !*v)
-                return 0;
-        _cleanup_free_ char *copy = strdup(v);
-        if (!copy)
-                return -ENOMEM;
-        n = split_words(copy, words, LIST_MAX);
-        if (n > LIST_MAX) {
-                on_error("$TRAIL_LEVEL", 0, NULL, "too many entries: ignored", userdata);
-                return -EINVAL;
-        }
-        /* Everything checked first: on a problem, nothing of it counts. */
-        for (size_t i = 0; i < n; i++) {
-                char *eq = strchr(words[i], '=');
-                const char *name = eq ? words[i] : "";
-                int level = trail_level_parse(eq ? eq + 1 : words[i]);
-                size_t nl = eq ? (size_t) (eq - words[i]) : 0;
-                char msg[256];
-
-                if (level >= 0 && (!eq || (nl == 4 && strncmp(name, "root", 4) == 0) ||
-                                   logger_name_is_valid(name, nl)))
-                        continue;
-                snprintf(msg, sizeof(msg), "'%s': %s: ignored", words[i],
-                         level < 0 ? "unknown level" : "not a logger name");
-                on_error("$TRAIL_LEVEL", 0, NULL, msg, userdata);
-                return -EINVAL;
-        }
-        for (size_t i = 0; i < n; i++) {
-                char *eq = strchr(words[i], '=');
-                const char *name = eq ? words[i] : "";
-                int level = trail_level_parse(eq ? eq + 1 : words[i]);
-
-                if (eq)
-                        *eq = '\0';
-                if (!*name || strcmp(name, "root") == 0) {
-                        c->loggers[0].level = level;
-                        continue;
-                }
-                struct clogger *l = config_logger(c, name);
-                if (!l) {
-                        l = config_add_logger(c, name, 0);
-                        if (!l)
-                                return -ENOMEM;
-                        l->from_env = true;
-                }
-                l->level = level;
-        }
-        return (int) n;
 }

@@ -311,9 +311,7 @@ void set_level(struct config *c, const struct entry *e, int *level, bool may_inh
         }
         int l = trail_level_parse(e->value);
         if (l < 0)
-                ERR(c, e,
-                    "unknown level '%s' (debug, info, notice, warning, error, critical, "
-                    "alert, emergency%s)",
+                ERR(c, e, "unknown level '%s' (expected one of " LEVEL_NAMES_EXPECTED "%s)",
                     e->value, may_inherit ? ", inherit" : "");
         else
                 *level = l;

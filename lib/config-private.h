@@ -105,14 +105,24 @@ struct key *keys_find(struct key *k, size_t n, const char *a, const char *b);
 
 /* ---- The configuration being built ---------------------------------------- */
 
+struct hsection;
+
 struct chandler {
         char *name;
         unsigned line;
         const struct handler_type *type;
         trail_handler *h;
+        /* a file handler, h or inside it (async): its file is made when
+         * the configuration is applied (file_handler_open()) */
+        trail_handler *file;
         bool used;
         char *summary; /* for trail check */
+        /* type = memory: the section, built after its target (config-memory.c) */
+        struct hsection *pending;
+        int memory_state; /* MEMORY_* */
+        bool memory_cycle;
 };
+enum { MEMORY_WAITING, MEMORY_VISITING, MEMORY_ORDERED };
 
 #define LIST_MAX 64
 
@@ -152,7 +162,6 @@ struct config {
         char **redact; /* NULL-terminated; NULL: the built-in list */
         char *redact_buf;
         int backtrace_level; /* -1: none */
-        bool check_only;
 };
 
 #define ERR(c, ent, fmt, ...)                                                                      \
@@ -177,6 +186,9 @@ struct handler_type {
 };
 
 /* Values of keys (config-parse.c): each adds its error to c->errors. */
+/* What a level may be, for the messages that refuse one. */
+#define LEVEL_NAMES_EXPECTED                                                                       \
+        "debug, info, notice, warning, error, critical, alert, emergency, 0 to 7"
 void set_level(struct config *c, const struct entry *e, int *level, bool may_inherit);
 void set_fields(struct config *c, const struct entry *e);
 void set_ident(struct config *c, const struct entry *e);
@@ -185,9 +197,22 @@ void set_ident(struct config *c, const struct entry *e);
 bool set_flow(struct config *c, const struct entry *e, struct flow_setting *f);
 void set_redact(struct config *c, const struct entry *e);
 
+/* config-memory.c: whether the section is of type memory; the memory
+ * sections in the order to build them (each after its target; those in a
+ * cycle left out, with an error), stack with room for every handler;
+ * the type's constructor. */
+bool hsection_is_memory(const struct hsection *s);
+size_t memory_order(struct config *c, struct chandler **order, struct chandler **stack);
+trail_handler *create_memory(struct config *c, const struct hsection *s, char *summary,
+                             size_t size);
+
 /* config-build.c */
 /* Builds the whole configuration from the entries; errors go to c->errors. */
 void config_build(struct config *c, struct parse *p);
+/* A new [logger NAME] (NULL: the root) at its defaults; NULL when out of memory. */
+struct clogger *config_add_logger(struct config *c, const char *name, unsigned line);
+void config_free_contents(struct config *c);
+
+/* config-env.c */
 /* $TRAIL_LEVEL on top: returns the number of overrides, or -EINVAL. */
 int env_levels(struct config *c, trail_config_error_fn on_error, void *userdata);
-void config_free_contents(struct config *c);

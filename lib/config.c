@@ -239,6 +239,10 @@ static int config_apply(struct config *c) {
         int r = -ENOMEM;
 
         /* Everything that can fail, before anything changes. */
+        for (size_t i = 0; i < c->n_handlers; i++)
+                if (c->handlers[i].file && c->handlers[i].used &&
+                    (r = file_handler_open(c->handlers[i].file)) < 0)
+                        goto fail;
         if (set_ident && (r = ident_prepare(c->has_ident ? c->ident : NULL, &ident)) < 0)
                 goto fail;
         if (set_fields &&
@@ -274,11 +278,15 @@ static int config_apply(struct config *c) {
         if (c->has_facility || current.facility)
                 (void) trail_set_facility(c->has_facility ? c->facility : 3);
         if (set_fields)
-                globals_publish(&fields);
+                globals_publish(GLOBALS_CONFIG, &fields);
         if (c->has_scrub || current.scrub)
                 (void) trail_set_scrub(c->has_scrub ? c->scrub : true);
         config_apply_flow(c, ch, n);
         dispatch_swap_end();
+        /* a reload reopens files too: the new handlers opened theirs, and
+         * file handlers a program made itself reopen theirs (logrotate's
+         * postrotate often reloads) */
+        file_handlers_reopen();
 
         release_replaced(replaced, drained);
 
@@ -335,15 +343,33 @@ static void describe_logger(const struct config *c, const struct clogger *l, FIL
         fputc('\n', out);
 }
 
+/* The file's layer of global fields, written as the file would write them;
+ * the program's own (trail_set_global_fields()) come on top of nothing
+ * here, so the line says how the two add up. */
+static void describe_fields(const struct config *c, FILE *out) {
+        fprintf(out, "global fields:");
+        for (size_t i = 0; i < c->n_fields; i++) {
+                const char *v = c->fields[i].value.s;
+                if (*v && !v[strcspn(v, " \t\"\\")]) {
+                        fprintf(out, " %s=%s", c->fields[i].name, v);
+                        continue;
+                }
+                fprintf(out, " %s=\"", c->fields[i].name);
+                for (; *v; v++)
+                        fprintf(out, *v == '"' || *v == '\\' ? "\\%c" : "%c", *v);
+                fputc('"', out);
+        }
+        fprintf(out, c->n_fields ? " (added to the program's own; on a name set in both, "
+                                   "these win)\n"
+                                 : " none from the file (the program's own still apply)\n");
+}
+
 static void describe(const struct config *c, FILE *out) {
         fprintf(out, "%s: configuration is valid\n", c->file);
         fprintf(out, "ident: %s\n", c->has_ident ? c->ident : "(program name)");
         fprintf(out, "facility: %s (%d)\n", syslog_facility_name(c->has_facility ? c->facility : 3),
                 c->has_facility ? c->facility : 3);
-        fprintf(out, "global fields:");
-        for (size_t i = 0; i < c->n_fields; i++)
-                fprintf(out, " %s=%s", c->fields[i].name, c->fields[i].value.s);
-        fprintf(out, c->n_fields ? "\n" : " none\n");
+        describe_fields(c, out);
         fprintf(out, "redaction: ");
         if (!c->has_redact)
                 fprintf(out, "the built-in list");
@@ -366,18 +392,18 @@ static void describe(const struct config *c, FILE *out) {
 /* ---- Loading --------------------------------------------------------------- */
 
 static void config_record(bool loaded, const char *file, const char *why) {
-        trail_logger *lg = logger_get("trail");
+        static const trail_source src = {__FILE__, "config_record", __LINE__, STRLEN(__FILE__),
+                                         STRLEN("config_record")};
+        const struct rfield f = {.name = "CONFIG_FILE", .type = TRAIL_FIELD_STR, .v.s = file};
+        struct own_record o;
 
         if (loaded)
-                trail_info_with(lg,
-                                TRAIL_FIELDS(TRAIL_MESSAGE_ID(TRAIL_MESSAGE_ID_CONFIG_LOADED),
-                                             TRAIL_STR("CONFIG_FILE", file)),
-                                "configuration loaded from %s", file);
+                own_record_build(&o, TRAIL_INFO, &src, TRAIL_MESSAGE_ID_CONFIG_LOADED, &f, 1,
+                                 "configuration loaded from %s", file);
         else
-                trail_error_with(lg,
-                                 TRAIL_FIELDS(TRAIL_MESSAGE_ID(TRAIL_MESSAGE_ID_CONFIG_ERROR),
-                                              TRAIL_STR("CONFIG_FILE", file)),
+                own_record_build(&o, TRAIL_ERROR, &src, TRAIL_MESSAGE_ID_CONFIG_ERROR, &f, 1,
                                  "configuration %s refused, the previous one stays: %s", file, why);
+        (void) own_record_log(&o, logger_get("trail"));
 }
 
 /* Parses, validates, builds and (unless TRAIL_CONFIGURE_CHECK) applies the

@@ -200,14 +200,19 @@ _public_ void trail_context_pop(int token) {
 
 /* ---- Global fields ------------------------------------------------------ */
 
+/* Two layers: the program's (trail_set_global_fields()) and the operator's
+ * (trail.conf's "fields ="); each replaces only its own. A thread's copy is
+ * the program's fields, then the configuration's, and log.c's merge lets a
+ * later field replace an earlier one of the same name: on a name set in
+ * both, the operator's value is the one records carry. */
 static pthread_mutex_t globals_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct fork_hooks globals_fork = {.mutex = &globals_lock};
 __attribute__((constructor)) static void globals_fork_register(void) {
         fork_hooks_register(FORK_RANK_GLOBALS, &globals_fork);
 }
-static struct field_store globals;
-static uint64_t globals_gen; /* changes with every trail_set_global_fields() */
+static struct field_store globals[_GLOBALS_LAYER_MAX];
+static uint64_t globals_gen; /* changes with every change of either layer */
 
 int globals_prepare(trail_fields fields, struct field_store *ret) {
         struct field_store next = {};
@@ -222,12 +227,12 @@ int globals_prepare(trail_fields fields, struct field_store *ret) {
         return 0;
 }
 
-void globals_publish(struct field_store *s) {
+void globals_publish(enum globals_layer layer, struct field_store *s) {
         /* a record logged meanwhile by a signal handler would wait for the lock */
         thread_busy_enter();
         pthread_mutex_lock(&globals_lock);
-        field_store_free(&globals);
-        globals = *s;
+        field_store_free(&globals[layer]);
+        globals[layer] = *s;
         *s = (struct field_store){};
         __atomic_add_fetch(&globals_gen, 1, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&globals_lock);
@@ -247,9 +252,27 @@ _public_ int trail_set_global_fields(trail_fields fields) {
         thread_busy_enter();
         r = globals_prepare(fields, &next);
         if (r >= 0)
-                globals_publish(&next);
+                globals_publish(GLOBALS_PROGRAM, &next);
         thread_busy_leave();
         return r < 0 ? r : 0;
+}
+
+/* dst = a then b, in one store; b's offsets moved past a's arena. */
+static int field_store_join(struct field_store *dst, const struct field_store *a,
+                            const struct field_store *b) {
+        if (field_store_copy(dst, a) < 0 || fields_reserve(dst, b->n) < 0 ||
+            arena_reserve(dst, b->arena_len) < 0)
+                return -ENOMEM;
+        size_t base = arena_put(dst, b->arena, b->arena_len);
+        for (size_t i = 0; i < b->n; i++) {
+                struct stored_field *sf = &dst->f[dst->n++];
+                *sf = b->f[i];
+                sf->name_off += (uint32_t) base;
+                sf->given_off += (uint32_t) base;
+                if (sf->type == TRAIL_FIELD_STR || sf->type == TRAIL_FIELD_BYTES)
+                        sf->off += base;
+        }
+        return 0;
 }
 
 void globals_refresh(struct tls_state *t) {
@@ -260,11 +283,13 @@ void globals_refresh(struct tls_state *t) {
         pthread_mutex_lock(&globals_lock);
         /* On ENOMEM this thread logs without global fields until a copy
          * succeeds; the fields left out are counted, like any dropped field. */
-        if (field_store_copy(&t->globals, &globals) >= 0)
+        if (field_store_join(&t->globals, &globals[GLOBALS_PROGRAM], &globals[GLOBALS_CONFIG]) >= 0)
                 t->globals_gen = __atomic_load_n(&globals_gen, __ATOMIC_RELAXED);
         else {
                 t->globals.n = 0;
-                __atomic_add_fetch(&trail_stat_fields_dropped, globals.n, __ATOMIC_RELAXED);
+                __atomic_add_fetch(&trail_stat_fields_dropped,
+                                   globals[GLOBALS_PROGRAM].n + globals[GLOBALS_CONFIG].n,
+                                   __ATOMIC_RELAXED);
         }
         pthread_mutex_unlock(&globals_lock);
 }
@@ -272,7 +297,8 @@ void globals_refresh(struct tls_state *t) {
 void globals_free(void) {
         thread_busy_enter();
         pthread_mutex_lock(&globals_lock);
-        field_store_free(&globals);
+        for (size_t i = 0; i < _GLOBALS_LAYER_MAX; i++)
+                field_store_free(&globals[i]);
         __atomic_add_fetch(&globals_gen, 1, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&globals_lock);
         thread_busy_leave();

@@ -21,18 +21,18 @@ void flow_set_clock_for_test(uint64_t usec) {
         __atomic_store_n(&test_clock, usec, __ATOMIC_RELAXED);
 }
 
-_public_ int trail_logger_set_sample(trail_logger *lg, unsigned n) {
-        if (!lg || n == 0)
+int flow_limits_set_sample(struct flow_limits *l, unsigned n) {
+        if (n == 0)
                 return -EINVAL;
-        __atomic_store_n(&lg->sample, n, __ATOMIC_RELAXED);
+        __atomic_store_n(&l->sample, n, __ATOMIC_RELAXED);
         return 0;
 }
 
-_public_ int trail_logger_set_rate_limit(trail_logger *lg, unsigned burst, uint64_t interval_usec) {
-        if (!lg || (burst > 0 && interval_usec == 0))
+int flow_limits_set_rate_limit(struct flow_limits *l, unsigned burst, uint64_t interval_usec) {
+        if (burst > 0 && interval_usec == 0)
                 return -EINVAL;
-        __atomic_store_n(&lg->rl_interval, interval_usec, __ATOMIC_RELAXED);
-        __atomic_store_n(&lg->rl_burst, burst, __ATOMIC_RELAXED);
+        __atomic_store_n(&l->rl_interval, interval_usec, __ATOMIC_RELAXED);
+        __atomic_store_n(&l->rl_burst, burst, __ATOMIC_RELAXED);
         return 0;
 }
 
@@ -74,11 +74,11 @@ static bool rate_limit_pass(trail__site *site, uint64_t burst, uint64_t interval
         }
 }
 
-bool flow_admit(const trail_logger *lg, int level, const trail_source *src, trail_fields fields,
-                struct flow_verdict *ret) {
-        uint64_t sample = __atomic_load_n(&lg->sample, __ATOMIC_RELAXED);
-        uint64_t burst = __atomic_load_n(&lg->rl_burst, __ATOMIC_RELAXED);
-        uint64_t interval = __atomic_load_n(&lg->rl_interval, __ATOMIC_RELAXED);
+bool flow_admit(const struct flow_limits *l, int level, const trail_source *src,
+                trail_fields fields, struct flow_verdict *ret) {
+        uint64_t sample = __atomic_load_n(&l->sample, __ATOMIC_RELAXED);
+        uint64_t burst = __atomic_load_n(&l->rl_burst, __ATOMIC_RELAXED);
+        uint64_t interval = __atomic_load_n(&l->rl_interval, __ATOMIC_RELAXED);
         trail__site *site = src->site;
 
         (void) level;

@@ -50,8 +50,8 @@ static char *json_string(char *p, const char *s, size_t n) {
  *  "file":…,"line":…,"func":…,"pid":…,"tid":…,"FIELD":…}
  * Built-in keys are lower-case and field names are upper-case journald names
  * (record.c normalises them), so no key can appear twice. */
-static int json_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                       enum framing framing, es_str_t **buf) {
+static int json_format(const trail_formatter *f, const struct trail_record *r,
+                       const struct format_frame *fr, es_str_t **buf) {
         const struct json_formatter *jf = (const struct json_formatter *) f;
         const struct ident *ident = ident_get();
         size_t name_len, bound;
@@ -92,12 +92,17 @@ static int json_format(const trail_formatter *f, const struct trail_record *r, s
         p = json_string(p, r->message, r->message_len);
         p = PUT(p, ",\"ident\":");
         p = json_string(p, id, id_len);
-        p = PUT(p, ",\"file\":");
-        p = json_string(p, r->src->file, r->src->file_len);
-        p = PUT(p, ",\"line\":");
-        p += format_int(p, r->src->line);
-        p = PUT(p, ",\"func\":");
-        p = json_string(p, r->src->func, r->src->func_len);
+        /* no location (trail_log_with_location()): no keys */
+        if (r->src->file) {
+                p = PUT(p, ",\"file\":");
+                p = json_string(p, r->src->file, r->src->file_len);
+                p = PUT(p, ",\"line\":");
+                p += format_int(p, r->src->line);
+        }
+        if (r->src->func) {
+                p = PUT(p, ",\"func\":");
+                p = json_string(p, r->src->func, r->src->func_len);
+        }
         p = PUT(p, ",\"pid\":");
         p += format_int(p, pid_get());
         p = PUT(p, ",\"tid\":");

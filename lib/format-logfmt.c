@@ -31,8 +31,8 @@ static char *logfmt_value(char *p, const char *s, size_t n) {
         return put_value(p, s, n, &json_escaper);
 }
 
-static int logfmt_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                         enum framing framing, es_str_t **buf) {
+static int logfmt_format(const trail_formatter *f, const struct trail_record *r,
+                         const struct format_frame *fr, es_str_t **buf) {
         const struct logfmt_formatter *lf = (const struct logfmt_formatter *) f;
         size_t name_len, bound;
         const char *name = record_logger_name(r, &name_len);

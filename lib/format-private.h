@@ -7,15 +7,22 @@
 
 /* ---- Formatters (format.c, format-*.c) ---------------------------------- */
 
-/* How the handler delimits the records it writes, the one thing a formatter
- * is told about its transport: whether a record may hold a line feed. */
-enum framing {
-        /* each record is a line (streams, files, RFC 6587 §3.4.2 "framing =
-         * lf"): the formatter escapes every LF in it */
-        FRAMING_LINES,
-        /* by its length: octet counting (RFC 6587 §3.4.1), a datagram */
-        FRAMING_LENGTH,
+/* What the handler that sends a record tells its formatter, passed with
+ * each record (never kept in the formatter, which handlers share). */
+struct format_frame {
+        /* The most the handler can send in one record (0: no limit): a
+         * formatter that can fit the record to it does (rfc5424); the
+         * handler cuts whatever is still longer. */
+        size_t max;
+        /* The record is framed by its length or by a datagram (RFC 6587
+         * octet counting, RFC 5426 UDP, a unix datagram socket): no byte in
+         * it can end it, so a format that allows control characters in a
+         * value (RFC 5424 §6.3.3, §6.4) writes them as they are instead of
+         * escaping them. false wherever lines frame records (a stream
+         * handler, LF framing, trail_formatter_format()). */
+        bool length_framed;
 };
+#define FORMAT_FRAME_LINES (&(const struct format_frame){0, false})
 
 struct formatter_ops {
         const char *name;
@@ -23,22 +30,19 @@ struct formatter_ops {
         int (*init)(trail_formatter *f); /* optional */
         /* -ENOENT for a key it does not know, -EINVAL for a bad value. */
         int (*set)(trail_formatter *f, const char *key, const char *value);
-        /* Appends the record, without a line terminator, to *buf. max is
-         * the most the handler can send in one record (0: no limit): a
-         * formatter that can fit the record to it does (rfc5424); the
-         * handler cuts whatever is still longer. Must not allocate except
-         * to grow *buf; must not log. framing: see enum framing. */
-        int (*format)(const trail_formatter *f, const struct trail_record *r, size_t max,
-                      enum framing framing, es_str_t **buf);
+        /* Appends the record, without a line terminator, to *buf, as the
+         * handler's frame allows (struct format_frame). Must not allocate
+         * except to grow *buf; must not log. */
+        int (*format)(const trail_formatter *f, const struct trail_record *r,
+                      const struct format_frame *fr, es_str_t **buf);
         /* Optional: like format, for a handler writing to a terminal with
          * NO_COLOR unset (a formatter that colours in its "auto" mode). */
-        int (*format_terminal)(const trail_formatter *f, const struct trail_record *r, size_t max,
-                               enum framing framing, es_str_t **buf);
+        int (*format_terminal)(const trail_formatter *f, const struct trail_record *r,
+                               const struct format_frame *fr, es_str_t **buf);
         void (*done)(trail_formatter *f); /* optional: frees what init/set allocated */
         /* Over a stream transport: each record ends with an LF (RFC 6587
-         * §3.4.2, for legacy receivers), whatever the handler's framing
-         * option, instead of starting with its octet count (§3.4.1); the
-         * formatter escapes every LF in a record under any framing. */
+         * §3.4.2, for legacy receivers; the formatter must escape every LF
+         * in a record) instead of starting with its octet count (§3.4.1). */
         bool lf_framing;
 };
 

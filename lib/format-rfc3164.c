@@ -52,8 +52,8 @@ static const struct escaper rfc3164_quoted = {
         .invalid = ESCAPE_INVALID_HEX,
 };
 
-static int rfc3164_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                          enum framing framing, es_str_t **buf) {
+static int rfc3164_format(const trail_formatter *f, const struct trail_record *r,
+                          const struct format_frame *fr, es_str_t **buf) {
         static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
         const struct rfc3164 *x = (const struct rfc3164 *) f;
         const char *tag = x->tag;

@@ -161,7 +161,7 @@ static size_t item_bound(const struct text_formatter *tf, const struct item *it,
         case ITEM_LITERAL:
                 return n + it->len;
         case ITEM_NAME:
-                return n + 4 * (r->logger->field_len);
+                return n + 4 * r->logger_field_len;
         case ITEM_MESSAGE:
                 return n + 4 * r->message_len;
         case ITEM_FILENAME:
@@ -216,14 +216,17 @@ static char *render_item(const struct text_formatter *tf, const struct item *it,
         case ITEM_MESSAGE:
                 return put_message(p, r->message, r->message_len, &text_bare, &text_quoted);
         case ITEM_FILENAME:
+                /* no location (trail_log_with_location()): empty */
+                if (!r->src->file)
+                        return p;
                 s = base_name(r->src->file, r->src->file_len, &n);
                 return escape(p, s, n, &text_bare);
         case ITEM_PATHNAME:
-                return escape(p, r->src->file, r->src->file_len, &text_bare);
-        case ITEM_LINENO:
-                return p + format_int(p, r->src->line);
+                return r->src->file ? escape(p, r->src->file, r->src->file_len, &text_bare) : p;
+        case ITEM_LINENO: /* a line without a file says nothing: empty */
+                return r->src->file ? p + format_int(p, r->src->line) : p;
         case ITEM_FUNCNAME:
-                return escape(p, r->src->func, r->src->func_len, &text_bare);
+                return r->src->func ? escape(p, r->src->func, r->src->func_len, &text_bare) : p;
         case ITEM_PROCESS:
                 return p + format_int(p, pid_get());
         case ITEM_THREAD:
@@ -318,13 +321,13 @@ static int render(const trail_formatter *f, const struct trail_record *r, es_str
         return 0;
 }
 
-static int text_format(const trail_formatter *f, const struct trail_record *r, size_t max,
-                       enum framing framing, es_str_t **buf) {
+static int text_format(const trail_formatter *f, const struct trail_record *r,
+                       const struct format_frame *fr, es_str_t **buf) {
         return render(f, r, buf, false);
 }
 
-static int text_format_terminal(const trail_formatter *f, const struct trail_record *r, size_t max,
-                                enum framing framing, es_str_t **buf) {
+static int text_format_terminal(const trail_formatter *f, const struct trail_record *r,
+                                const struct format_frame *fr, es_str_t **buf) {
         return render(f, r, buf, true);
 }
 

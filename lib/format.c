@@ -124,7 +124,7 @@ _public_ int trail_formatter_format(const trail_formatter *f, const trail_record
         if (!t->formatted && !(t->formatted = es_newStr(256)))
                 return -ENOMEM;
         es_emptyStr(t->formatted);
-        k = f->ops->format(f, r, 0, FRAMING_LINES, &t->formatted);
+        k = f->ops->format(f, r, FORMAT_FRAME_LINES, &t->formatted);
         s = t->formatted;
         if (k >= 0) {
                 size_t n = s->lenStr;

@@ -71,9 +71,11 @@ struct async_handler {
         bool running, stop, handoff;
         pthread_t worker;
 
-        /* The worker's own: the records copied out of the ring and rebuilt. */
+        /* The worker's own: the records copied out of the ring and rebuilt,
+         * each with its fields and its borrowed location, if any. */
         unsigned char *copy;   /* (BATCH_SLOTS + record_slots_max) slots' data */
         struct rfield *fields; /* 2 * RECORD_FIELDS_MAX */
+        trail_source src[HANDLER_BATCH_MAX];
         /* The worker's per-thread buffers, also reachable from here: in the
          * child of fork() the thread is gone but its buffers are not lost. */
         struct tls_state *worker_tls, *parent_worker_tls;
@@ -196,29 +198,6 @@ static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
         event_signal(&a->space_event, &a->space_waiters);
 }
 
-/* Writes bytes across consecutive slots. */
-struct ring_writer {
-        struct async_handler *a;
-        uint64_t pos;
-        size_t off;
-};
-
-static void ring_put(struct ring_writer *w, const void *p, size_t n) {
-        const unsigned char *b = p;
-
-        while (n > 0) {
-                size_t k = SLOT_DATA - w->off < n ? SLOT_DATA - w->off : n;
-                memcpy(slot_at(w->a, w->pos)->data + w->off, b, k);
-                b += k;
-                n -= k;
-                w->off += k;
-                if (w->off == SLOT_DATA) {
-                        w->pos++;
-                        w->off = 0;
-                }
-        }
-}
-
 /* ---- Drops ------------------------------------------------------------------ */
 
 static void count_drop(struct async_handler *a, int level) {
@@ -302,7 +281,10 @@ static size_t deliver_batch(struct async_handler *a) {
                 at[n] = pos;
                 slots[n] = k;
                 used += (size_t) k;
-                n_fields += async_record_rebuild(copy, a->fields + n_fields, &r[n]);
+                /* the fields point into the copy */
+                record_copy_rebuild(copy, a->fields + n_fields, &a->src[n], &r[n]);
+                r[n].deferred = true;
+                n_fields += r[n].n_fields;
                 rp[n] = &r[n];
                 n++;
         }
@@ -320,37 +302,17 @@ static size_t deliver_batch(struct async_handler *a) {
         return n;
 }
 
-static const char *const level_upper[] = {
-        "DROPPED_EMERGENCY", "DROPPED_ALERT",  "DROPPED_CRITICAL", "DROPPED_ERROR",
-        "DROPPED_WARNING",   "DROPPED_NOTICE", "DROPPED_INFO",     "DROPPED_DEBUG",
-};
-
 /* One record that says how many were dropped since the last one. */
 static void report_drops(struct async_handler *a) {
         static const trail_source src = {__FILE__, "report_drops", __LINE__, STRLEN(__FILE__),
                                          STRLEN("report_drops")};
-        struct rfield f[1 + TRAIL_DEBUG + 1];
+        uint64_t dropped[TRAIL_DEBUG + 1];
         struct own_record o;
-        uint64_t total = 0;
-        size_t n = 0;
 
-        n++; /* DROPPED=, filled in below */
-        for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++) {
-                uint64_t c = __atomic_exchange_n(&a->pending_dropped[l], 0, __ATOMIC_RELAXED);
-                if (c == 0)
-                        continue;
-                total += c;
-                f[n++] =
-                        (struct rfield){.name = level_upper[l], .type = TRAIL_FIELD_UINT, .v.u = c};
-        }
-        if (total == 0)
-                return;
-        f[0] = (struct rfield){.name = "DROPPED", .type = TRAIL_FIELD_UINT, .v.u = total};
-
-        own_record_build(&o, TRAIL_WARNING, &src, TRAIL_MESSAGE_ID_DROPPED, f, n,
-                         "trail: %llu records dropped: the log queue was full",
-                         (unsigned long long) total);
-        if (o.r.level <= atomic_get(&a->inner->level))
+        for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++)
+                dropped[l] = __atomic_exchange_n(&a->pending_dropped[l], 0, __ATOMIC_RELAXED);
+        if (own_record_drops(&o, &src, dropped, "the log queue was full") &&
+            o.r.level <= atomic_get(&a->inner->level))
                 (void) handler_emit(a->inner, &o.r);
 }
 
@@ -441,32 +403,16 @@ static void high_water_update(struct async_handler *a, uint64_t end) {
 
 /* Writes r into the n slots reserved at pos and publishes them. */
 static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
-                              const struct trail_record *r, size_t n_fields, size_t first,
-                              size_t message_len, struct rfield *tf_new) {
-        struct ring_writer w = {a, pos, 0};
-        struct qrecord q = {
-                .logger = r->logger,
-                .src = r->src,
-                .time = r->time,
-                .level = r->level,
-                .errnum = r->errnum,
-                .tid = r->tid,
-                .message_len = (uint32_t) message_len,
-                .n_fields = (uint32_t) (n_fields - first + (tf_new->v.u + first > 0)),
+                              const struct trail_record *r, const struct record_copy_plan *p) {
+        struct record_copy_writer w = {
+                .base = a->ring[0].data,
+                .chunk = SLOT_DATA,
+                .stride = sizeof(struct slot),
+                .mask = a->mask,
+                .pos = pos,
         };
-        tf_new->v.u += first;
-        ring_put(&w, &q, sizeof(q));
-        ring_put(&w, r->message - STRLEN("MESSAGE="), STRLEN("MESSAGE=") + message_len);
-        for (size_t i = first; i < n_fields + (tf_new->v.u > 0); i++) {
-                const struct rfield *f = i < n_fields ? &r->fields[i] : tf_new;
-                struct qfield qf = {.name_len = f->name_len, .type = f->type, .len = f->len};
-                if (f->type != TRAIL_FIELD_STR && f->type != TRAIL_FIELD_BYTES)
-                        memcpy(&qf.v, &f->v, sizeof(qf.v));
-                ring_put(&w, &qf, sizeof(qf));
-                ring_put(&w, f->name, f->name_len);
-                if (f->type == TRAIL_FIELD_STR || f->type == TRAIL_FIELD_BYTES)
-                        ring_put(&w, f->v.p, f->len);
-        }
+
+        record_copy_write(&w, r, p);
 
         /* Publish: the first slot last, so that the worker sees the whole. */
         __atomic_store_n(&slot_at(a, pos)->meta, (uint64_t) n << 32 | (uint32_t) r->level,
@@ -480,7 +426,8 @@ static void ring_write_record(struct async_handler *a, uint64_t pos, uint32_t n,
 
 static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
         struct async_handler *a = (struct async_handler *) h;
-        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size, first, message_len;
+        size_t max = (size_t) a->record_slots_max * SLOT_DATA, size;
+        struct record_copy_plan plan;
         uint64_t pos, deadline = 0;
         uint32_t n;
         bool keep;
@@ -493,21 +440,11 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
          * synchronous handler would; the next record tries to start one again. */
         if (_unlikely_(!__atomic_load_n(&a->running, __ATOMIC_ACQUIRE)) && worker_start(a) < 0) {
                 deliver(a, r);
-                return HANDLER_QUEUED; /* counted by deliver() */
+                return HANDLER_COUNTS_ITSELF; /* counted by deliver() */
         }
 
-        /* Too big for the queue: the message is cut first (down to a quarter
-         * of the room), then the fields of lowest precedence (global, then
-         * outer context) are left out, then the message is cut further. */
-        /* TRUNCATED_FIELDS (record_truncated()) is never left out: the
-         * fields cut here are added to it, or it is added. */
-        const struct rfield *tf = record_truncated(r);
-        size_t n_fields = r->n_fields - (tf != NULL);
-        struct rfield tf_new = {.name = "TRUNCATED_FIELDS",
-                                .name_len = STRLEN("TRUNCATED_FIELDS"),
-                                .type = TRAIL_FIELD_UINT,
-                                .v.u = tf ? tf->v.u : 0};
-        size = async_record_fit(r, max, n_fields, &tf_new, &message_len, &first);
+        /* Too big for the queue: cut to fit (record_copy_plan()). */
+        size = record_copy_plan(r, max, &plan);
         n = (uint32_t) ((size + SLOT_DATA - 1) / SLOT_DATA);
 
         keep = a->overflow == TRAIL_OVERFLOW_BLOCK || r->level <= atomic_get(&a->keep_level);
@@ -528,12 +465,12 @@ static int async_emit(trail_handler *h, const struct trail_record *r, bool *fell
                         break;
         }
 
-        ring_write_record(a, pos, n, r, n_fields, first, message_len, &tf_new);
-        return HANDLER_QUEUED;
+        ring_write_record(a, pos, n, r, &plan);
+        return HANDLER_COUNTS_ITSELF;
 
 drop:
         count_drop(a, r->level);
-        return HANDLER_QUEUED;
+        return HANDLER_COUNTS_ITSELF;
 }
 
 /* Waits until every record queued before the call is delivered, up to the

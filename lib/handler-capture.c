@@ -20,6 +20,12 @@ static struct capture_handler *capture_of(trail_handler *h) {
         return h && h->ops == &capture_ops ? (struct capture_handler *) h : NULL;
 }
 
+static void put_bytes(void *w, const void *p, size_t n) {
+        char **at = w;
+        memcpy(*at, p, n);
+        *at += n;
+}
+
 /* One allocation holds the record, its fields, and the bytes of the
  * message, names and string values. */
 static struct trail_record *record_copy(const struct trail_record *r) {
@@ -33,6 +39,9 @@ static struct trail_record *record_copy(const struct trail_record *r) {
                 if (r->fields[i].type == TRAIL_FIELD_STR || r->fields[i].type == TRAIL_FIELD_BYTES)
                         bytes += r->fields[i].len;
         }
+        /* a location that lived only during the call: a copy of it too */
+        if (r->src_borrowed)
+                bytes += sizeof(trail_source) + source_copy_size(r->src, SIZE_MAX);
         off = sizeof(*c) + r->n_fields * sizeof(*f);
         c = malloc(off + bytes);
         if (!c)
@@ -41,6 +50,14 @@ static struct trail_record *record_copy(const struct trail_record *r) {
         p = (char *) c + off;
 
         *c = *r;
+        if (r->src_borrowed) {
+                trail_source *src = (trail_source *) (void *) p;
+                char *w = p + sizeof(*src);
+                source_copy_put(r->src, SIZE_MAX, put_bytes, &w);
+                p = (char *) source_copy_get(src, p + sizeof(*src));
+                c->src = src;
+                c->src_borrowed = false;
+        }
         memcpy(p, r->message, r->message_len);
         p[r->message_len] = '\0';
         c->message = p;

@@ -280,6 +280,12 @@ static const struct iovec priority_iov[] = {
 
 #define TRAIL_OWN_FIELDS 9
 
+/* A record that reaches journald later than it was logged (an async
+ * handler's, or one a memory handler held) carries its time (below). */
+static bool record_stamped(const struct trail_record *r) {
+        return r->deferred || r->held;
+}
+
 /* The native protocol turns each field into 2 iovecs, or 5 when the value
  * holds a newline (native_serialise()), and sendmsg()/writev() take at most
  * IOV_MAX (1024). */
@@ -298,7 +304,7 @@ static bool rfield_has_newline(const struct rfield *f) {
 static size_t first_field_that_fits(const struct trail_record *r, size_t n) {
         size_t budget = SENDV_IOV_MAX - 2 * (TRAIL_OWN_FIELDS - 1) - SENDV_IOV_COST(true) -
                         SENDV_IOV_COST(false) /* TRUNCATED_FIELDS */ -
-                        (r->deferred ? SENDV_IOV_COST(false) : 0);
+                        (record_stamped(r) ? SENDV_IOV_COST(false) : 0);
         size_t i = n;
 
         /* The common case fits even at the worst cost: no scan of any value. */
@@ -316,11 +322,23 @@ static size_t first_field_that_fits(const struct trail_record *r, size_t n) {
         return i;
 }
 
-/* A deferred (async) record reaches journald after the call: journald stamps
+/* A deferred or held record reaches journald after the call: journald stamps
  * what it receives, so the call's time rides along as SYSLOG_TIMESTAMP=, in
  * RFC 3339 (§5.6) with microseconds and the local offset, "+00:00" rather
  * than "Z" when it is zero (the same width always). */
 #define SYSLOG_TIMESTAMP_MAX (STRLEN("SYSLOG_TIMESTAMP=") + RFC3339_MAX)
+
+/* Takes CODE_FILE and CODE_LINE (iov[5], iov[6]) and/or CODE_FUNC (iov[7])
+ * out of the n iovecs; returns how many are left. */
+static size_t drop_location(struct iovec *iov, size_t n, bool file, bool func) {
+        if (file && !func) {
+                memmove(iov + 5, iov + 7, (n - 7) * sizeof(*iov));
+                return n - 2;
+        }
+        size_t from = file ? 5 : 7, count = file ? 3 : 1;
+        memmove(iov + from, iov + from + count, (n - from - count) * sizeof(*iov));
+        return n - count;
+}
 
 /* Renders the record into iovecs; returns their number or a negative errno. */
 static int journald_render(struct tls_state *t, const struct trail_record *r) {
@@ -331,7 +349,8 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         size_t n_fields = r->n_fields - (tf != NULL);
         size_t first = first_field_that_fits(r, n_fields);
         uint64_t truncated = (tf ? tf->v.u : 0) + first;
-        size_t n_iov = TRAIL_OWN_FIELDS + n_fields - first + (truncated > 0) + r->deferred, bound;
+        size_t n_iov = TRAIL_OWN_FIELDS + n_fields - first + (truncated > 0) + record_stamped(r),
+               bound;
         struct iovec *iov;
         char *p;
 
@@ -350,7 +369,8 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
 
         bound = STRLEN("SYSLOG_FACILITY=") + 4 + STRLEN("CODE_FILE=") + src->file_len +
                 STRLEN("CODE_LINE=") + 12 + STRLEN("CODE_FUNC=") + src->func_len + STRLEN("TID=") +
-                12 + (r->deferred ? SYSLOG_TIMESTAMP_MAX : 0) + STRLEN("TRUNCATED_FIELDS=") + 20;
+                12 + (record_stamped(r) ? SYSLOG_TIMESTAMP_MAX : 0) + STRLEN("TRUNCATED_FIELDS=") +
+                20;
         for (size_t i = first; i < n_fields; i++)
                 bound += r->fields[i].name_len + 1 + rfield_value_bound(&r->fields[i]);
         es_emptyStr(t->render);
@@ -366,7 +386,7 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                                 STRLEN("MESSAGE=") + r->message_len};
         iov[1] = priority_iov[r->level];
         iov[2] = (struct iovec){(void *) ident->field, ident->len};
-        iov[3] = (struct iovec){(void *) r->logger->logger_field, r->logger->field_len};
+        iov[3] = (struct iovec){(void *) r->logger_field, r->logger_field_len};
 
 #define FIELD(i, prefix, render)                                                                   \
         do {                                                                                       \
@@ -377,9 +397,10 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
         } while (0)
 
         FIELD(4, "SYSLOG_FACILITY=", p += format_int(p, facility_get()));
-        FIELD(5, "CODE_FILE=", p = put(p, src->file, src->file_len));
+        /* no location (trail_log_with_location()): no CODE_* fields (below) */
+        FIELD(5, "CODE_FILE=", if (src->file) p = put(p, src->file, src->file_len));
         FIELD(6, "CODE_LINE=", p += format_int(p, src->line));
-        FIELD(7, "CODE_FUNC=", p = put(p, src->func, src->func_len));
+        FIELD(7, "CODE_FUNC=", if (src->func) p = put(p, src->func, src->func_len));
         FIELD(8, "TID=", p += format_int(p, r->tid));
 #undef FIELD
 
@@ -399,12 +420,14 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
                 iov[TRAIL_OWN_FIELDS + n_fields - first] =
                         (struct iovec){start, (size_t) (p - start)};
         }
-        if (r->deferred) {
+        if (record_stamped(r)) {
                 char *start = p;
                 p = put(p, "SYSLOG_TIMESTAMP=", STRLEN("SYSLOG_TIMESTAMP="));
                 p += format_rfc3339(p, &r->time, RFC3339_LOCAL_NUMERIC);
                 iov[n_iov - 1] = (struct iovec){start, (size_t) (p - start)};
         }
+        if (_unlikely_(!src->file || !src->func))
+                n_iov = drop_location(iov, n_iov, !src->file, !src->func);
         return (int) n_iov;
 }
 

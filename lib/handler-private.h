@@ -40,6 +40,7 @@ struct handler_ops {
 struct handler_counters {
         uint64_t records, delivered, failed, lost;
         uint64_t dropped, queue_high_water; /* async handlers */
+        uint64_t resent;                    /* RELP: sent again in a new session */
 };
 
 struct trail_handler {
@@ -53,6 +54,7 @@ struct trail_handler {
         trail_formatter *formatter;  /* atomic; NULL when the type renders no text */
         struct filter_list *filters; /* atomic; NULL when none */
         struct retired *retired;     /* replaced formatters and filter lists */
+        uint64_t stats_walk; /* under the registry lock: the last stats walk that counted it */
 };
 
 /* handler.c */
@@ -68,12 +70,39 @@ int handler_emit(trail_handler *h, const struct trail_record *r);
  * handler_emit() counts it. ret[i] is what handler_emit() would return. */
 #define HANDLER_BATCH_MAX 64
 void handler_emit_batch(trail_handler *h, const struct trail_record *const *r, size_t n, int *ret);
-/* An emit result: the record was queued, the handler accounts for it itself. */
-#define HANDLER_QUEUED 1
+/* An emit result: the handler counts this record's fate itself (queued and
+ * counted as delivered or dropped later, or lost and counted already). */
+#define HANDLER_COUNTS_ITSELF 1
 /* Adds h's counters to s. */
 void handler_stats_add(const trail_handler *h, trail_stats *s);
-/* Renders r with the handler's formatter, appended to *buf. */
-int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf);
+
+/* record-copy.c: a record copied into memory a handler owns (the async
+ * handler's queue, the memory handler's ring) and rebuilt from it later.
+ * The plan is what the copy of r takes, at most max bytes (the message cut
+ * and fields left out, counted, when it does not fit); the writer puts it
+ * into chunks of `chunk` bytes, `stride` apart, whose numbers wrap at
+ * `mask` (one contiguous area: chunk SIZE_MAX, mask 0). A rebuilt record
+ * points into the copy and into fields (record_copy_fields_max() of the
+ * copy's size at most); its deferred and held flags are those of r. */
+struct record_copy_plan {
+        size_t size, n_fields, first, message_len;
+        size_t name_max, src_size; /* a borrowed location's copy */
+        struct rfield tf;          /* TRUNCATED_FIELDS, written when tf.v.u > 0 */
+};
+struct record_copy_writer {
+        unsigned char *base;
+        size_t chunk, stride;
+        uint64_t mask, pos;
+        size_t off;
+};
+size_t record_copy_plan(const struct trail_record *r, size_t max, struct record_copy_plan *p);
+void record_copy_write(struct record_copy_writer *w, const struct trail_record *r,
+                       const struct record_copy_plan *p);
+/* A borrowed location (r->src_borrowed) is copied too, and rebuilt into
+ * *src, which the rebuilt record then points to. */
+void record_copy_rebuild(const void *copy, struct rfield *fields, trail_source *src,
+                         struct trail_record *ret);
+size_t record_copy_fields_max(size_t bytes);
 
 /* handler-stream.c: writes that wait no later than a deadline
  * (CLOCK_MONOTONIC, in microseconds; DEADLINE_NONE: as long as it takes) on
@@ -83,6 +112,11 @@ int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **bu
  * tells whether some bytes, not all, went out. */
 #define DEADLINE_NONE UINT64_MAX
 int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret_partial);
+/* r rendered by f as one line, with its newline, into t->render (emptied
+ * first); mend: a newline before it, ending a line a failed write cut;
+ * journal: "<N>" before it, N its level (journald's stdout stream). */
+int stream_render_line(trail_formatter *f, const struct trail_record *r, bool terminal, bool mend,
+                       bool journal, struct tls_state *t);
 /* The text line on stderr: the journald and syslog handlers' fallback. While
  * stderr stays full, a record is offered once without waiting, so that it
  * costs a program one timeout, not one per record. */
@@ -111,34 +145,12 @@ trail_handler *handler_last_resort_peek(void);
 int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell_back,
                       uint64_t deadline);
 
-/* async-record.c: the async handler's record in its ring: this header,
- * "MESSAGE=" and the message, then per field a struct qfield, the name, and
- * for strings and bytes the value. */
-struct qrecord {
-        const struct trail_logger *logger; /* loggers live for the process */
-        const trail_source *src;           /* static at the call site */
-        struct timespec time;
-        int32_t level, errnum, tid;
-        uint32_t message_len, n_fields;
-};
-
-struct qfield {
-        uint32_t name_len;
-        int32_t type;
-        uint64_t len;
-        union {
-                int64_t i;
-                uint64_t u;
-                double d;
-                bool b;
-        } v;
-};
-/* The bytes r takes in the queue, at most max: when it does not fit, the
- * message is cut to *ret_message_len and the fields before *ret_first are
- * left out (see async_emit()). */
-size_t async_record_fit(const struct trail_record *r, size_t max, size_t n_fields,
-                        const struct rfield *tf_new, size_t *ret_message_len, size_t *ret_first);
-/* Rebuilds the record from its copy at p; the fields, written to fields,
- * point into the copy. Returns the number of fields. */
-uint32_t async_record_rebuild(const unsigned char *p, struct rfield *fields,
-                              struct trail_record *r);
+/* handler-file.c, for trail.conf: a file handler that opens the file only
+ * when it exists, and otherwise checks that its directory can take it, so
+ * that a configuration checked or refused creates no file; and the open
+ * (creating the file) of such a handler once its configuration is applied:
+ * 0 or a negative errno. Until then it writes nothing. */
+trail_handler *file_handler_deferred(const char *path);
+int file_handler_open(trail_handler *h);
+/* Every file handler reopens its path before its next record. */
+void file_handlers_reopen(void);

@@ -7,6 +7,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +25,8 @@ struct stream_handler {
         bool terminal;         /* a terminal, and NO_COLOR unset: "auto" colours */
         bool torn;             /* atomic: a write failed part-way, leaving part of a line */
         bool stalled;          /* atomic: a write timed out, and none has succeeded since */
+        bool reported;         /* atomic: its first failure was reported on stderr */
+        bool journal;          /* fd is journald's stdout stream: lines start with <N> */
         uint64_t timeout_usec; /* atomic: the longest a logging call waits for fd */
 };
 
@@ -110,11 +114,42 @@ static int reopen_nonblocking(int fd, const struct stat *st) {
         return n;
 }
 
+/* A pipe whose reader is gone answers a write with SIGPIPE, whose default
+ * kills the program: a log line must not. The signal is blocked in this
+ * thread around the write and, when the write raised it, taken back, unless
+ * the program blocks it itself (then it stays pending, as for the
+ * program's own writes). Sockets are sent MSG_NOSIGNAL instead. */
+static bool sigpipe_hold(sigset_t *old) {
+        sigset_t s;
+
+        sigemptyset(&s);
+        sigaddset(&s, SIGPIPE);
+        return pthread_sigmask(SIG_BLOCK, &s, old) == 0;
+}
+
+static void sigpipe_release(const sigset_t *old, bool raised) {
+        if (raised && !sigismember(old, SIGPIPE)) {
+                const struct timespec zero = {};
+                int saved_errno = errno;
+                sigset_t s;
+
+                sigemptyset(&s);
+                sigaddset(&s, SIGPIPE);
+                while (sigtimedwait(&s, NULL, &zero) < 0 && errno == EINTR)
+                        ;
+                errno = saved_errno;
+        }
+        (void) pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret_partial) {
         size_t total = n;
         struct stat st;
         enum write_way way = write_way(fd, &st);
         int wfd = fd, k = 0;
+        sigset_t old_mask;
+        bool held = way != WAY_PLAIN && way != WAY_SEND && S_ISFIFO(st.st_mode) &&
+                    sigpipe_hold(&old_mask);
 
         if (way == WAY_REOPEN) {
                 wfd = reopen_nonblocking(fd, &st);
@@ -161,37 +196,83 @@ int fd_write_until(int fd, const char *p, size_t n, uint64_t deadline, bool *ret
         }
         if (wfd != fd)
                 close(wfd);
+        if (held)
+                sigpipe_release(&old_mask, k == -EPIPE);
         if (ret_partial)
                 *ret_partial = n > 0 && n < total;
         return n > 0 ? (k < 0 ? k : -EIO) : 0;
 }
 
+/* ---- journald's stdout stream ----------------------------------------------
+ * A service's stdout and stderr are often a stream socket to journald, and
+ * systemd says which in $JOURNAL_STREAM, "DEV:INODE" of that socket
+ * (systemd.exec(5)). journald stores a line there with the priority of its
+ * "<N>" prefix (sd-daemon(3)), else the stream's default (info): a line to
+ * such a descriptor starts with the record's level. */
+
+/* Whether fd is the stream $JOURNAL_STREAM names. */
+static bool fd_is_journal_stream(int fd) {
+        const char *v = secure_getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+        char *end;
+
+        if (!v || *v < '0' || *v > '9')
+                return false;
+        errno = 0;
+        dev = strtoull(v, &end, 10);
+        if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+                return false;
+        ino = strtoull(end + 1, &end, 10);
+        if (errno != 0 || *end != '\0')
+                return false;
+        return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+               (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
+int stream_render_line(trail_formatter *f, const struct trail_record *r, bool terminal, bool mend,
+                       bool journal, struct tls_state *t) {
+        int k;
+
+        es_emptyStr(t->render);
+        if (buf_reserve(&t->render, 4) < 0)
+                return -ENOMEM;
+        if (mend)
+                es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
+        if (journal) {
+                unsigned char *b = es_getBufAddr(t->render) + t->render->lenStr;
+                b[0] = '<';
+                b[1] = (unsigned char) ('0' + (r->level & 7));
+                b[2] = '>';
+                t->render->lenStr += 3;
+        }
+        if (terminal && f->ops->format_terminal)
+                k = f->ops->format_terminal(f, r, FORMAT_FRAME_LINES, &t->render);
+        else
+                k = f->ops->format(f, r, FORMAT_FRAME_LINES, &t->render);
+        if (k < 0)
+                return k;
+        if (buf_reserve(&t->render, 1) < 0)
+                return -ENOMEM;
+        es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
+        return 0;
+}
+
 /* torn: NULL, or the handler's flag: after a failed write left part of a
  * line, the next line starts with a newline, so that it is whole (the cut
- * one stays a fragment of its own, and was counted as lost). */
+ * one stays a fragment of its own, and was counted as lost). journal: the
+ * line starts with "<N>", N the record's level. */
 static int write_line(int fd, trail_formatter *f, const struct trail_record *r, bool terminal,
-                      bool *torn, uint64_t deadline) {
+                      bool journal, bool *torn, uint64_t deadline) {
         struct tls_state *t = tls_state_get();
         bool mend = torn && __atomic_exchange_n(torn, false, __ATOMIC_RELAXED), partial = false;
         int k;
 
         if (!t)
                 return -ENOMEM;
-        es_emptyStr(t->render);
-        if (mend) {
-                if (buf_reserve(&t->render, 1) < 0)
-                        return -ENOMEM;
-                es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
-        }
-        if (terminal && f->ops->format_terminal)
-                k = f->ops->format_terminal(f, r, 0, FRAMING_LINES, &t->render);
-        else
-                k = f->ops->format(f, r, 0, FRAMING_LINES, &t->render);
+        k = stream_render_line(f, r, terminal, mend, journal, t);
         if (k < 0)
                 return k;
-        if (buf_reserve(&t->render, 1) < 0)
-                return -ENOMEM;
-        es_getBufAddr(t->render)[t->render->lenStr++] = '\n';
         k = fd_write_until(fd, (const char *) es_getBufAddr(t->render), t->render->lenStr, deadline,
                            &partial);
         /* a line cut short now, or the cut one still not ended */
@@ -219,15 +300,61 @@ static void stall_update(bool *stalled, int k) {
 static bool stderr_stalled; /* atomic */
 static bool stderr_torn;    /* atomic */
 
+/* Whether stderr is journald's stream, looked at once: the fallback's lines
+ * then keep their priority there. */
+static bool stderr_is_journal(void) {
+        static int known; /* atomic: 0 not yet, 1 no, 2 yes */
+        int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+        if (_unlikely_(v == 0)) {
+                int saved_errno = errno;
+                v = fd_is_journal_stream(STDERR_FILENO) ? 2 : 1;
+                errno = saved_errno;
+                __atomic_store_n(&known, v, __ATOMIC_RELAXED);
+        }
+        return v == 2;
+}
+
 int stderr_write_text(const struct trail_record *r, uint64_t deadline) {
-        int k = write_line(STDERR_FILENO, formatter_default_text(), r, false, &stderr_torn,
-                           stall_deadline(&stderr_stalled, deadline));
+        int k = write_line(STDERR_FILENO, formatter_default_text(), r, false, stderr_is_journal(),
+                           &stderr_torn, stall_deadline(&stderr_stalled, deadline));
         stall_update(&stderr_stalled, k);
         return k;
 }
 
 void stderr_report(const char *msg, size_t n) {
         (void) fd_write_until(STDERR_FILENO, msg, n, now_usec(), NULL);
+}
+
+/* Whether fd is stderr's file: its report would go where it failed. */
+static bool fd_is_stderr(int fd) {
+        struct stat a, b;
+
+        if (fd == STDERR_FILENO)
+                return true;
+        if (fstat(fd, &a) < 0 || fstat(STDERR_FILENO, &b) < 0)
+                return false;
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The first record the handler could not write is said on stderr, once,
+ * as the journald and syslog handlers do; that one and the later ones are
+ * counted (trail_get_stats()). Not when the handler writes to stderr. */
+static void stream_report_once(struct stream_handler *s, int error) {
+        char msg[200];
+        int n;
+
+        if (__atomic_load_n(&s->reported, __ATOMIC_RELAXED) || fd_is_stderr(s->fd) ||
+            __atomic_exchange_n(&s->reported, true, __ATOMIC_RELAXED))
+                return;
+        n = snprintf(msg, sizeof(msg),
+                     "trail: stream handler on fd %d could not write a record (%s); it and "
+                     "any other it cannot write are counted as lost (reported once)\n",
+                     s->fd,
+                     error == -ETIMEDOUT ? "nobody read it within the handler's timeout"
+                                         : strerror(-error));
+        if (n > 0)
+                stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
 }
 
 static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {
@@ -239,9 +366,11 @@ static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fel
                 r->deferred ? DEADLINE_NONE
                             : now_usec() + __atomic_load_n(&s->timeout_usec, __ATOMIC_RELAXED);
         int k = write_line(s->fd, __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE), r, s->terminal,
-                           &s->torn, stall_deadline(&s->stalled, deadline));
+                           s->journal, &s->torn, stall_deadline(&s->stalled, deadline));
         if (!r->deferred)
                 stall_update(&s->stalled, k);
+        if (_unlikely_(k < 0))
+                stream_report_once(s, k);
         return k;
 }
 
@@ -296,6 +425,7 @@ _public_ trail_handler *trail_handler_stream(int fd, const char *format) {
         const char *no_color = secure_getenv("NO_COLOR");
         int saved_errno = errno; /* isatty() sets ENOTTY */
         s->terminal = isatty(fd) == 1 && !(no_color && *no_color);
+        s->journal = fd_is_journal_stream(fd);
         errno = saved_errno;
         r = handler_init(&s->base, &stream_ops);
         if (r >= 0 && f)

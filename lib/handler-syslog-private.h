@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The syslog handler's state, shared by handler-syslog.c (records,
- * connecting, options), syslog-queue.c (the frame buffer) and syslog-tls.c
- * (the TLS session, closing the connection, the one-time report). */
+ * connecting, options), syslog-queue.c (the frame buffer), syslog-tls.c
+ * (the TLS session, closing the connection, the one-time report) and
+ * syslog-relp.c (RELP: librelp on a sender thread of its own). */
 #pragma once
 
 #include <stdbool.h>
@@ -16,7 +17,7 @@
 #include "handler-private.h"
 #include "resolve.h"
 
-enum transport { T_UNIX, T_UDP, T_TCP, T_TLS };
+enum transport { T_UNIX, T_UDP, T_TCP, T_TLS, T_RELP };
 
 /* Frames waiting to be sent: [uint32 length][bytes] … in data[start, end). */
 struct pending {
@@ -25,6 +26,9 @@ struct pending {
         size_t head_sent; /* bytes of the first frame already on the wire */
         size_t in_flight; /* bytes after those that TLS holds, to be resumed */
         size_t n_frames;
+        /* RELP: the first n_held frames, data[start, held_end), were handed
+         * to librelp and are not known to be acknowledged: never dropped */
+        size_t n_held, held_end;
 };
 
 /* Datagrams of one batch, for one sendmmsg(): their bytes in data. */
@@ -36,6 +40,8 @@ struct dgram_batch {
         struct iovec iov[HANDLER_BATCH_MAX];
         struct mmsghdr msgs[HANDLER_BATCH_MAX];
 };
+
+struct relp_state;
 
 struct syslog_handler {
         trail_handler base;
@@ -63,6 +69,8 @@ struct syslog_handler {
 #endif
         char *ca, *cert, *key, *server_name, *priority;
         bool verify;
+        bool tls_options;        /* takes ca, cert, key, …: tls:// and relp+tls:// */
+        struct relp_state *relp; /* T_RELP (syslog-relp.c) */
 };
 
 static inline bool is_stream(const struct syslog_handler *s) {
@@ -87,3 +95,23 @@ bool syslog_queue_fits(const struct syslog_handler *s, size_t n);
  * first (-ETIMEDOUT when the deadline passed). */
 int syslog_send_batch(struct syslog_handler *s, size_t first, uint64_t deadline);
 void syslog_check_peer(struct syslog_handler *s);
+/* The frame at offset off of the buffer: its length, *ret_p its bytes. */
+size_t syslog_queue_frame_at(const struct syslog_handler *s, size_t off, const char **ret_p,
+                             bool *ret_notice);
+/* The n oldest frames were acknowledged: dropped, counted delivered. */
+void syslog_queue_acked(struct syslog_handler *s, size_t n);
+
+/* syslog-relp.c: a RELP handler's sender thread and its state. */
+int syslog_relp_new(struct syslog_handler *s, bool tls);
+/* A frame was queued (under s->lock): the sender thread is woken. */
+void syslog_relp_kick(struct syslog_handler *s);
+/* Whether a RELP session is open (the lost notice waits for one). */
+bool syslog_relp_connected(const struct syslog_handler *s);
+int syslog_relp_flush(struct syslog_handler *s, uint64_t deadline);
+int syslog_relp_set(struct syslog_handler *s, const char *key, const char *value);
+/* Stops the thread (bounded by the timeout); false when it still runs and
+ * will free s itself when librelp lets it go. */
+bool syslog_relp_stop(struct syslog_handler *s);
+void syslog_relp_fork_child(struct syslog_handler *s);
+/* The end of a syslog handler of any transport (frees s). */
+void syslog_release(struct syslog_handler *s);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The syslog handler: records rendered by a formatter (RFC 5424 or 3164)
  * and sent over a unix socket, UDP (RFC 5426), TCP with octet counting (RFC
- * 6587 §3.4.1) or TLS (RFC 5425). Stream transports keep what they cannot
+ * 6587 §3.4.1), TLS (RFC 5425) or RELP (syslog-relp.c). Stream transports keep what they cannot
  * send yet in a bounded buffer of whole frames, in order, dropping the
  * oldest when it is full; a record then says how many were lost. No call
  * waits longer than the handler's timeout. */
@@ -164,7 +164,7 @@ static int ensure_connected(struct syslog_handler *s, struct tls_state *t, uint6
 static size_t max_length(const struct syslog_handler *s) {
         if (s->max_length)
                 return s->max_length;
-        return is_stream(s) ? STREAM_MAX_DEFAULT : DGRAM_MAX_DEFAULT;
+        return is_stream(s) || s->transport == T_RELP ? STREAM_MAX_DEFAULT : DGRAM_MAX_DEFAULT;
 }
 
 /* Renders r into t->render, framed for the transport. Returns the frame's
@@ -173,6 +173,11 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
                         size_t *ret_off) {
         const trail_formatter *f = __atomic_load_n(&s->base.formatter, __ATOMIC_ACQUIRE);
         size_t max = max_length(s), n;
+        /* a datagram, or a frame with its length in front (octet counting,
+         * RELP): nothing in the record can end it, so the formatter writes
+         * values as they are; "framing = lf" makes every record a line */
+        bool lf = is_stream(s) && (f->ops->lf_framing || s->lf_framing);
+        const struct format_frame fr = {.max = max, .length_framed = !lf};
         char *b;
         int k;
 
@@ -180,8 +185,7 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
         if (buf_reserve(&t->render, 16) < 0)
                 return -ENOMEM;
         t->render->lenStr = 12; /* room for "LEN " */
-        bool lf = is_stream(s) && (f->ops->lf_framing || s->lf_framing);
-        k = f->ops->format(f, r, max, lf ? FRAMING_LINES : FRAMING_LENGTH, &t->render);
+        k = f->ops->format(f, r, &fr, &t->render);
         if (k < 0)
                 return k;
         b = (char *) es_getBufAddr(t->render);
@@ -251,6 +255,8 @@ static int lock_until(struct syslog_handler *s, uint64_t timeout_usec) {
         return -pthread_mutex_timedlock(&s->lock, &ts);
 }
 
+static const char refused[] = "the receiver refused earlier datagrams (nothing listens)";
+
 static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_t deadline) {
         for (int attempt = 0; attempt < 2; attempt++) {
                 int k = ensure_connected(s, NULL, deadline, attempt > 0);
@@ -272,8 +278,7 @@ static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_
                  * which was counted as sent and is lost; nothing says which
                  * one, but the host should hear of it. */
                 if (s->transport == T_UDP && k == -ECONNREFUSED)
-                        syslog_report_once(
-                                s, "the receiver refused earlier datagrams (nothing listens)", k);
+                        syslog_report_once(s, refused, k);
                 /* a receiver restarted (new socket) or an ICMP error from an
                  * earlier datagram: reconnect and try once more */
                 syslog_disconnect(s, deadline);
@@ -286,6 +291,24 @@ static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_
  * (stream transports keep them in the buffer, datagram ones fall back). */
 static uint64_t send_deadline(const struct syslog_handler *s, uint64_t deadline) {
         return s->stalled ? now_usec() : deadline;
+}
+
+/* RELP: the record is queued for the sender thread (syslog-relp.c), which
+ * counts it delivered once acknowledged. Called with s->lock held. */
+static void relp_queue(struct syslog_handler *s, struct tls_state *t,
+                       const struct trail_record *r) {
+        size_t off;
+        int len;
+
+        /* the count of records lost while the link was down, first */
+        if (s->lost_unreported > 0 && syslog_relp_connected(s))
+                queue_lost_notice(s, t);
+        len = render_frame(s, t, r, &off);
+        if (len < 0 || syslog_queue_frame(s, (const char *) es_getBufAddr(t->render) + off,
+                                          (size_t) len, false) < 0)
+                atomic_inc(&s->base.stats.lost);
+        else
+                syslog_relp_kick(s);
 }
 
 /* Within the handler's timeout and by the caller's deadline, whichever
@@ -309,7 +332,13 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
         if (k < 0) {
                 /* another thread holds the link past our timeout */
                 atomic_inc(&h->stats.lost);
-                return HANDLER_QUEUED;
+                return HANDLER_COUNTS_ITSELF;
+        }
+
+        if (s->transport == T_RELP) {
+                relp_queue(s, t, r);
+                pthread_mutex_unlock(&s->lock);
+                return HANDLER_COUNTS_ITSELF;
         }
 
         /* whether a unix socket is a datagram or a stream one shows at connect */
@@ -328,12 +357,12 @@ int syslog_emit_until(trail_handler *h, const struct trail_record *r, bool *fell
                         /* larger than the whole buffer: it can never be sent */
                         atomic_inc(&h->stats.lost);
                         pthread_mutex_unlock(&s->lock);
-                        return HANDLER_QUEUED;
+                        return HANDLER_COUNTS_ITSELF;
                 }
                 if (s->fd >= 0)
                         s->stalled = syslog_drain(s, send_deadline(s, deadline)) == -ETIMEDOUT;
                 pthread_mutex_unlock(&s->lock);
-                return HANDLER_QUEUED; /* delivered or lost frames are counted as they go */
+                return HANDLER_COUNTS_ITSELF; /* delivered or lost frames are counted as they go */
         }
 
         len = render_frame(s, t, r, &off);
@@ -368,7 +397,7 @@ static void stream_batch(struct syslog_handler *s, struct tls_state *t,
         (void) ensure_connected(s, t, deadline, false);
         for (size_t i = 0; i < n; i++) {
                 int k, len = render_frame(s, t, r[i], &off);
-                ret[i] = HANDLER_QUEUED;
+                ret[i] = HANDLER_COUNTS_ITSELF;
                 if (len >= 0 && s->fd >= 0 && !syslog_queue_fits(s, (size_t) len))
                         s->stalled = syslog_drain(s, send_deadline(s, deadline)) == -ETIMEDOUT;
                 k = len < 0 ? len
@@ -404,10 +433,7 @@ static void dgram_batch_send(struct syslog_handler *s, int *ret, uint64_t deadli
                 }
                 if (sent && k != -EAGAIN && k != -ETIMEDOUT && k != -EMSGSIZE) {
                         if (s->transport == T_UDP && k == -ECONNREFUSED)
-                                syslog_report_once(
-                                        s,
-                                        "the receiver refused earlier datagrams (nothing listens)",
-                                        k);
+                                syslog_report_once(s, refused, k);
                         syslog_disconnect(s, deadline);
                         if (attempt++ == 0)
                                 continue;
@@ -462,7 +488,7 @@ static void syslog_emit_batch(trail_handler *h, const struct trail_record *const
 
         if (!t || lock_until(s, timeout) < 0) {
                 for (size_t i = 0; i < n; i++) {
-                        ret[i] = t ? HANDLER_QUEUED : -ENOMEM;
+                        ret[i] = t ? HANDLER_COUNTS_ITSELF : -ENOMEM;
                         if (t) /* another thread holds the link past our timeout */
                                 atomic_inc(&h->stats.lost);
                 }
@@ -470,7 +496,12 @@ static void syslog_emit_batch(trail_handler *h, const struct trail_record *const
         }
         if (s->transport == T_UNIX && s->fd < 0)
                 (void) ensure_connected(s, t, deadline, false);
-        if (is_stream(s))
+        if (s->transport == T_RELP) /* one by one to the sender thread */
+                for (size_t i = 0; i < n; i++) {
+                        relp_queue(s, t, r[i]);
+                        ret[i] = HANDLER_COUNTS_ITSELF;
+                }
+        else if (is_stream(s))
                 stream_batch(s, t, r, n, ret, deadline);
         else
                 dgram_batch(s, t, r, n, ret, deadline);
@@ -492,7 +523,10 @@ static int syslog_flush(trail_handler *h) {
         if (lock_until(s, timeout) < 0)
                 return -ETIMEDOUT;
         k = 0;
-        if (s->q.n_frames > 0) {
+        if (s->transport == T_RELP) {
+                if (s->relp)
+                        k = syslog_relp_flush(s, deadline);
+        } else if (s->q.n_frames > 0) {
                 syslog_check_peer(s);
                 k = ensure_connected(s, tls_state_get(), deadline, true);
                 if (k >= 0)
@@ -508,27 +542,11 @@ static int syslog_flush(trail_handler *h) {
 static void syslog_free(trail_handler *h) {
         struct syslog_handler *s = (struct syslog_handler *) h;
 
-        syslog_disconnect(s, now_usec() + s->timeout_usec);
         resolver_drop(&s->res); /* a resolution in flight finishes on its own, and frees the job */
-        /* what is still held is lost */
-        __atomic_add_fetch(&h->stats.lost, s->q.n_frames, __ATOMIC_RELAXED);
-#if HAVE_GNUTLS
-        if (s->cred)
-                gnutls_certificate_free_credentials(s->cred);
-#endif
-        pthread_mutex_destroy(&s->lock);
-        free(s->q.data);
-        free(s->batch.data);
-        free(s->target);
-        free(s->path);
-        free(s->host);
-        free(s->port);
-        free(s->ca);
-        free(s->cert);
-        free(s->key);
-        free(s->server_name);
-        free(s->priority);
-        free(s);
+        /* a sender thread stuck in librelp past the timeout frees s itself */
+        if (s->transport == T_RELP && !syslog_relp_stop(s))
+                return;
+        syslog_release(s);
 }
 
 /* fork(): the lock is held across I/O, up to the timeout, so fork() does
@@ -570,6 +588,9 @@ static void syslog_fork_child(trail_handler *h) {
                 s->fd = -1;
         }
         s->q.start = s->q.end = s->q.head_sent = s->q.in_flight = s->q.n_frames = 0;
+        s->q.n_held = s->q.held_end = 0;
+        if (s->transport == T_RELP)
+                syslog_relp_fork_child(s);
         s->lost_unreported = 0;
         s->stalled = false;
         s->next_retry_usec = 0;
@@ -610,6 +631,7 @@ static int syslog_set(trail_handler *h, const char *key, const char *value) {
                                         memcpy(d, s->q.data + s->q.start, used);
                                         free(s->q.data);
                                         s->q.data = d;
+                                        s->q.held_end -= s->q.start;
                                         s->q.start = 0;
                                         s->q.end = used;
                                         s->q.cap = v;
@@ -629,12 +651,14 @@ static int syslog_set(trail_handler *h, const char *key, const char *value) {
                         s->lf_framing = value[0] == 'l';
                 else
                         k = -EINVAL;
-        } else if (s->transport == T_TLS && strcmp(key, "verify") == 0) {
+        } else if (s->transport == T_RELP && strcmp(key, "window") == 0) {
+                k = syslog_relp_set(s, key, value);
+        } else if (s->tls_options && strcmp(key, "verify") == 0) {
                 k = parse_bool(value);
                 if (k >= 0)
                         s->verify = k, k = 0;
-        } else if (s->transport == T_TLS && (strcmp(key, "ca") == 0 || strcmp(key, "cert") == 0 ||
-                                             strcmp(key, "key") == 0)) {
+        } else if (s->tls_options && (strcmp(key, "ca") == 0 || strcmp(key, "cert") == 0 ||
+                                      strcmp(key, "key") == 0)) {
                 if (*value && access(value, R_OK) < 0)
                         k = -errno;
                 else
@@ -649,9 +673,9 @@ static int syslog_set(trail_handler *h, const char *key, const char *value) {
                         s->cred = NULL;
                 }
 #endif
-        } else if (s->transport == T_TLS && strcmp(key, "server_name") == 0)
+        } else if (s->tls_options && strcmp(key, "server_name") == 0)
                 k = set_string(&s->server_name, value);
-        else if (s->transport == T_TLS && strcmp(key, "priority") == 0)
+        else if (s->tls_options && strcmp(key, "priority") == 0)
                 k = set_string(&s->priority, value);
         else
                 k = -ENOENT;
@@ -724,10 +748,21 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
                 k = -EPROTONOSUPPORT;
                 goto fail;
 #endif
+        } else if ((rest = startswith(target, "relp://")) ||
+                   (rest = startswith(target, "relp+tls://"))) {
+                s->transport = T_RELP;
+                s->tls_options = startswith(target, "relp+tls://") != NULL;
+                k = syslog_relp_new(s, s->tls_options);
+                if (k < 0)
+                        goto fail;
+                k = -EINVAL;
         } else
                 goto fail;
+        if (s->transport == T_TLS)
+                s->tls_options = true;
         if (s->transport != T_UNIX) {
-                static const char *const default_port[] = {NULL, "514", "601", "6514"};
+                /* RELP: 2514, where rsyslog's examples listen (IANA has none) */
+                static const char *const default_port[] = {NULL, "514", "601", "6514", "2514"};
                 k = parse_host_port(rest, default_port[s->transport], &s->host, &s->port);
                 if (k < 0)
                         goto fail;

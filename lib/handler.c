@@ -133,14 +133,6 @@ _public_ int trail_handler_set_formatter(trail_handler *h, trail_formatter *f) {
         return r;
 }
 
-int handler_format(trail_handler *h, const struct trail_record *r, es_str_t **buf) {
-        const trail_formatter *f = __atomic_load_n(&h->formatter, __ATOMIC_ACQUIRE);
-
-        if (!f)
-                return -EOPNOTSUPP;
-        return f->ops->format(f, r, 0, FRAMING_LINES, buf);
-}
-
 _public_ int trail_handler_add_filter(trail_handler *h, trail_filter_fn fn, void *userdata) {
         int r;
 
@@ -202,7 +194,7 @@ _public_ int trail_handler_set(trail_handler *h, const char *key, const char *va
 }
 
 static void emit_count(trail_handler *h, int k, bool fell_back) {
-        if (k == HANDLER_QUEUED)
+        if (k == HANDLER_COUNTS_ITSELF)
                 ; /* the handler counts delivery itself, as it happens */
         else if (k >= 0)
                 atomic_inc(&h->stats.delivered);
@@ -267,6 +259,7 @@ static void counters_read(const struct handler_counters *c, trail_stats *s) {
         s->failed += atomic_get(&c->failed);
         s->lost += atomic_get(&c->lost);
         s->dropped += atomic_get(&c->dropped);
+        s->resent += atomic_get(&c->resent);
         uint64_t hw = atomic_get(&c->queue_high_water);
         if (hw > s->queue_high_water)
                 s->queue_high_water = hw;

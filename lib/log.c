@@ -274,7 +274,7 @@ static int merge_extra(struct merge *m, struct tls_state *t, int level,
 TRAIL__PRINTF(10, 0)
 static int log_va(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
                   trail_fields fields, int errnum, int saved_errno, const struct flow_verdict *fv,
-                  const void *caller, const char *fmt, va_list ap) {
+                  const void *caller, const char *fmt, va_list ap, bool src_borrowed) {
         struct merge m = {.t = t};
         int field_errnum = 0, r;
         size_t total, skip = 0;
@@ -326,7 +326,10 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
         struct trail_record rec = {
                 .level = level,
                 .logger = lg,
+                .logger_field = lg->logger_field,
+                .logger_field_len = lg->field_len,
                 .src = src,
+                .src_borrowed = src_borrowed,
                 .errnum = errnum,
                 .message = (const char *) es_getBufAddr(t->message) + STRLEN("MESSAGE="),
                 .message_len = t->message->lenStr - STRLEN("MESSAGE="),
@@ -345,35 +348,47 @@ static int log_va(struct tls_state *t, const trail_logger *lg, int level, const 
         return 0;
 }
 
-/* trail's own records, built like any other. */
-TRAIL__PRINTF(6, 7)
-static int log_own(struct tls_state *t, const trail_logger *lg, int level, const trail_source *src,
-                   trail_fields fields, const char *fmt, ...) {
-        va_list ap;
-        int r;
+int own_record_log(struct own_record *o, const trail_logger *lg) {
+        struct trail_record *r = &o->r;
 
-        va_start(ap, fmt);
-        r = log_va(t, lg, level, src, fields, 0, 0, NULL, NULL, fmt, ap);
-        va_end(ap);
-        return r;
+        if (!lg)
+                return -ENOMEM; /* logger_get() could not make it */
+        if (r->level > __atomic_load_n(&lg->level_effective, __ATOMIC_RELAXED))
+                return 0;
+        r->logger = lg;
+        r->logger_field = lg->logger_field;
+        r->logger_field_len = lg->field_len;
+
+        struct dispatch_slot *slot = dispatch_slot_get();
+        if (!slot)
+                return -ENOMEM;
+        dispatch_enter(slot);
+        dispatch(r);
+        dispatch_exit(slot);
+        return 0;
 }
 
-/* "Suppressed N records", on the site's own file and line. */
-static void log_suppressed(struct tls_state *t, const trail_logger *lg, int level,
-                           const trail_source *src, uint64_t n) {
-        (void) log_own(t, lg, level, src,
-                       TRAIL_FIELDS(TRAIL_UINT("SUPPRESSED", n),
-                                    TRAIL_MESSAGE_ID(TRAIL_MESSAGE_ID_SUPPRESSED)),
-                       "Suppressed %" PRIu64 " records at %s:%d (rate limit)", n, src->file,
-                       src->line);
+/* "Suppressed N records", on the site's logger, file and line. */
+static void log_suppressed(const trail_logger *lg, int level, const trail_source *src, uint64_t n) {
+        const struct rfield f = {.name = "SUPPRESSED", .type = TRAIL_FIELD_UINT, .v.u = n};
+        struct own_record o;
+
+        own_record_build(&o, level, src, TRAIL_MESSAGE_ID_SUPPRESSED, &f, 1,
+                         "Suppressed %" PRIu64 " records at %s:%d (rate limit)", n, src->file,
+                         src->line);
+        (void) own_record_log(&o, lg);
 }
 
-_public_ int trail__log(const trail_logger *lg, int level, const trail_source *src,
-                        trail_fields fields, int errnum, const char *fmt, ...) {
+/* The entry points' common part: caller is the return address into the
+ * program (where a backtrace starts); src_borrowed says src and its
+ * strings live only during the call (copied by the handlers that keep it). */
+TRAIL__PRINTF(7, 0)
+static int log_entry(const trail_logger *lg, int level, const trail_source *src, bool src_borrowed,
+                     trail_fields fields, int errnum, const char *fmt, va_list ap,
+                     const void *caller) {
         PROTECT_ERRNO;
         struct flow_verdict fv;
         struct tls_state *t;
-        va_list ap;
         int r;
 
         if (!lg || !src || !fmt)
@@ -396,19 +411,82 @@ _public_ int trail__log(const trail_logger *lg, int level, const trail_source *s
                 thread_busy_leave();
                 return -ENOMEM;
         }
-        if (!flow_admit(lg, level, src, fields, &fv)) {
+        if (!flow_admit(&lg->flow, level, src, fields, &fv)) {
                 thread_busy_leave();
                 return 0;
         }
         if (_unlikely_(fv.suppressed > 0))
-                log_suppressed(t, lg, level, src, fv.suppressed);
-        va_start(ap, fmt);
-        r = log_va(t, lg, level, src, fields, errnum, protect_errno_, &fv,
-                   __builtin_return_address(0), fmt, ap);
-        va_end(ap);
+                log_suppressed(lg, level, src, fv.suppressed);
+        r = log_va(t, lg, level, src, fields, errnum, protect_errno_, &fv, caller, fmt, ap,
+                   src_borrowed);
         buf_trim(&t->message, 1024);
         buf_trim(&t->render, 4096);
         buf_trim(&t->names, 256);
         thread_busy_leave();
+        return r;
+}
+
+_public_ int trail__log(const trail_logger *lg, int level, const trail_source *src,
+                        trail_fields fields, int errnum, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_entry(lg, level, src, false, fields, errnum, fmt, ap, __builtin_return_address(0));
+        va_end(ap);
+        return r;
+}
+
+_public_ int trail__logv(const trail_logger *lg, int level, const trail_source *src,
+                         trail_fields fields, int errnum, const char *fmt, va_list ap) {
+        return log_entry(lg, level, src, false, fields, errnum, fmt, ap,
+                         __builtin_return_address(0));
+}
+
+/* The caller's location, as a trail_source that lives during the call. */
+static int location_source(trail_source *src, const char *file, int line, const char *func) {
+        size_t file_len = file ? strnlen(file, LOCATION_MAX + 1) : 0;
+        size_t func_len = func ? strnlen(func, LOCATION_MAX + 1) : 0;
+
+        if (file_len > LOCATION_MAX || func_len > LOCATION_MAX)
+                return -EINVAL;
+        *src = (trail_source){
+                .file = file,
+                .func = func,
+                .line = file ? line : 0,
+                .file_len = (unsigned) file_len,
+                .func_len = (unsigned) func_len,
+        };
+        return 0;
+}
+
+_public_ int trail_logv_with_location(const trail_logger *lg, int level, const char *file, int line,
+                                      const char *func, trail_fields fields, const char *fmt,
+                                      va_list ap) {
+        trail_source src;
+        int r;
+
+        if (!trail__wants(lg, level))
+                return 0;
+        r = location_source(&src, file, line, func);
+        if (r < 0)
+                return r;
+        return log_entry(lg, level, &src, true, fields, 0, fmt, ap, __builtin_return_address(0));
+}
+
+_public_ int trail_log_with_location(const trail_logger *lg, int level, const char *file, int line,
+                                     const char *func, trail_fields fields, const char *fmt, ...) {
+        trail_source src;
+        va_list ap;
+        int r;
+
+        if (!trail__wants(lg, level))
+                return 0;
+        r = location_source(&src, file, line, func);
+        if (r < 0)
+                return r;
+        va_start(ap, fmt);
+        r = log_entry(lg, level, &src, true, fields, 0, fmt, ap, __builtin_return_address(0));
+        va_end(ap);
         return r;
 }

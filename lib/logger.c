@@ -185,6 +185,14 @@ _public_ int trail_logger_set_propagate(trail_logger *lg, bool propagate) {
         return 0;
 }
 
+_public_ int trail_logger_set_sample(trail_logger *lg, unsigned n) {
+        return lg ? flow_limits_set_sample(&lg->flow, n) : -EINVAL;
+}
+
+_public_ int trail_logger_set_rate_limit(trail_logger *lg, unsigned burst, uint64_t interval_usec) {
+        return lg ? flow_limits_set_rate_limit(&lg->flow, burst, interval_usec) : -EINVAL;
+}
+
 /* Handler lists are copied on change and the old list retired, not freed:
  * another thread may still be walking it. Retired lists are freed by
  * trail_shutdown(), when no thread logs. */

@@ -85,9 +85,15 @@ struct ident_prepared;
 int ident_prepare(const char *name, struct ident_prepared **ret);
 void ident_publish(struct ident_prepared *p);
 void ident_prepared_free(struct ident_prepared *p); /* NULL-safe; not after publish */
-/* The same for global fields (context.c). */
+/* The same for global fields (context.c), in two layers: the program's
+ * and the configuration's, which wins on a name set in both. */
+enum globals_layer {
+        GLOBALS_PROGRAM, /* trail_set_global_fields() */
+        GLOBALS_CONFIG,  /* trail.conf's "fields =" */
+        _GLOBALS_LAYER_MAX,
+};
 int globals_prepare(trail_fields fields, struct field_store *ret);
-void globals_publish(struct field_store *s); /* takes over *s */
+void globals_publish(enum globals_layer layer, struct field_store *s); /* takes over *s */
 void settings_free(void);
 
 /* flow.c: the verdict on one call, taken before its message is formatted. */
@@ -96,9 +102,18 @@ struct flow_verdict {
         uint64_t suppressed;  /* > 0: first log the "suppressed" record */
         bool backtrace;       /* add BACKTRACE= */
 };
+/* A logger's sampling and rate limit (in its node, struct trail_logger);
+ * atomics, read on every record without a lock. */
+struct flow_limits {
+        unsigned sample;      /* keep 1 in n per call site; 0, 1: all */
+        unsigned rl_burst;    /* per call site and interval; 0: no limit */
+        uint64_t rl_interval; /* microseconds */
+};
+int flow_limits_set_sample(struct flow_limits *l, unsigned n);
+int flow_limits_set_rate_limit(struct flow_limits *l, unsigned burst, uint64_t interval_usec);
 /* false: drop the record. */
-bool flow_admit(const trail_logger *lg, int level, const trail_source *src, trail_fields fields,
-                struct flow_verdict *ret);
+bool flow_admit(const struct flow_limits *l, int level, const trail_source *src,
+                trail_fields fields, struct flow_verdict *ret);
 /* CLOCK_MONOTONIC in microseconds, or the test's clock once set. */
 uint64_t flow_now_usec(void);
 void flow_set_clock_for_test(uint64_t usec); /* 0: the real clock again */

@@ -34,9 +34,11 @@ struct filter_list;
 #define RECORD_EXTRA_FIELDS 3
 #define FIELD_NAME_MAX      64
 /* RFC 5424 §6.3.3: an SD-NAME is at most 32 characters; the rfc5424
- * formatter shows a longer field name cut there (redact.c judges that form
- * too). */
-#define SD_NAME_MAX 32
+ * formatter shows a longer field name as its first SD_NAME_KEEP characters,
+ * '~' and 8 hex digits of a hash of the whole name (redact.c judges those
+ * first characters too). */
+#define SD_NAME_MAX  32
+#define SD_NAME_KEEP 23
 /* The end of a given name that redaction judges: a listed name (at most
  * FIELD_NAME_MAX) and the '_' before it. */
 #define REDACT_TAIL_MAX (FIELD_NAME_MAX + 1)
@@ -61,16 +63,26 @@ struct rfield {
 
 struct trail_record {
         int level;
+        /* The logger the record was logged on, opaque below the loggers
+         * layer (only the dispatcher follows it); NULL for trail's own
+         * records that a handler delivers itself. */
         const struct trail_logger *logger;
-        const trail_source *src;
-        int errnum;          /* 0: none */
-        const char *message; /* preceded in memory by "MESSAGE=" */
+        const char *logger_field; /* "LOGGER=name"; lives for the process */
+        size_t logger_field_len;
+        const trail_source *src; /* file NULL: no CODE_FILE, CODE_LINE; func NULL: no CODE_FUNC */
+        bool src_borrowed;       /* src lives only during the call: a handler that keeps the
+                                    record copies it (trail_log_with_location()) */
+        int errnum;              /* 0: none */
+        const char *message;     /* preceded in memory by "MESSAGE=" */
         size_t message_len;
         const struct rfield *fields; /* global, context, call: each name once */
         size_t n_fields;
         pid_t tid;
         struct timespec time; /* CLOCK_REALTIME at the call */
         bool deferred;        /* delivered later than logged (async): sinks carry r->time */
+        /* held by a memory handler and replayed later, on a logging thread:
+         * sinks carry r->time too, but the caller's deadline still holds */
+        bool held;
 };
 
 /* fork.c: the library's locks across fork(), in this order (the lock
@@ -97,31 +109,6 @@ struct fork_hooks {
 };
 /* From a constructor (before any thread exists); hooks are static. */
 void fork_hooks_register(enum fork_rank rank, const struct fork_hooks *h);
-
-/* The logger node. It belongs to the loggers layer (logger.c), but is
- * defined here because lower layers read it: a record's LOGGER= name
- * (record_logger_name(), for formats and handlers) and a logger's sampling
- * and rate limits (flow.c). */
-struct trail_logger {
-        int level_effective; /* first: read by the inline trail_enabled() */
-        int level_set;       /* TRAIL_LEVEL_INHERIT or a level */
-        bool propagate;
-        struct handler_set *handlers; /* atomic pointer; NULL when none */
-        struct filter_list *filters;  /* atomic pointer; NULL when none */
-        struct trail_logger *parent, *first_child, *next_sibling, *hash_next;
-        unsigned sample;      /* atomic: keep 1 in n per call site; 0, 1: all */
-        unsigned rl_burst;    /* atomic: per call site and interval; 0: no limit */
-        uint64_t rl_interval; /* atomic: microseconds */
-        const char *name;     /* points into logger_field */
-        size_t field_len;     /* strlen(logger_field) */
-        char logger_field[];  /* "LOGGER=name" */
-};
-/* trail.h's inline trail_enabled() and trail__wants() read the first int of
- * the opaque logger: that int must stay the effective level. */
-_Static_assert(offsetof(struct trail_logger, level_effective) == 0,
-               "trail.h reads the effective level at offset 0");
-_Static_assert(sizeof(((struct trail_logger *) 0)->level_effective) == sizeof(int),
-               "trail.h reads the effective level as an int");
 
 /* A field store: fields whose names and values are copied into one arena.
  * Context (per thread) and global fields both live in one. Values are stored
@@ -173,6 +160,22 @@ struct context_frame {
         size_t n, arena_len;
 };
 
+/* A block a handler keeps per thread (the memory handler's ring), one
+ * malloc() whose start is this header. The thread owns it: it is freed with
+ * the thread's scratch (at the thread's exit, or by trail_shutdown() for
+ * the thread that calls it), or when the thread finds that its handler is
+ * gone, with its extra allocation. The handler and its blocks share a tag, reference counted, so
+ * that neither ever reads the other's freed memory. */
+struct thread_block_tag {
+        unsigned refs; /* atomic */
+        bool alive;    /* atomic: false once the handler is freed */
+};
+struct thread_block {
+        struct thread_block *next;
+        struct thread_block_tag *tag;
+        void *extra; /* NULL, or one more allocation the block owns */
+};
+
 struct tls_state {
         es_str_t *message;     /* "MESSAGE=" + the formatted message */
         es_str_t *render;      /* handlers render here */
@@ -187,10 +190,23 @@ struct tls_state {
         void *iov; /* struct iovec[], for handler-journald.c */
         size_t iov_cap;
         pid_t tid;
-        es_str_t *scrub;     /* scrubbed string values (redact.c); NULL until needed */
-        es_str_t *backtrace; /* BACKTRACE= (backtrace.c); NULL until needed */
-        es_str_t *formatted; /* trail_formatter_format()'s output; NULL until needed */
+        es_str_t *scrub;             /* scrubbed string values (redact.c); NULL until needed */
+        es_str_t *backtrace;         /* BACKTRACE= (backtrace.c); NULL until needed */
+        es_str_t *formatted;         /* trail_formatter_format()'s output; NULL until needed */
+        struct thread_block *blocks; /* handlers' per-thread blocks; NULL when none */
 };
+
+/* A location that lives only during the call (trail_log_with_location()),
+ * as bytes, for the handlers that keep a record longer (async, capture): a
+ * trail_source, then its file and func, each cut to name_max bytes and
+ * NUL-terminated. write(w, p, n) writes n bytes; get rebuilds it into dst
+ * (pointing into p) and returns the end of the bytes. */
+size_t source_copy_size(const trail_source *s, size_t name_max);
+void source_copy_put(const trail_source *s, size_t name_max,
+                     void (*write)(void *w, const void *p, size_t n), void *w);
+const void *source_copy_get(trail_source *dst, const void *p);
+/* The longest file or function name trail_log_with_location() takes. */
+#define LOCATION_MAX 4096
 
 /* record.c */
 /* An errno's magnitude, as an int: TRAIL_ERRNO(-e) means e. A value out of
@@ -226,27 +242,47 @@ static inline void thread_busy_leave(void) {
 struct tls_state *tls_state_get(void);
 struct tls_state *tls_state_peek(void); /* NULL when this thread has none yet */
 void tls_state_release(void);
+/* Per-thread blocks: a handler makes a tag (NULL when out of memory) and
+ * kills it when freed (the tag itself lives on while blocks hold it). find
+ * returns this thread's block of the tag, or NULL, freeing on its way the
+ * blocks whose handler is gone; add takes a reference on the tag. */
+struct thread_block_tag *thread_block_tag_new(void);
+void thread_block_tag_unref(struct thread_block_tag *tag);
+void thread_block_tag_kill(struct thread_block_tag *tag);
+void thread_block_free(struct thread_block *b);
+struct thread_block *thread_block_find(struct tls_state *t, struct thread_block_tag *tag);
+void thread_block_add(struct tls_state *t, struct thread_block *b, struct thread_block_tag *tag);
 size_t rfield_value_bound(const struct rfield *f);
 /* Renders the value of f as text (numbers, "true"/"false"; strings and bytes
  * as they are) and returns its length; out has rfield_value_bound() bytes. */
 size_t rfield_render_value(const struct rfield *f, char *out);
 
-/* trail's own records that a handler delivers itself, not a logger (an
- * async handler's drops, a syslog link's lost records): LOGGER=trail, the
- * MESSAGE_ID first, then the given fields (their name_len, and len of
- * strings, filled in here), the message cut to fit (preceded by "MESSAGE=",
- * as a record's must be), the time and thread of the call. Allocates
- * nothing. */
+/* trail's own records, all built here: a handler's (an async handler's
+ * drops, a syslog link's lost records), which that handler delivers itself
+ * with LOGGER=trail, and those that go through a logger's handlers
+ * (suppressions, configuration loaded or refused), which own_record_log()
+ * binds to that logger and dispatches. The MESSAGE_ID first, then the
+ * given fields (their name_len, and len of strings, filled in here), the
+ * message cut to fit (preceded by "MESSAGE=", as a record's must be), the
+ * time and thread of the call. No context or global fields: these records
+ * speak for trail, not for the code that was running. Allocates nothing. */
 #define OWN_RECORD_FIELDS_MAX (2 + TRAIL_DEBUG + 1)
 struct own_record {
         struct trail_record r;
         struct rfield fields[OWN_RECORD_FIELDS_MAX];
-        char message[STRLEN("MESSAGE=") + 256];
+        char message[STRLEN("MESSAGE=") +
+                     1024]; /* a configuration error quotes a path and a line */
 };
 TRAIL__PRINTF(7, 8)
 void own_record_build(struct own_record *o, int level, const trail_source *src,
                       const char *message_id, const struct rfield *fields, size_t n,
                       const char *fmt, ...);
+
+/* The drop record (TRAIL_MESSAGE_ID_DROPPED): DROPPED=total and, for each
+ * level with drops, DROPPED_<LEVEL>=; "trail: N records dropped: why".
+ * false (and nothing built) when nothing was dropped. */
+bool own_record_drops(struct own_record *o, const trail_source *src,
+                      const uint64_t dropped[TRAIL_DEBUG + 1], const char *why);
 
 /* TRUNCATED_FIELDS=N, the number of fields left out while the record was
  * built; when present it is the last field, and no user field has the name
@@ -265,8 +301,8 @@ static inline const struct rfield *record_truncated(const struct trail_record *r
 
 /* The logger's dotted name, without "LOGGER=". */
 static inline const char *record_logger_name(const struct trail_record *r, size_t *ret_len) {
-        *ret_len = r->logger->field_len - STRLEN("LOGGER=");
-        return r->logger->name;
+        *ret_len = r->logger_field_len - STRLEN("LOGGER=");
+        return r->logger_field + STRLEN("LOGGER=");
 }
 
 /* stats */

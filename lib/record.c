@@ -40,6 +40,11 @@ static void tls_state_free(void *p) {
         free(t->frames);
         field_store_free(&t->context);
         field_store_free(&t->globals);
+        while (t->blocks) {
+                struct thread_block *b = t->blocks;
+                t->blocks = b->next;
+                thread_block_free(b);
+        }
         free(t);
 }
 
@@ -81,6 +86,54 @@ struct tls_state *tls_state_get(void) {
         (void) pthread_setspecific(tls_key, t);
         tls = t;
         return t;
+}
+
+/* ---- Per-thread blocks of handlers --------------------------------------- */
+
+struct thread_block_tag *thread_block_tag_new(void) {
+        struct thread_block_tag *tag = malloc(sizeof(*tag));
+
+        if (tag)
+                *tag = (struct thread_block_tag){.refs = 1, .alive = true};
+        return tag;
+}
+
+void thread_block_tag_unref(struct thread_block_tag *tag) {
+        if (tag && __atomic_sub_fetch(&tag->refs, 1, __ATOMIC_ACQ_REL) == 0)
+                free(tag);
+}
+
+void thread_block_tag_kill(struct thread_block_tag *tag) {
+        __atomic_store_n(&tag->alive, false, __ATOMIC_RELEASE);
+        thread_block_tag_unref(tag);
+}
+
+void thread_block_free(struct thread_block *b) {
+        thread_block_tag_unref(b->tag);
+        free(b->extra);
+        free(b);
+}
+
+struct thread_block *thread_block_find(struct tls_state *t, struct thread_block_tag *tag) {
+        for (struct thread_block **p = &t->blocks, *b; (b = *p);) {
+                if (b->tag == tag)
+                        return b;
+                if (_unlikely_(!__atomic_load_n(&b->tag->alive, __ATOMIC_ACQUIRE))) {
+                        *p = b->next; /* its handler is gone */
+                        thread_block_free(b);
+                        continue;
+                }
+                p = &b->next;
+        }
+        return NULL;
+}
+
+void thread_block_add(struct tls_state *t, struct thread_block *b, struct thread_block_tag *tag) {
+        __atomic_add_fetch(&tag->refs, 1, __ATOMIC_RELAXED);
+        b->tag = tag;
+        b->extra = NULL;
+        b->next = t->blocks;
+        t->blocks = b;
 }
 
 struct tls_state *tls_state_peek(void) {
@@ -149,6 +202,7 @@ static bool field_name_is_reserved(const char *name, size_t n) {
                 R("SYSLOG_FACILITY"),  R("LOGGER"),        R("CODE_FILE"),
                 R("CODE_LINE"),        R("CODE_FUNC"),     R("TID"),
                 R("TRUNCATED_FIELDS"), R("COREDUMP_UNIT"), R("COREDUMP_USER_UNIT"),
+                R("TRAIL_HELD"),
 #undef R
         };
 
@@ -222,23 +276,6 @@ size_t field_name_normalise(const char *name, char *out, bool *renamed) {
 
 /* ---- trail's own records ------------------------------------------------ */
 
-/* The logger of trail's own records that no logger dispatches: LOGGER=trail.
- * A union, so that the name can follow the node in static storage. */
-static union {
-        trail_logger lg;
-        char bytes[sizeof(trail_logger) + sizeof("LOGGER=trail")];
-} own_logger;
-static pthread_once_t own_logger_once = PTHREAD_ONCE_INIT;
-
-static void own_logger_init(void) {
-        trail_logger *lg = &own_logger.lg;
-
-        memcpy(lg->logger_field, "LOGGER=trail", sizeof("LOGGER=trail"));
-        lg->name = lg->logger_field + STRLEN("LOGGER=");
-        lg->field_len = STRLEN("LOGGER=trail");
-        lg->level_effective = lg->level_set = TRAIL_DEBUG;
-}
-
 void own_record_build(struct own_record *o, int level, const trail_source *src,
                       const char *message_id, const struct rfield *fields, size_t n,
                       const char *fmt, ...) {
@@ -246,7 +283,6 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
         va_list ap;
         int len;
 
-        pthread_once(&own_logger_once, own_logger_init);
         o->fields[k++] =
                 (struct rfield){.name = "MESSAGE_ID", .type = TRAIL_FIELD_STR, .v.s = message_id};
         for (size_t i = 0; i < n && k < ELEMENTSOF(o->fields); i++)
@@ -272,7 +308,9 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
         struct tls_state *t = tls_state_peek();
         o->r = (struct trail_record){
                 .level = level,
-                .logger = &own_logger.lg,
+                .logger = NULL, /* bound by own_record_log(), if it goes through one */
+                .logger_field = "LOGGER=trail",
+                .logger_field_len = STRLEN("LOGGER=trail"),
                 .src = src,
                 .message = o->message + STRLEN("MESSAGE="),
                 .message_len = (size_t) len,
@@ -283,6 +321,31 @@ void own_record_build(struct own_record *o, int level, const trail_source *src,
         clock_gettime(CLOCK_REALTIME, &o->r.time);
 }
 
+bool own_record_drops(struct own_record *o, const trail_source *src,
+                      const uint64_t dropped[TRAIL_DEBUG + 1], const char *why) {
+        static const char *const names[] = {
+                "DROPPED_EMERGENCY", "DROPPED_ALERT",  "DROPPED_CRITICAL", "DROPPED_ERROR",
+                "DROPPED_WARNING",   "DROPPED_NOTICE", "DROPPED_INFO",     "DROPPED_DEBUG",
+        };
+        struct rfield f[1 + TRAIL_DEBUG + 1];
+        uint64_t total = 0;
+        size_t n = 1; /* DROPPED=, filled in below */
+
+        for (int l = TRAIL_EMERGENCY; l <= TRAIL_DEBUG; l++) {
+                if (dropped[l] == 0)
+                        continue;
+                total += dropped[l];
+                f[n++] = (struct rfield){
+                        .name = names[l], .type = TRAIL_FIELD_UINT, .v.u = dropped[l]};
+        }
+        if (total == 0)
+                return false;
+        f[0] = (struct rfield){.name = "DROPPED", .type = TRAIL_FIELD_UINT, .v.u = total};
+        own_record_build(o, TRAIL_WARNING, src, TRAIL_MESSAGE_ID_DROPPED, f, n,
+                         "trail: %" PRIu64 " records dropped: %s", total, why);
+        return true;
+}
+
 /* ---- The record, as filters and custom handlers see it ------------------ */
 
 _public_ int trail_record_level(const trail_record *r) {
@@ -290,7 +353,7 @@ _public_ int trail_record_level(const trail_record *r) {
 }
 
 _public_ const char *trail_record_logger(const trail_record *r) {
-        return r ? r->logger->name : NULL;
+        return r ? r->logger_field + STRLEN("LOGGER=") : NULL;
 }
 
 _public_ const char *trail_record_message(const trail_record *r, size_t *ret_len) {
@@ -345,7 +408,7 @@ _public_ int trail_record_source(const trail_record *r, const char **ret_file, i
         if (ret_file)
                 *ret_file = r->src->file;
         if (ret_line)
-                *ret_line = r->src->line;
+                *ret_line = r->src->file ? r->src->line : 0; /* no file, no line */
         if (ret_func)
                 *ret_func = r->src->func;
         return 0;
@@ -359,4 +422,40 @@ _public_ int64_t trail_record_time_usec(const trail_record *r) {
 
 _public_ int trail_record_tid(const trail_record *r) {
         return r ? (int) r->tid : -EINVAL;
+}
+
+/* ---- Borrowed locations ------------------------------------------------- */
+
+#define NAME_CUT(len, max) ((len) < (max) ? (len) : (max))
+
+size_t source_copy_size(const trail_source *s, size_t name_max) {
+        return sizeof(*s) + NAME_CUT(s->file_len, name_max) + NAME_CUT(s->func_len, name_max) + 2;
+}
+
+void source_copy_put(const trail_source *s, size_t name_max,
+                     void (*write)(void *w, const void *p, size_t n), void *w) {
+        trail_source c = *s;
+
+        c.file_len = (unsigned) NAME_CUT(c.file_len, name_max);
+        c.func_len = (unsigned) NAME_CUT(c.func_len, name_max);
+        c.site = NULL;
+        write(w, &c, sizeof(c));
+        if (s->file)
+                write(w, s->file, c.file_len);
+        write(w, "", 1);
+        if (s->func)
+                write(w, s->func, c.func_len);
+        write(w, "", 1);
+}
+
+const void *source_copy_get(trail_source *dst, const void *p) {
+        const char *b = p;
+
+        memcpy(dst, b, sizeof(*dst));
+        b += sizeof(*dst);
+        /* the pointers only say whether there is a name */
+        dst->file = dst->file ? b : NULL;
+        b += dst->file_len + 1;
+        dst->func = dst->func ? b : NULL;
+        return b + dst->func_len + 1;
 }

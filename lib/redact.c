@@ -523,10 +523,13 @@ bool redact_given_is_secret(const char *tail, size_t n) {
         return name_is_redacted(list_get(), tail, n);
 }
 
-/* The name a sink shows: whole, and as RFC 5424 cuts it. */
+/* The name a sink shows: whole, and the part of it that RFC 5424 keeps in
+ * front of '~' and the hash when it cuts it (format-rfc5424.c), which is
+ * all a reader sees of the name there. (The hash cannot end in a listed
+ * name: lower case hex after '~'.) */
 static bool shown_name_is_redacted(const struct redact_list *l, const char *name, size_t n) {
         return name_is_redacted(l, name, n) ||
-               (n > SD_NAME_MAX && name_is_redacted(l, name, SD_NAME_MAX));
+               (n > SD_NAME_MAX && name_is_redacted(l, name, SD_NAME_KEEP));
 }
 
 void redact_fields(struct tls_state *t, struct rfield *f, size_t n) {

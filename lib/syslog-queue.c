@@ -36,30 +36,39 @@ static void drop_head(struct syslog_handler *s) {
         q->head_sent = 0;
         q->in_flight = 0;
         q->n_frames--;
+        if (q->n_held > 0)
+                q->n_held--;
+        if (q->n_held == 0)
+                q->held_end = q->start;
         if (q->n_frames == 0)
-                q->start = q->end = 0;
+                q->start = q->end = q->held_end = 0;
 }
 
-/* Drops the oldest whole frames, never one already partly on the wire or
- * handed to TLS (whose send is resumed, not redone), until n more bytes
- * fit, leaving reserve bytes free. */
+/* Drops the oldest whole frames, never one already partly on the wire,
+ * handed to TLS (whose send is resumed, not redone) nor one RELP holds for
+ * a resend, until n more bytes fit, leaving reserve bytes free. */
 static int make_room(struct syslog_handler *s, size_t n, size_t reserve) {
         struct pending *q = &s->q;
 
         if (n + reserve > q->cap)
                 return -EMSGSIZE;
         while (q->cap - (q->end - q->start) < n + reserve && q->n_frames > 0) {
-                size_t off = q->start, committed = q->head_sent + q->in_flight, seen = 0;
+                size_t off = q->start, kept = 0;
                 bool notice;
-                if (committed > 0) {
-                        /* keep the frames that bytes on their way belong to,
-                         * drop the first one after them */
-                        size_t i = 0;
-                        for (; i < q->n_frames && seen < committed; i++) {
+                if (q->n_held > 0) {
+                        kept = q->n_held;
+                        off = q->held_end;
+                } else {
+                        /* the frames that bytes on their way belong to */
+                        size_t committed = q->head_sent + q->in_flight, seen = 0;
+                        for (; kept < q->n_frames && seen < committed; kept++) {
                                 seen += frame_len_at(q, off);
                                 off += sizeof(uint32_t) + frame_len_at(q, off);
                         }
-                        if (i == q->n_frames)
+                }
+                if (kept > 0) {
+                        /* keep those, drop the one after them */
+                        if (q->n_frames <= kept)
                                 return -ENOBUFS;
                         size_t len = sizeof(uint32_t) + frame_len_at(q, off);
                         notice = frame_word_at(q, off) & FRAME_NOTICE;
@@ -78,9 +87,26 @@ static int make_room(struct syslog_handler *s, size_t n, size_t reserve) {
         if (q->cap - q->end < n) {
                 memmove(q->data, q->data + q->start, q->end - q->start);
                 q->end -= q->start;
+                q->held_end -= q->start;
                 q->start = 0;
         }
         return 0;
+}
+
+size_t syslog_queue_frame_at(const struct syslog_handler *s, size_t off, const char **ret_p,
+                             bool *ret_notice) {
+        *ret_p = s->q.data + off + sizeof(uint32_t);
+        *ret_notice = frame_word_at(&s->q, off) & FRAME_NOTICE;
+        return frame_len_at(&s->q, off);
+}
+
+void syslog_queue_acked(struct syslog_handler *s, size_t n) {
+        for (; n > 0 && s->q.n_frames > 0; n--) {
+                bool notice = frame_word_at(&s->q, s->q.start) & FRAME_NOTICE;
+                drop_head(s);
+                if (!notice)
+                        atomic_inc(&s->base.stats.delivered);
+        }
 }
 
 /* Room kept for the record that tells how many were lost, so that saying

@@ -2,6 +2,7 @@
 /* The syslog handler's TLS session (RFC 5425) and closing the connection,
  * with the report a failure gives once (handler-syslog.c). */
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +118,33 @@ fail:
 
 /* ---- Connections --------------------------------------------------------- */
 
+/* The most a close waits for the receiver to close its side, within the
+ * caller's deadline. */
+#define CLOSE_LINGER_USEC (250 * 1000ULL)
+
+/* A graceful close of a stream: FIN after what was sent, then what the
+ * receiver sent and trail never read (TLS 1.3 session tickets, its own
+ * close_notify) taken off the socket until it closes too, or until the
+ * deadline. Closing a socket with unread data makes the kernel send a
+ * reset instead of a FIN, and the receiver logs ECONNRESET or an
+ * unexpected EOF, and may drop the close_notify it has not read yet. */
+static void stream_linger(int fd, uint64_t deadline) {
+        char sink[4096];
+        uint64_t now = now_usec();
+
+        if (shutdown(fd, SHUT_WR) < 0)
+                return;
+        if (deadline > now + CLOSE_LINGER_USEC)
+                deadline = now + CLOSE_LINGER_USEC;
+        for (;;) {
+                ssize_t n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                        return; /* the receiver closed, or is gone */
+                if (n < 0 && errno == EAGAIN && poll_until(fd, POLLIN, deadline) < 0)
+                        return; /* the deadline: close with nothing left unread */
+        }
+}
+
 void syslog_disconnect(struct syslog_handler *s, uint64_t deadline) {
 #if HAVE_GNUTLS
         if (s->session) {
@@ -131,11 +159,12 @@ void syslog_disconnect(struct syslog_handler *s, uint64_t deadline) {
                 s->session = NULL;
         }
         s->tls_again = false;
-#else
-        (void) deadline;
 #endif
-        if (s->fd >= 0)
+        if (s->fd >= 0) {
+                if (is_stream(s))
+                        stream_linger(s->fd, deadline);
                 close(s->fd);
+        }
         s->fd = -1;
         /* a frame cut off mid-way is sent whole on the next connection */
         s->q.head_sent = 0;

@@ -13,30 +13,30 @@ _public_ trail_logger *trail_get(const char *name) {
 
 /* ---- Statistics --------------------------------------------------------- */
 
-/* Each handler counted once, however many loggers it is attached to. */
+/* Each handler counted once, however many loggers it is attached to: a
+ * walk marks the handlers it counted with its own number (the walk runs
+ * under the registry lock, which orders the marks). */
+static uint64_t stats_walks; /* atomic */
+
 struct stats_walk {
         trail_stats s;
-        const trail_handler *seen[64];
-        size_t n_seen;
+        uint64_t id;
 };
 
 static void stats_add_set(struct handler_set *set, void *userdata) {
         struct stats_walk *w = userdata;
 
         for (size_t i = 0; i < set->n; i++) {
-                bool seen = false;
-                for (size_t k = 0; k < w->n_seen && !seen; k++)
-                        seen = w->seen[k] == set->h[i];
-                if (seen)
+                trail_handler *h = set->h[i];
+                if (h->stats_walk == w->id)
                         continue;
-                if (w->n_seen < ELEMENTSOF(w->seen))
-                        w->seen[w->n_seen++] = set->h[i];
-                handler_stats_add(set->h[i], &w->s);
+                h->stats_walk = w->id;
+                handler_stats_add(h, &w->s);
         }
 }
 
 _public_ int trail_get_stats(trail_stats *ret) {
-        struct stats_walk w = {};
+        struct stats_walk w = {.id = __atomic_add_fetch(&stats_walks, 1, __ATOMIC_RELAXED)};
         trail_handler *lr;
 
         if (!ret)

@@ -8,6 +8,9 @@
 #ifndef TRAIL_H
 #define TRAIL_H
 
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,6 +102,7 @@ typedef struct trail_fields {
 
 /* Journald field names: A-Z, 0-9 and '_', not starting with a digit or '_',
  * at most 64 characters. Other names are normalised (see trail_fields(3)). */
+#ifndef __cplusplus
 #define TRAIL_STR(name, v)    ((trail_field){(name), TRAIL_FIELD_STR, {.s = (v)}, 0})
 #define TRAIL_INT(name, v)    ((trail_field){(name), TRAIL_FIELD_INT, {.i = (int64_t) (v)}, 0})
 #define TRAIL_UINT(name, v)   ((trail_field){(name), TRAIL_FIELD_UINT, {.u = (uint64_t) (v)}, 0})
@@ -109,14 +113,81 @@ typedef struct trail_fields {
 /* ERRNO=; %m in the message then means strerror(errnum). */
 #define TRAIL_ERRNO(errnum)                                                                        \
         ((trail_field){"ERRNO", TRAIL_FIELD_ERRNO, {.i = (int64_t) (errnum)}, 0})
-/* MESSAGE_ID= (an id128: 32 hex digits), for journal catalogs. */
-#define TRAIL_MESSAGE_ID(id128) TRAIL_STR("MESSAGE_ID", id128)
+#define TRAIL__FIELD_U(name, type, v, n) ((trail_field){(name), (type), {.u = (v)}, (n)})
 
-/* A trail_fields value built on the stack: TRAIL_FIELDS(TRAIL_INT("N", 1), …). */
+/* A trail_fields value built on the stack: TRAIL_FIELDS(TRAIL_INT("N", 1), …).
+ * In C the array lives until the enclosing block ends. */
 #define TRAIL_FIELDS(...)                                                                          \
         ((trail_fields){(const trail_field[]){__VA_ARGS__},                                        \
                         sizeof((const trail_field[]){__VA_ARGS__}) / sizeof(trail_field)})
 #define TRAIL_NO_FIELDS ((trail_fields){NULL, 0})
+#else
+/* C++ has no compound literals and (before C++20) no designated
+ * initializers: the same fields from inline functions, and TRAIL_FIELDS()
+ * an array object that converts to trail_fields. It lives until the end of
+ * the full-expression: pass it to the call, or keep it with
+ * "auto f = TRAIL_FIELDS(…);" (not in a trail_fields variable). */
+} /* extern "C" */
+inline trail_field trail__field(const char *name, int type, size_t len) {
+        trail_field f = {};
+        f.name = name;
+        f.type = type;
+        f.len = len;
+        return f;
+}
+inline trail_field trail__field_s(const char *name, const char *s) {
+        trail_field f = trail__field(name, TRAIL_FIELD_STR, 0);
+        f.value.s = s;
+        return f;
+}
+inline trail_field trail__field_i(const char *name, int type, int64_t i) {
+        trail_field f = trail__field(name, type, 0);
+        f.value.i = i;
+        return f;
+}
+inline trail_field trail__field_u(const char *name, int type, uint64_t u, size_t len) {
+        trail_field f = trail__field(name, type, len);
+        f.value.u = u;
+        return f;
+}
+inline trail_field trail__field_d(const char *name, double d) {
+        trail_field f = trail__field(name, TRAIL_FIELD_DOUBLE, 0);
+        f.value.d = d;
+        return f;
+}
+inline trail_field trail__field_b(const char *name, bool b) {
+        trail_field f = trail__field(name, TRAIL_FIELD_BOOL, 0);
+        f.value.b = b;
+        return f;
+}
+inline trail_field trail__field_p(const char *name, const void *p, size_t len) {
+        trail_field f = trail__field(name, TRAIL_FIELD_BYTES, len);
+        f.value.p = p;
+        return f;
+}
+template <size_t N> struct trail__field_array {
+        trail_field f[N];
+        operator trail_fields() const {
+                return trail_fields{f, N};
+        }
+};
+template <typename... T> inline trail__field_array<sizeof...(T)> trail__fields_of(const T &...f) {
+        return {{f...}};
+}
+extern "C" {
+#define TRAIL_STR(name, v)               trail__field_s((name), (v))
+#define TRAIL_INT(name, v)               trail__field_i((name), TRAIL_FIELD_INT, static_cast<int64_t>(v))
+#define TRAIL_UINT(name, v)              trail__field_u((name), TRAIL_FIELD_UINT, static_cast<uint64_t>(v), 0)
+#define TRAIL_DOUBLE(name, v)            trail__field_d((name), static_cast<double>(v))
+#define TRAIL_BOOL(name, v)              trail__field_b((name), static_cast<bool>(v))
+#define TRAIL_BYTES(name, ptr, n)        trail__field_p((name), (ptr), static_cast<size_t>(n))
+#define TRAIL_ERRNO(errnum)              trail__field_i("ERRNO", TRAIL_FIELD_ERRNO, static_cast<int64_t>(errnum))
+#define TRAIL__FIELD_U(name, type, v, n) trail__field_u((name), (type), (v), (n))
+#define TRAIL_FIELDS(...)                trail__fields_of(__VA_ARGS__)
+#define TRAIL_NO_FIELDS                  (trail_fields{NULL, 0})
+#endif
+/* MESSAGE_ID= (an id128: 32 hex digits), for journal catalogs. */
+#define TRAIL_MESSAGE_ID(id128) TRAIL_STR("MESSAGE_ID", id128)
 
 /* ---- Logging ----------------------------------------------------------- */
 
@@ -156,7 +227,9 @@ static inline bool trail__wants(const trail_logger *lg, int level) {
 #define TRAIL__SOURCE_SITE(site)                                                                   \
         { __FILE__, __func__, __LINE__, sizeof(__FILE__) - 1, sizeof(__func__) - 1, (site) }
 
-#define trail_log_errno_with(lg, level, errnum, fields, ...)                                       \
+/* The level test, then the call: fields and format arguments are not
+ * evaluated when the level is disabled. Evaluates to trail__log()'s value. */
+#define trail__log_at(lg, level, errnum, fields, ...)                                              \
         __extension__({                                                                            \
                 static trail__site trail__st;                                                      \
                 static const trail_source trail__src = TRAIL__SOURCE_SITE(&trail__st);             \
@@ -168,9 +241,8 @@ static inline bool trail__wants(const trail_logger *lg, int level) {
                 trail__r;                                                                          \
         })
 
-#define trail_log_with(lg, level, fields, ...)                                                     \
-        trail_log_errno_with(lg, level, 0, fields, __VA_ARGS__)
-#define trail_log(lg, level, ...) trail_log_with(lg, level, TRAIL_NO_FIELDS, __VA_ARGS__)
+#define trail_log_with(lg, level, fields, ...) trail__log_at(lg, level, 0, fields, __VA_ARGS__)
+#define trail_log(lg, level, ...)              trail_log_with(lg, level, TRAIL_NO_FIELDS, __VA_ARGS__)
 
 #define trail_emergency(lg, ...) trail_log(lg, TRAIL_EMERGENCY, __VA_ARGS__)
 #define trail_alert(lg, ...)     trail_log(lg, TRAIL_ALERT, __VA_ARGS__)
@@ -190,18 +262,79 @@ static inline bool trail__wants(const trail_logger *lg, int level) {
 #define trail_info_with(lg, f, ...)      trail_log_with(lg, TRAIL_INFO, f, __VA_ARGS__)
 #define trail_debug_with(lg, f, ...)     trail_log_with(lg, TRAIL_DEBUG, f, __VA_ARGS__)
 
-/* Logs with ERRNO=errnum (and %m = strerror(errnum)); evaluates to
- * -abs(errnum) whether or not the level is enabled, for
- * "return trail_error_errno(lg, r, …);". */
-#define trail_log_errno(lg, level, errnum, ...)                                                    \
+/* The value of the errno forms: -|e|. A magnitude int cannot hold
+ * (INT_MIN) is cut to INT_MAX, as its ERRNO= field is: -INT_MAX. 0 (no
+ * error: a bug of the caller) is -ESTRPIPE, as systemd's log_*_errno() have
+ * it, so that "return trail_error_errno(…);" always reports a failure. */
+static inline int trail__errno_result(int e) {
+        return e > 0 ? -e : e == 0 ? -ESTRPIPE : e < -INT_MAX ? -INT_MAX : e;
+}
+
+/* Logs with ERRNO=|errnum| (and %m = strerror(|errnum|)); evaluates to
+ * trail__errno_result(errnum) whether or not the level is enabled, for
+ * "return trail_error_errno(lg, r, …);". errnum is evaluated first, always. */
+#define trail_log_errno_with(lg, level, errnum, fields, ...)                                       \
         __extension__({                                                                            \
-                int trail__e = (errnum);                                                           \
-                trail__e = trail__e < 0 ? trail__e : -trail__e;                                    \
-                (void) trail_log_errno_with(lg, level, -trail__e, TRAIL_NO_FIELDS, __VA_ARGS__);   \
-                trail__e;                                                                          \
+                int trail__en = (errnum);                                                          \
+                (void) trail__log_at(lg, level, trail__en, fields, __VA_ARGS__);                   \
+                trail__errno_result(trail__en);                                                    \
         })
-#define trail_error_errno(lg, errnum, ...)   trail_log_errno(lg, TRAIL_ERROR, errnum, __VA_ARGS__)
-#define trail_warning_errno(lg, errnum, ...) trail_log_errno(lg, TRAIL_WARNING, errnum, __VA_ARGS__)
+#define trail_log_errno(lg, level, errnum, ...)                                                    \
+        trail_log_errno_with(lg, level, errnum, TRAIL_NO_FIELDS, __VA_ARGS__)
+
+#define trail_emergency_errno(lg, e, ...) trail_log_errno(lg, TRAIL_EMERGENCY, e, __VA_ARGS__)
+#define trail_alert_errno(lg, e, ...)     trail_log_errno(lg, TRAIL_ALERT, e, __VA_ARGS__)
+#define trail_critical_errno(lg, e, ...)  trail_log_errno(lg, TRAIL_CRITICAL, e, __VA_ARGS__)
+#define trail_error_errno(lg, e, ...)     trail_log_errno(lg, TRAIL_ERROR, e, __VA_ARGS__)
+#define trail_warning_errno(lg, e, ...)   trail_log_errno(lg, TRAIL_WARNING, e, __VA_ARGS__)
+#define trail_notice_errno(lg, e, ...)    trail_log_errno(lg, TRAIL_NOTICE, e, __VA_ARGS__)
+#define trail_info_errno(lg, e, ...)      trail_log_errno(lg, TRAIL_INFO, e, __VA_ARGS__)
+#define trail_debug_errno(lg, e, ...)     trail_log_errno(lg, TRAIL_DEBUG, e, __VA_ARGS__)
+#define trail_emergency_errno_with(lg, e, f, ...)                                                  \
+        trail_log_errno_with(lg, TRAIL_EMERGENCY, e, f, __VA_ARGS__)
+#define trail_alert_errno_with(lg, e, f, ...)                                                      \
+        trail_log_errno_with(lg, TRAIL_ALERT, e, f, __VA_ARGS__)
+#define trail_critical_errno_with(lg, e, f, ...)                                                   \
+        trail_log_errno_with(lg, TRAIL_CRITICAL, e, f, __VA_ARGS__)
+#define trail_error_errno_with(lg, e, f, ...)                                                      \
+        trail_log_errno_with(lg, TRAIL_ERROR, e, f, __VA_ARGS__)
+#define trail_warning_errno_with(lg, e, f, ...)                                                    \
+        trail_log_errno_with(lg, TRAIL_WARNING, e, f, __VA_ARGS__)
+#define trail_notice_errno_with(lg, e, f, ...)                                                     \
+        trail_log_errno_with(lg, TRAIL_NOTICE, e, f, __VA_ARGS__)
+#define trail_info_errno_with(lg, e, f, ...) trail_log_errno_with(lg, TRAIL_INFO, e, f, __VA_ARGS__)
+#define trail_debug_errno_with(lg, e, f, ...)                                                      \
+        trail_log_errno_with(lg, TRAIL_DEBUG, e, f, __VA_ARGS__)
+
+/* ---- Wrappers and bindings (trail_logv(3)) ------------------------------ */
+
+/* trail_log_with() for a va_list, at the place of the trail_logv() call. */
+#define trail_logv(lg, level, fields, fmt, ap)                                                     \
+        __extension__({                                                                            \
+                static trail__site trail__st;                                                      \
+                static const trail_source trail__src = TRAIL__SOURCE_SITE(&trail__st);             \
+                const trail_logger *trail__lg = (lg);                                              \
+                int trail__lv = (level), trail__r = 0;                                             \
+                if (trail__wants(trail__lg, trail__lv))                                            \
+                        trail__r = trail__logv(trail__lg, trail__lv, &trail__src, (fields), 0,     \
+                                               (fmt), (ap));                                       \
+                trail__r;                                                                          \
+        })
+/* Internal: trail__log() for a va_list. */
+int trail__logv(const trail_logger *lg, int level, const trail_source *src, trail_fields fields,
+                int errnum, const char *fmt, va_list ap) TRAIL__PRINTF(6, 0);
+
+/* For a project's own wrapper macro or a language binding: logs with the
+ * caller's source location as CODE_FILE, CODE_LINE and CODE_FUNC (copied as
+ * needed). file NULL: no CODE_FILE and CODE_LINE; func NULL: no CODE_FUNC.
+ * Tests the level itself (its arguments are evaluated in any case). Returns
+ * 0, or a negative errno. */
+int trail_log_with_location(const trail_logger *lg, int level, const char *file, int line,
+                            const char *func, trail_fields fields, const char *fmt, ...)
+        TRAIL__PRINTF(7, 8);
+int trail_logv_with_location(const trail_logger *lg, int level, const char *file, int line,
+                             const char *func, trail_fields fields, const char *fmt, va_list ap)
+        TRAIL__PRINTF(7, 0);
 
 /* ---- Context ------------------------------------------------------------ */
 
@@ -218,9 +351,30 @@ static inline void trail__scope_end(const int *token) {
 #define TRAIL__CAT2(a, b) a##b
 #define TRAIL__CAT(a, b)  TRAIL__CAT2(a, b)
 /* Push the fields now, pop them when the enclosing block ends. */
-#define TRAIL_SCOPE(...)                                                                           \
+#ifndef __cplusplus
+#define TRAIL__SCOPE_GUARD(push)                                                                   \
         __attribute__((cleanup(trail__scope_end), unused)) const int TRAIL__CAT(                   \
-                trail__scope_, __COUNTER__) = trail_context_push(TRAIL_FIELDS(__VA_ARGS__))
+                trail__scope_, __COUNTER__) = (push)
+#else
+} /* extern "C" */
+/* C++: the same as an RAII guard. */
+struct trail__scope_guard {
+        int token;
+        explicit trail__scope_guard(int t) : token(t) {
+        }
+        trail__scope_guard(const trail__scope_guard &) = delete;
+        trail__scope_guard &operator=(const trail__scope_guard &) = delete;
+        ~trail__scope_guard() {
+                trail_context_pop(token);
+        }
+};
+extern "C" {
+#define TRAIL__SCOPE_GUARD(push)                                                                   \
+        const trail__scope_guard TRAIL__CAT(trail__scope_, __COUNTER__) {                          \
+                (push)                                                                             \
+        }
+#endif
+#define TRAIL_SCOPE(...) TRAIL__SCOPE_GUARD(trail_context_push(TRAIL_FIELDS(__VA_ARGS__)))
 
 /* Fields added to every record of every thread (copied); replaces the
  * previous set. TRAIL_NO_FIELDS clears it. Safe while other threads log. */
@@ -243,6 +397,15 @@ trail_handler *trail_handler_journald(void);
 /* Writes one line per record to fd (not owned). Formats: "text" (NULL),
  * "json", "logfmt"; see trail_formatter_new(3). */
 trail_handler *trail_handler_stream(int fd, const char *format);
+/* Appends one line per record to the file at path (made absolute now),
+ * created with mode 0640 if absent ("mode" option), with one write() per
+ * record (O_APPEND), and reopened when the path names another file or none
+ * (logrotate): the path is looked at once a second ("check_interval"
+ * option). Formats as trail_handler_stream(). See trail_handler_file(3). */
+trail_handler *trail_handler_file(const char *path, const char *format);
+/* Every file handler reopens its path before its next record. One atomic
+ * add: safe in a signal handler (SIGHUP). Returns 0. */
+int trail_reopen(void);
 /* Syslog: "unix:/path", "udp://host:port", "tcp://host:port",
  * "tls://host:port" (IPv6 as "[addr]:port"); NULL is "unix:/dev/log".
  * Network targets speak RFC 5424, unix ones RFC 3164 (set "format" to
@@ -276,6 +439,17 @@ int trail_handler_async_set_keep_level(trail_handler *h, int level);
  * drain (default 5 s). */
 int trail_handler_async_set_flush_timeout(trail_handler *h, uint64_t usec);
 
+/* ---- A flight recorder (trail_handler_memory(3)) ---- */
+
+/* Records less severe than trigger_level are held in a ring of the last
+ * `capacity` records (0: 64), one ring per thread, and not sent; a record
+ * at trigger_level or more severe sends the ring's records, oldest first,
+ * with TRAIL_HELD=1 and their own time, then itself, to target. Takes its
+ * own reference on target. Keys for trail_handler_set(): "trigger" (a
+ * level), "per_thread" ("no": one ring for all threads; before the first
+ * record). NULL with errno set on error. */
+trail_handler *trail_handler_memory(trail_handler *target, size_t capacity, int trigger_level);
+
 trail_handler *trail_handler_ref(trail_handler *h);   /* returns h */
 trail_handler *trail_handler_unref(trail_handler *h); /* NULL-safe; returns NULL */
 static inline void trail_handler_unrefp(trail_handler **h) {
@@ -296,10 +470,12 @@ typedef struct trail_stats {
         uint64_t lost;             /* not delivered anywhere */
         uint64_t fields_renamed;   /* field names normalised (process only) */
         uint64_t fields_dropped;   /* fields dropped: empty name, over the limit */
-        uint64_t dropped;          /* async: records dropped on overflow */
-        uint64_t queue_high_water; /* async: most queue slots ever in use */
+        uint64_t dropped;          /* async: records dropped on overflow; memory: overwritten */
+        uint64_t queue_high_water; /* async: most queue slots ever in use; memory: records held */
         uint64_t truncated;        /* records cut to fit a sink (process only) */
-        uint64_t reserved[7];
+        uint64_t resent;           /* RELP: records sent again after a reconnect (at most
+                                      this many duplicates) */
+        uint64_t reserved[6];
 } trail_stats;
 int trail_handler_get_stats(const trail_handler *h, trail_stats *ret);
 int trail_get_stats(trail_stats *ret);
@@ -430,16 +606,13 @@ int trail_set_scrub(bool enabled);
 #define TRAIL__FIELD_RATE_LIMIT 0x101
 #define TRAIL__FIELD_BACKTRACE  0x102
 /* Keep 1 record in n of this call site; the kept ones carry SAMPLE_RATE=n. */
-#define TRAIL_SAMPLE(n)                                                                            \
-        ((trail_field){"SAMPLE_RATE", TRAIL__FIELD_SAMPLE, {.u = (uint64_t) (n)}, 0})
+#define TRAIL_SAMPLE(n) TRAIL__FIELD_U("SAMPLE_RATE", TRAIL__FIELD_SAMPLE, (uint64_t) (n), 0)
 /* At most burst records of this call site per interval_usec. */
 #define TRAIL_RATE_LIMIT(burst, interval_usec)                                                     \
-        ((trail_field){"RATE_LIMIT",                                                               \
-                       TRAIL__FIELD_RATE_LIMIT,                                                    \
-                       {.u = (uint64_t) (interval_usec)},                                          \
-                       (size_t) (burst)})
+        TRAIL__FIELD_U("RATE_LIMIT", TRAIL__FIELD_RATE_LIMIT, (uint64_t) (interval_usec),          \
+                       (size_t) (burst))
 /* Adds BACKTRACE= with the calling thread's stack. */
-#define TRAIL_BACKTRACE() ((trail_field){"BACKTRACE", TRAIL__FIELD_BACKTRACE, {.u = 0}, 0})
+#define TRAIL_BACKTRACE() TRAIL__FIELD_U("BACKTRACE", TRAIL__FIELD_BACKTRACE, 0, 0)
 
 /* For records logged to lg (not its children): keep 1 in n of each call
  * site (n = 1: all); at most burst per interval_usec at each call site
@@ -468,9 +641,7 @@ static inline void trail_context_freep(trail_context **c) {
         trail_context_free(*c);
 }
 /* Restore now, pop at the end of the enclosing block. */
-#define TRAIL_CONTEXT_SCOPE(c)                                                                     \
-        __attribute__((cleanup(trail__scope_end), unused)) const int TRAIL__CAT(                   \
-                trail__scope_, __COUNTER__) = trail_context_restore(c)
+#define TRAIL_CONTEXT_SCOPE(c) TRAIL__SCOPE_GUARD(trail_context_restore(c))
 
 /* ---- trail's own records ------------------------------------------------ */
 

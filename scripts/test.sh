@@ -13,7 +13,8 @@ meson compile -C build
 meson test -C build --print-errorlogs
 # (the layers of lib/: the call graph, the includes, clang-format and the
 # sizes of files and functions run in its "abi" suite)
-# memcheck over the unit and journald tests (the allocation counter owns
+# memcheck over the unit and journald tests (test-memory's threads and
+# rings among them; the allocation counter owns
 # malloc; the thread test, slow under valgrind's one-thread-at-a-time, runs
 # under TSan below; the 1000 forks of test-fork run in the build above)
 meson test -C build --setup valgrind --suite unit --suite journald --no-suite noalloc --no-suite fork \
@@ -40,7 +41,8 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressio
         meson test -C build-tsan --print-errorlogs test-threads test-context test-logger \
         test-async-stress test-flow test-correlation test-handler-custom test-redact \
         test-config-reload test-fault-journald test-fault-syslog test-fault-eintr \
-        test-fault-resources test-fault-tls test-fault-resolver test-syslog-batch
+        test-fault-resources test-fault-tls test-fault-resolver test-location test-memory \
+        test-handler-file test-logrotate-create test-logrotate-copytruncate test-syslog-batch
 
 # Packaging: the Debian packages built, linted, installed and used (then
 # purged), and the RPMs built and linted.

@@ -3,7 +3,8 @@
 # version script's exports; "dpkg-buildpackage -us -uc -b" builds the
 # packages from a scratch copy of the tree; lintian reports no errors; the
 # packages install into this machine; the autopkgtest (debian/tests/) passes
-# under autopkgtest's null runner; and examples/demo-daemon.c builds with
+# under autopkgtest's null runner; systemd's trigger indexed the journal
+# catalog (journalctl --list-catalog); and examples/demo-daemon.c builds with
 # pkg-config alone and logs into journald. The packages are purged again at the end, unless they were
 # installed before or TRAIL_KEEP_PACKAGES=1.
 #
@@ -99,6 +100,20 @@ dpkg -L libtrail-dev | grep -e '/usr/share/man/man3/trail_get.3.gz$' >/dev/null
 if [ -d tools ]; then
         dpkg -L trail-tools | grep -x /usr/bin/trail >/dev/null
 fi
+dpkg -L libtrail-dev | grep -e '/usr/share/man/man3/libtrail.3.gz$' >/dev/null
+
+step "systemd's dpkg trigger on /usr/lib/systemd/catalog indexed trail's catalog"
+# Nothing in debian/ runs journalctl --update-catalog: systemd's trigger
+# ("interest-noawait /usr/lib/systemd/catalog") does, when dpkg has
+# installed the file. journalctl --list-catalog reads the live index.
+listed=$(journalctl --list-catalog)
+for id in $(sed -nE 's/^-- ([0-9a-f]{32})$/\1/p' catalog/trail.catalog); do
+        if ! grep -q "^$id trail: " <<<"$listed"; then
+                echo "journalctl --list-catalog lacks $id after the install: the trigger did not run"
+                exit 1
+        fi
+done
+echo "journalctl --list-catalog lists every trail MESSAGE_ID"
 
 if command -v autopkgtest >/dev/null; then
         step "autopkgtest ... -- null (debian/tests/, on this machine)"

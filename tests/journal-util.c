@@ -97,6 +97,23 @@ struct jentries journal_collect(const char *field, const char *value, size_t exp
         return es;
 }
 
+struct jentries journal_read_file(const char *path, const char *field, const char *value) {
+        struct jentries es = {0};
+        const char *paths[] = {path, NULL};
+        sd_journal *j = NULL;
+        char *match;
+
+        if (asprintf(&match, "%s=%s", field, value) < 0)
+                exit(1);
+        if (sd_journal_open_files(&j, paths, 0) >= 0) {
+                sd_journal_set_data_threshold(j, 0);
+                es = read_matching(j, match);
+                sd_journal_close(j);
+        }
+        free(match);
+        return es;
+}
+
 void jentries_free(struct jentries *es) {
         for (size_t i = 0; i < es->n; i++) {
                 for (size_t k = 0; k < es->e[i].n; k++) {

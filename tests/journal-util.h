@@ -31,6 +31,8 @@ void require_journald(void);
  * then returns every such entry, oldest first. */
 struct jentries journal_collect(const char *field, const char *value, size_t expected,
                                 int timeout_ms);
+/* The entries with field=value in the journal file at path (no wait). */
+struct jentries journal_read_file(const char *path, const char *field, const char *value);
 void jentries_free(struct jentries *es);
 /* The value of the first field called name, or NULL. */
 const char *jentry_get(const struct jentry *e, const char *name, size_t *ret_len);

@@ -14,7 +14,7 @@
 #include "rsyslog-util.h"
 #include "trail.h"
 
-static int free_port(int type) {
+int test_free_port(int type) {
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t len = sizeof(sa);
         int fd = socket(AF_INET, type, 0), port = -1;
@@ -43,18 +43,18 @@ static int write_file(const char *path, const char *text) {
 
 /* A CA, a server certificate for localhost and 127.0.0.1 signed by it, and
  * a client certificate, made with certtool. */
-static int make_certs(struct rsyslog *rs) {
+int test_make_certs(const char *dir) {
         char cmd[2048], path[192];
 
-        snprintf(path, sizeof(path), "%s/ca.tmpl", rs->dir);
+        snprintf(path, sizeof(path), "%s/ca.tmpl", dir);
         if (write_file(path, "cn = trail test CA\nca\ncert_signing_key\nexpiration_days = 2\n") < 0)
                 return -EIO;
-        snprintf(path, sizeof(path), "%s/server.tmpl", rs->dir);
+        snprintf(path, sizeof(path), "%s/server.tmpl", dir);
         if (write_file(path,
                        "cn = localhost\ndns_name = localhost\nip_address = 127.0.0.1\n"
                        "tls_www_server\nencryption_key\nsigning_key\nexpiration_days = 2\n") < 0)
                 return -EIO;
-        snprintf(path, sizeof(path), "%s/client.tmpl", rs->dir);
+        snprintf(path, sizeof(path), "%s/client.tmpl", dir);
         if (write_file(
                     path,
                     "cn = trail test client\ntls_www_client\nsigning_key\nexpiration_days = 2\n") <
@@ -78,8 +78,12 @@ static int make_certs(struct rsyslog *rs) {
                  "--load-ca-certificate ca.pem "
                  "--load-ca-privkey ca-key.pem --template client.tmpl --outfile client.pem "
                  "2>/dev/null",
-                 rs->dir);
-        if (run(cmd) < 0)
+                 dir);
+        return run(cmd) < 0 ? -EIO : 0;
+}
+
+static int make_certs(struct rsyslog *rs) {
+        if (test_make_certs(rs->dir) < 0)
                 return -EIO;
         snprintf(rs->ca, sizeof(rs->ca), "%s/ca.pem", rs->dir);
         snprintf(rs->client_cert, sizeof(rs->client_cert), "%s/client.pem", rs->dir);
@@ -201,9 +205,9 @@ int rsyslog_start(struct rsyslog *rs, bool tls) {
         snprintf(rs->sock, sizeof(rs->sock), "%s/log.sock", rs->dir);
         snprintf(rs->out, sizeof(rs->out), "%s/out.json", rs->dir);
         rs->tls = tls;
-        rs->udp_port = free_port(SOCK_DGRAM);
-        rs->tcp_port = free_port(SOCK_STREAM);
-        rs->tls_port = free_port(SOCK_STREAM);
+        rs->udp_port = test_free_port(SOCK_DGRAM);
+        rs->tcp_port = test_free_port(SOCK_STREAM);
+        rs->tls_port = test_free_port(SOCK_STREAM);
         if (tls && (k = make_certs(rs)) < 0)
                 return k;
         if ((k = write_config(rs)) < 0)

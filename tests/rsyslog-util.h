@@ -24,6 +24,13 @@ struct rsyslog {
         pid_t pid;
 };
 
+/* Shared with syslog-ng-util.c: a free loopback port of the type
+ * (SOCK_STREAM, SOCK_DGRAM); a test CA (ca.pem), a server certificate for
+ * localhost and 127.0.0.1 (server.pem, server-key.pem) and a client one
+ * (client.pem, client-key.pem) made in dir. */
+int test_free_port(int type);
+int test_make_certs(const char *dir);
+
 /* Exits 77 (skip) when rsyslogd is not installed. Returns 0 or -errno. */
 int rsyslog_start(struct rsyslog *rs, bool tls);
 int rsyslog_stop(struct rsyslog *rs);

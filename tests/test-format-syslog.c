@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "rfc5424-grammar.h"
+#include "sd-name.h"
 #include "trail.h"
 
 static trail_formatter *probe;
@@ -182,7 +183,9 @@ static void sd_values_escape_quote_backslash_and_bracket(void **state) {
                         "m");
         assert_non_null(strstr(out, " V=\"a\\\"b\\\\c\\]d[e=f g\""));
         assert_string_equal(param("V"), "a\"b\\c]d[e=f g");
-        assert_string_equal(param("A_VERY_LONG_FIELD_NAME_OF_FORTY_"), "x");
+        char cut[33];
+        assert_string_equal(param(sd_name_cut("A_VERY_LONG_FIELD_NAME_OF_FORTY_CHARACTERS", cut)),
+                            "x");
         /* control characters escaped: no line break (CWE-117) */
         assert_string_equal(param("NL"), "one\\ntwo");
         assert_string_equal(param("LOGGER"), "fmt.syslog");
@@ -198,6 +201,63 @@ static void sd_values_escape_quote_backslash_and_bracket(void **state) {
         trail_info(lg, "m");
         assert_non_null(strstr(out, " [trail@1.3.6 LOGGER="));
         assert_grammar();
+}
+
+/* RFC 5424 §6.3.3 takes SD-NAMEs of at most 32 characters: longer names are
+ * cut, and names that differ stay different within the element, the same
+ * name stays the same, and the cut does not depend on anything but the
+ * names (trail(7)). */
+static void long_sd_names_stay_unique_within_the_element(void **state) {
+        (void) state;
+        /* two names that share their first 32 characters, and one of them
+         * twice: repeated SD-PARAMs are RFC 5424's */
+        static const char a[] = "SHARED_PREFIX_OF_THIRTY_TWO_CHAR_ALPHA",
+                          b[] = "SHARED_PREFIX_OF_THIRTY_TWO_CHAR_BETA";
+        /* FNV-1a 32 of these two is the same (0xb6132ccb): the second takes
+         * salt 1 */
+        static const char c1[] = "COLLIDING_FIELD_NAME_X_SUFFIX_LC49_END",
+                          c2[] = "COLLIDING_FIELD_NAME_X_SUFFIX_00PB_END";
+        char cut[33], cut2[33];
+
+        use("rfc5424");
+        trail_info_with(lg,
+                        TRAIL_FIELDS(TRAIL_STR(a, "1"), TRAIL_STR(b, "2"), TRAIL_STR(c1, "3"),
+                                     TRAIL_STR(c2, "4"),
+                                     TRAIL_STR("EXACTLY_THIRTY_TWO_CHARACTERS_XY", "5")),
+                        "m");
+        assert_grammar();
+        assert_string_equal(param(sd_name_cut(a, cut)), "1");
+        assert_string_equal(param(sd_name_cut(b, cut)), "2");
+        assert_string_not_equal(sd_name_cut(a, cut), sd_name_cut(b, cut2));
+        assert_string_equal(sd_name_cut(c1, cut), sd_name_cut(c2, cut2));
+        assert_string_equal(param(sd_name_cut(c1, cut)), "3");
+        assert_string_equal(param(sd_name_cut_salted(c2, 1, cut)), "4");
+        assert_string_equal(param("EXACTLY_THIRTY_TWO_CHARACTERS_XY"), "5");
+        assert_null(param("SHARED_PREFIX_OF_THIRTY_TWO_CHAR"));
+
+        /* in the other order the other one is salted */
+        use("rfc5424");
+        trail_info_with(lg, TRAIL_FIELDS(TRAIL_STR(c2, "4"), TRAIL_STR(c1, "3")), "m");
+        assert_string_equal(param(sd_name_cut(c2, cut)), "4");
+        assert_string_equal(param(sd_name_cut_salted(c1, 1, cut)), "3");
+
+        /* 60 names of 64 characters that share their first 60 */
+        char names[60][65];
+        trail_field f[60];
+        for (int i = 0; i < 60; i++) {
+                snprintf(names[i], sizeof(names[i]), "%s%04d",
+                         "SIXTY_NAMES_THAT_SHARE_THE_FIRST_SIXTY_CHARACTERS_OF_THEIR_", i);
+                f[i] = TRAIL_INT(names[i], i);
+        }
+        use("rfc5424");
+        trail_log_with(lg, TRAIL_INFO, ((trail_fields){f, 60}), "m");
+        assert_grammar();
+        for (int i = 0; i < 60; i++) {
+                char want[16];
+                snprintf(want, sizeof(want), "%d", i);
+                assert_non_null(param(sd_name_cut(names[i], cut)));
+                assert_string_equal(param(sd_name_cut(names[i], cut)), want);
+        }
 }
 
 static void invalid_utf8_is_repaired_never_sent_as_utf8(void **state) {
@@ -281,6 +341,7 @@ int main(void) {
                 cmocka_unit_test(timestamps_carry_the_local_offset),
                 cmocka_unit_test(header_fields_are_cut_and_kept_printable),
                 cmocka_unit_test(sd_values_escape_quote_backslash_and_bracket),
+                cmocka_unit_test(long_sd_names_stay_unique_within_the_element),
                 cmocka_unit_test(invalid_utf8_is_repaired_never_sent_as_utf8),
                 cmocka_unit_test(long_messages_are_cut_at_a_character_and_marked),
                 cmocka_unit_test(rfc3164_is_the_legacy_line_with_escapes),

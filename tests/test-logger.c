@@ -141,6 +141,36 @@ static void records_propagate_to_ancestors_handlers(void **state) {
         close(fb);
 }
 
+/* trail_get_stats() counts a handler once however many loggers have it,
+ * with many handlers (it once remembered only the first 64). */
+static void stats_count_each_handler_once(void **state) {
+        (void) state;
+        enum { N = 150 };
+        trail_logger *a = trail_get("stats.a"), *b = trail_get("stats.b");
+        trail_handler *h[N];
+        trail_stats before, after;
+
+        trail_logger_set_propagate(a, false);
+        trail_logger_set_propagate(b, false);
+        for (size_t i = 0; i < N; i++) {
+                h[i] = trail_handler_capture();
+                assert_non_null(h[i]);
+                assert_int_equal(trail_logger_add_handler(a, h[i]), 0);
+                assert_int_equal(trail_logger_add_handler(b, h[i]), 0);
+        }
+        assert_int_equal(trail_get_stats(&before), 0);
+        trail_info(a, "one record, N handlers");
+        assert_int_equal(trail_get_stats(&after), 0);
+        assert_int_equal(after.records - before.records, N);
+        assert_int_equal(after.delivered - before.delivered, N);
+
+        for (size_t i = 0; i < N; i++) {
+                assert_int_equal(trail_logger_remove_handler(a, h[i]), 0);
+                assert_int_equal(trail_logger_remove_handler(b, h[i]), 0);
+                trail_handler_unref(h[i]);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(same_name_gives_same_pointer),
@@ -151,6 +181,7 @@ int main(void) {
                 cmocka_unit_test(logger_created_after_parent_level_takes_it),
                 cmocka_unit_test(set_level_refuses_bad_levels),
                 cmocka_unit_test(records_propagate_to_ancestors_handlers),
+                cmocka_unit_test(stats_count_each_handler_once),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         trail_shutdown();

@@ -5,9 +5,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -71,6 +73,39 @@ static void stream_allocates_nothing(const char *format, const char *logger) {
         close(fd);
 }
 
+/* A memory handler: once a thread's ring exists and has been sent once
+ * (its first trigger makes the room to rebuild records), holding records,
+ * overwriting the oldest and sending them allocate nothing. */
+static void memory_handler_holds_without_allocating(void **state) {
+        (void) state;
+        int fd = memfd_create("noalloc", 0);
+        trail_logger *lg = trail_get("noalloc.memory");
+        trail_handler *s = trail_handler_stream(fd, "json");
+        trail_handler *h = trail_handler_memory(s, 64, TRAIL_ERROR);
+
+        assert_non_null(h);
+        trail_handler_unref(s);
+        trail_logger_add_handler(lg, h);
+        trail_logger_set_propagate(lg, false);
+        log_a_batch(lg, "x", 10);
+        trail_error(lg, "warm");
+        off_t warm = lseek(fd, 0, SEEK_END);
+        allocations = 0;
+        counting = true;
+        log_a_batch(lg, "x", 1000);
+        trail_error(lg, "failed");
+        counting = false;
+        assert_int_equal(allocations, 0);
+        trail_stats st;
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        assert_int_equal(st.dropped, 1000 - 64);
+        assert_int_equal(st.delivered, 10 + 1 + 64 + 1);
+        assert_true(lseek(fd, 0, SEEK_END) - warm > 64 * 100);
+        trail_logger_remove_handler(lg, h);
+        trail_handler_unref(h);
+        close(fd);
+}
+
 static void stream_records_allocate_nothing(void **state) {
         (void) state;
         stream_allocates_nothing("text", "noalloc.stream");
@@ -84,6 +119,44 @@ static void json_records_allocate_nothing(void **state) {
 static void logfmt_records_allocate_nothing(void **state) {
         (void) state;
         stream_allocates_nothing("logfmt", "noalloc.logfmt");
+}
+
+/* The file handler, JSON, looking at its path before every record
+ * (check_interval 0); the file renamed and removed while counting, so that
+ * the reopens are counted too. */
+static void file_records_allocate_nothing(void **state) {
+        (void) state;
+        char dir[] = "/tmp/trail-noalloc-XXXXXX", path[64], moved[64];
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/app.log", dir);
+        snprintf(moved, sizeof(moved), "%s/app.log.1", dir);
+        trail_logger *lg = trail_get("noalloc.file");
+        trail_handler *h = trail_handler_file(path, "json");
+        struct stat st;
+
+        assert_non_null(h);
+        assert_int_equal(trail_handler_set(h, "check_interval", "0"), 0);
+        trail_logger_add_handler(lg, h);
+        trail_logger_set_propagate(lg, false);
+        log_a_batch(lg, "x", 10);
+        allocations = 0;
+        counting = true;
+        log_a_batch(lg, "x", 500);
+        rename(path, moved);
+        log_a_batch(lg, "x", 500);
+        unlink(path);
+        log_a_batch(lg, "x", 10);
+        counting = false;
+        assert_int_equal(allocations, 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(st.st_size > 10 * 100 && st.st_size < 20 * 1000);
+        trail_stats s;
+        assert_int_equal(trail_handler_get_stats(h, &s), 0);
+        assert_int_equal(s.delivered, 1020);
+        trail_handler_unref(h);
+        unlink(path);
+        unlink(moved);
+        rmdir(dir);
 }
 
 /* A custom handler rendering each record with formatter objects, as a
@@ -135,7 +208,9 @@ int main(void) {
                 cmocka_unit_test(stream_records_allocate_nothing),
                 cmocka_unit_test(json_records_allocate_nothing),
                 cmocka_unit_test(logfmt_records_allocate_nothing),
+                cmocka_unit_test(file_records_allocate_nothing),
                 cmocka_unit_test(formatter_objects_allocate_nothing),
+                cmocka_unit_test(memory_handler_holds_without_allocating),
         };
         require_journald();
         int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,7 +88,7 @@ char *escape_cut(char *p, const char *s, size_t n, const struct escaper *e, size
                                 run++;
                         if (run == n || tab[u[run]] != ESC_UTF8 ||
                             (len = utf8_scan(u + run, n - run, &skip)) == 0 ||
-                            utf8_is_control(u + run, len))
+                            (!e->copy_utf8_controls && utf8_is_control(u + run, len)))
                                 break;
                         run += len;
                 }

@@ -40,6 +40,10 @@ struct escaper {
         unsigned char byte[256];
         unsigned char invalid; /* enum escape_invalid */
         bool json;             /* JSON's \u escapes, by code point */
+        /* A valid C1 control or U+2028/U+2029 is copied like any other
+         * character (for a receiver that frames records by length, which
+         * nothing in them can end: rfc5424's raw escapers). */
+        bool copy_utf8_controls;
 };
 /* What every escaper's byte[] holds: the C0 controls and DEL are ESC_HEX,
  * but 0x08, '\t', '\n', 0x0c and '\r', which are as the format writes them

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../sd-name.h"
 #include "fuzz-input.h"
 #include "rfc5424-grammar.h"
 
@@ -614,14 +615,37 @@ static void check_rfc5424(const struct run *run, const trail_record *r, const ch
         if (np > 5 && params[np - 1].name_len == 16 &&
             memcmp(params[np - 1].name, "TRUNCATED_FIELDS", 16) == 0)
                 last--;
+        /* the SD-NAME of each field (trail_handler_syslog(3)): a name over 32
+         * is cut to 23, '~' and a hash salted to differ from the cut of every
+         * earlier field with another name */
+        char(*sdn)[33] = calloc(n_fields ? n_fields : 1, 33);
+        for (size_t i = 0; i < n_fields; i++) {
+                trail_field_view v = record_field_at(r, i);
+                char full[65];
+                snprintf(full, sizeof(full), "%.*s", (int) v.name_len, v.name);
+                for (uint32_t salt = 0;; salt++) {
+                        bool clash = false;
+                        sd_name_cut_salted(full, salt, sdn[i]);
+                        for (size_t earlier = 0; earlier < i && !clash && v.name_len > 32;
+                             earlier++) {
+                                trail_field_view w = record_field_at(r, earlier);
+                                clash = w.name_len > 32 &&
+                                        (w.name_len != v.name_len ||
+                                         memcmp(w.name, v.name, v.name_len) != 0) &&
+                                        strcmp(sdn[earlier], sdn[i]) == 0;
+                        }
+                        if (!clash)
+                                break;
+                }
+        }
         for (size_t j = 5, i = 0; j < last; j++, i++) {
                 const struct sd_param *sp = &params[j];
                 bool match = false;
                 /* the first field from i on with this name and value */
                 for (; i < n_fields && !match; i++) {
                         trail_field_view v = record_field_at(r, i);
-                        size_t name_len = v.name_len < 32 ? v.name_len : 32;
-                        if (sp->name_len != name_len || memcmp(sp->name, v.name, name_len) != 0)
+                        if (sp->name_len != strlen(sdn[i]) ||
+                            memcmp(sp->name, sdn[i], sp->name_len) != 0)
                                 continue;
                         if (v.type == TRAIL_FIELD_DOUBLE)
                                 match = double_text_matches((const char *) sp->value.p, sp->value.n,
@@ -643,6 +667,7 @@ static void check_rfc5424(const struct run *run, const trail_record *r, const ch
                            j, (int) sp->name_len, sp->name, (const char *) sp->value.p);
                 kept++;
         }
+        free(sdn);
         size_t left_out = n_fields - kept;
         FUZZ_CHECK(left_out == 0 || run->max_length, "%zu fields left out without max_length",
                    left_out);

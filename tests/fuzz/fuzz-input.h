@@ -288,9 +288,10 @@ static inline bool double_text_matches(const char *s, size_t n, double d) {
 
 static inline bool ref_name_reserved(const char *s, size_t n) {
         static const char *const reserved[] = {
-                "MESSAGE", "PRIORITY",         "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY",
-                "LOGGER",  "CODE_FILE",        "CODE_LINE",         "CODE_FUNC",
-                "TID",     "TRUNCATED_FIELDS", "COREDUMP_UNIT",     "COREDUMP_USER_UNIT",
+                "MESSAGE",    "PRIORITY",         "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY",
+                "LOGGER",     "CODE_FILE",        "CODE_LINE",         "CODE_FUNC",
+                "TID",        "TRUNCATED_FIELDS", "COREDUMP_UNIT",     "COREDUMP_USER_UNIT",
+                "TRAIL_HELD",
         };
         if (n >= 7 && memcmp(s, "OBJECT_", 7) == 0) /* journald's, trusted from root */
                 return true;

@@ -222,6 +222,28 @@ static inline size_t dangerous_at(const unsigned char *s, size_t n) {
         return 0;
 }
 
+/* v as an RFC 5424 value or MSG arrives where records are framed by length
+ * or datagram (trail_handler_syslog(3)): each valid UTF-8 character as it
+ * is, control characters too, NUL as "\\x00", each byte of invalid UTF-8
+ * as U+FFFD. out needs 4 bytes per byte of v and one more. */
+static inline char *hostile_length_framed(const char *v, size_t n, char *out) {
+        const unsigned char *u = (const unsigned char *) v;
+        char *p = out;
+
+        for (size_t i = 0; i < n;) {
+                size_t len = test_utf8_len(u + i, n - i);
+                if (u[i] == 0)
+                        p = stpcpy(p, "\\x00"), len = 1;
+                else if (len == 0)
+                        p = stpcpy(p, "\xef\xbf\xbd"), len = 1;
+                else
+                        p = (char *) memcpy(p, u + i, len) + len;
+                i += len;
+        }
+        *p = '\0';
+        return out;
+}
+
 /* The offset of the first dangerous byte or character, or -1. */
 static inline long first_dangerous(const char *s, size_t n) {
         const unsigned char *u = (const unsigned char *) s;
