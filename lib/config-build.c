@@ -175,15 +175,15 @@ static bool type_takes(const struct handler_type *t, const char *key) {
 /* "async = yes" wraps the handler in an asynchronous queue
  * (trail_handler_async(3)), with these keys of its own. */
 struct async_keys {
-        const struct entry *async, *queue, *overflow, *timeout, *keep_level, *flush_timeout;
-        unsigned long long queue_len;
+        const struct entry *async, *queue, *overflow, *timeout, *keep_level, *flush_timeout, *batch;
+        unsigned long long queue_len, batch_len;
         int overflow_mode, keep;
         uint64_t timeout_usec, flush_usec;
 };
 
 static bool is_async_key(const struct async_keys *a, const struct entry *e) {
         return e == a->async || e == a->queue || e == a->overflow || e == a->timeout ||
-               e == a->keep_level || e == a->flush_timeout;
+               e == a->keep_level || e == a->flush_timeout || e == a->batch;
 }
 
 static trail_handler *wrap_async(struct config *c, const struct async_keys *a,
@@ -204,6 +204,8 @@ static trail_handler *wrap_async(struct config *c, const struct async_keys *a,
                 (void) trail_handler_async_set_keep_level(h, a->keep);
         if (a->flush_timeout)
                 (void) trail_handler_async_set_flush_timeout(h, a->flush_usec);
+        if (a->batch)
+                (void) trail_handler_set(h, "batch", a->batch->value);
         return h;
 }
 
@@ -232,6 +234,7 @@ static bool read_async_keys(struct config *c, const struct hsection *s, struct a
         a->timeout = hsection_get(s, "queue_timeout");
         a->keep_level = hsection_get(s, "keep_level");
         a->flush_timeout = hsection_get(s, "flush_timeout");
+        a->batch = hsection_get(s, "batch");
         if (a->async) {
                 r = parse_bool(a->async->value);
                 if (r < 0)
@@ -258,11 +261,13 @@ static bool read_async_keys(struct config *c, const struct hsection *s, struct a
         if (a->flush_timeout && parse_duration_usec(a->flush_timeout->value, &a->flush_usec) < 0)
                 ERR(c, a->flush_timeout, "'%s' is not a duration (like 500ms, 5s)",
                     a->flush_timeout->value);
+        if (a->batch && (parse_uint(a->batch->value, 64, &a->batch_len) < 0 || a->batch_len < 1))
+                ERR(c, a->batch, "'%s' is not a batch size from 1 to 64", a->batch->value);
         if (a->keep_level && (a->keep = trail_level_parse(a->keep_level->value)) < 0)
                 ERR(c, a->keep_level, "unknown level '%s'", a->keep_level->value);
         if (!want_async) {
-                const struct entry *only[] = {a->queue, a->overflow, a->timeout, a->keep_level,
-                                              a->flush_timeout};
+                const struct entry *only[] = {a->queue,      a->overflow,      a->timeout,
+                                              a->keep_level, a->flush_timeout, a->batch};
                 for (size_t i = 0; i < ELEMENTSOF(only); i++)
                         if (only[i])
                                 ERR(c, only[i], "only with async = yes");

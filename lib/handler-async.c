@@ -29,7 +29,13 @@ struct slot {
 #define CAPACITY_MAX     (1u << 20)
 #define RECORD_SLOTS_MAX 128 /* about 62 KiB: bigger records are cut (see the man page) */
 #define EVICT_TRIES      1000
-#define POS_IDLE         UINT64_MAX
+/* The worker hands the inner handler up to this many records at once when
+ * they are waiting (see handler_emit_batch()), taking no more than
+ * BATCH_SLOTS slots' worth, and no more fields than one record may have,
+ * after the first record: so its copy and its fields are allocated once. */
+#define BATCH_DEFAULT HANDLER_BATCH_MAX
+#define BATCH_SLOTS   128
+#define POS_IDLE      UINT64_MAX
 /* An idle worker naps before it sleeps: while records keep coming, it finds
  * them at the end of a nap, and the loggers never pay for waking it (a
  * futex syscall, microseconds on a VM). A record waits at most a nap (plus
@@ -46,6 +52,7 @@ struct async_handler {
         struct slot *ring;
         uint64_t mask;
         uint32_t record_slots_max;
+        uint32_t batch; /* atomic: records per batch, 1 for none */
         int overflow;
         int keep_level;
         uint64_t timeout_usec, flush_timeout_usec;
@@ -64,10 +71,11 @@ struct async_handler {
         bool running, stop, handoff;
         pthread_t worker;
 
-        /* The worker's own: the record copied out of the ring and rebuilt. */
-        unsigned char *copy;
-        struct rfield *fields;
-        trail_source src; /* a borrowed location, rebuilt */
+        /* The worker's own: the records copied out of the ring and rebuilt,
+         * each with its fields and its borrowed location, if any. */
+        unsigned char *copy;   /* (BATCH_SLOTS + record_slots_max) slots' data */
+        struct rfield *fields; /* 2 * RECORD_FIELDS_MAX */
+        trail_source src[HANDLER_BATCH_MAX];
         /* The worker's per-thread buffers, also reachable from here: in the
          * child of fork() the thread is gone but its buffers are not lost. */
         struct tls_state *worker_tls, *parent_worker_tls;
@@ -165,8 +173,10 @@ static int ring_take(struct async_handler *a, bool worker, int keep_level, uint6
                 if (!worker && level <= keep_level)
                         return -EBUSY;
                 /* Announced before the claim, so that a flush that sees the
-                 * claim also sees that this record is still under way. */
-                if (worker)
+                 * claim also sees that this record is still under way; in a
+                 * batch, the first record's position stays announced until
+                 * the whole batch is delivered (only the worker writes it). */
+                if (worker && __atomic_load_n(&a->busy_pos, __ATOMIC_RELAXED) == POS_IDLE)
                         __atomic_store_n(&a->busy_pos, pos, __ATOMIC_SEQ_CST);
                 if (__atomic_compare_exchange_n(&a->dequeue_pos, &pos, pos + n, false,
                                                 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
@@ -177,10 +187,14 @@ static int ring_take(struct async_handler *a, bool worker, int keep_level, uint6
         }
 }
 
-static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
+static void ring_free_slots(struct async_handler *a, uint64_t pos, uint32_t n) {
         for (uint32_t k = 0; k < n; k++)
                 __atomic_store_n(&slot_at(a, pos + k)->seq, pos + k + a->mask + 1,
                                  __ATOMIC_SEQ_CST);
+}
+
+static void ring_release(struct async_handler *a, uint64_t pos, uint32_t n) {
+        ring_free_slots(a, pos, n);
         event_signal(&a->space_event, &a->space_waiters);
 }
 
@@ -230,21 +244,62 @@ static int wait_for_space(struct async_handler *a, uint32_t n, uint64_t deadline
 
 static int worker_start(struct async_handler *a);
 
-/* Rebuilds the record from the copy; the fields point into the copy. */
-static void record_rebuild(struct async_handler *a, struct trail_record *r) {
-        record_copy_rebuild(a->copy, a->fields, &a->src, r);
-        r->deferred = true;
-}
-
-static void deliver(struct async_handler *a, const struct trail_record *r) {
-        int k = handler_emit(a->inner, r);
-
+static void count_result(struct async_handler *a, int k) {
         if (k >= 0)
                 atomic_inc(&a->base.stats.delivered);
         else {
                 atomic_inc(&a->base.stats.failed);
                 /* the inner handler counted whether it fell back */
         }
+}
+
+static void deliver(struct async_handler *a, const struct trail_record *r) {
+        count_result(a, handler_emit(a->inner, r));
+}
+
+/* Takes the records waiting, up to the batch size (one for an inner handler
+ * that cannot take a batch), copies them out of the ring and hands them to
+ * the inner handler together; their slots are freed once they are
+ * delivered, so that the queue holds no more than its capacity. Returns how
+ * many it delivered (0: the ring was empty). */
+static size_t deliver_batch(struct async_handler *a) {
+        const struct trail_record *rp[HANDLER_BATCH_MAX];
+        struct trail_record r[HANDLER_BATCH_MAX];
+        uint64_t at[HANDLER_BATCH_MAX]; /* not consecutive: a DROP_OLD caller evicts too */
+        int ret[HANDLER_BATCH_MAX], slots[HANDLER_BATCH_MAX];
+        uint32_t batch = a->inner->ops->emit_batch ? atomic_get(&a->batch) : 1;
+        size_t n = 0, used = 0, n_fields = 0;
+
+        while (n < batch && used < BATCH_SLOTS && n_fields <= RECORD_FIELDS_MAX) {
+                uint64_t pos;
+                int level, k = ring_take(a, true, 0, &pos, &level);
+                if (k <= 0)
+                        break;
+                unsigned char *copy = a->copy + used * SLOT_DATA;
+                for (int i = 0; i < k; i++)
+                        memcpy(copy + (size_t) i * SLOT_DATA, slot_at(a, pos + i)->data, SLOT_DATA);
+                at[n] = pos;
+                slots[n] = k;
+                used += (size_t) k;
+                /* the fields point into the copy */
+                record_copy_rebuild(copy, a->fields + n_fields, &a->src[n], &r[n]);
+                r[n].deferred = true;
+                n_fields += r[n].n_fields;
+                rp[n] = &r[n];
+                n++;
+        }
+        if (n == 1)
+                deliver(a, &r[0]);
+        else if (n > 1) {
+                handler_emit_batch(a->inner, rp, n, ret);
+                for (size_t i = 0; i < n; i++)
+                        count_result(a, ret[i]);
+        }
+        for (size_t i = 0; i < n; i++)
+                ring_free_slots(a, at[i], (uint32_t) slots[i]);
+        if (n > 0) /* one wake-up for the batch */
+                event_signal(&a->space_event, &a->space_waiters);
+        return n;
 }
 
 /* One record that says how many were dropped since the last one. */
@@ -285,18 +340,8 @@ static void *worker_main(void *userdata) {
         (void) pthread_setname_np(pthread_self(), "trail-async");
 
         for (unsigned naps = 0;;) {
-                uint64_t pos;
-                int level, n = ring_take(a, true, 0, &pos, &level);
-
-                if (n > 0) {
+                if (deliver_batch(a) > 0) {
                         naps = 0;
-                        struct trail_record r;
-                        for (int k = 0; k < n; k++)
-                                memcpy(a->copy + (size_t) k * SLOT_DATA, slot_at(a, pos + k)->data,
-                                       SLOT_DATA);
-                        ring_release(a, pos, (uint32_t) n);
-                        record_rebuild(a, &r);
-                        deliver(a, &r);
                         if (ring_empty(a) && pending_drops(a))
                                 report_drops(a);
                         worker_idle(a);
@@ -525,10 +570,29 @@ static void async_free(trail_handler *h) {
         async_destroy(a);
 }
 
+/* "batch": the most records the worker hands the inner handler at once (1:
+ * one at a time). */
+static int async_set(trail_handler *h, const char *key, const char *value) {
+        struct async_handler *a = (struct async_handler *) h;
+        unsigned long v;
+        char *end;
+
+        if (strcmp(key, "batch") != 0)
+                return -ENOENT;
+        errno = 0;
+        v = strtoul(value, &end, 10);
+        if (errno != 0 || end == value || *end || value[0] < '1' || value[0] > '9' ||
+            v > HANDLER_BATCH_MAX)
+                return -EINVAL;
+        __atomic_store_n(&a->batch, (uint32_t) v, __ATOMIC_RELAXED);
+        return 0;
+}
+
 static const struct handler_ops async_ops = {
         .type = "async",
         .emit = async_emit,
         .flush = async_flush,
+        .set = async_set,
         .free = async_free,
         .fork_child = async_fork_child,
 };
@@ -565,8 +629,9 @@ _public_ trail_handler *trail_handler_async(trail_handler *inner, size_t capacit
         a->flush_timeout_usec = 5000000;
         a->busy_pos = POS_IDLE;
         a->ring = aligned_alloc(64, slots * sizeof(struct slot));
-        a->copy = malloc((size_t) a->record_slots_max * SLOT_DATA);
-        a->fields = calloc(RECORD_FIELDS_MAX, sizeof(struct rfield));
+        a->batch = BATCH_DEFAULT;
+        a->copy = malloc((size_t) (BATCH_SLOTS + a->record_slots_max) * SLOT_DATA);
+        a->fields = calloc(2 * RECORD_FIELDS_MAX, sizeof(struct rfield));
         if (!a->ring || !a->copy || !a->fields) {
                 free(a->ring);
                 free(a->copy);

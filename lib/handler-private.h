@@ -15,6 +15,13 @@ struct handler_ops {
          * 1 when the handler counts delivered and lost records itself (it
          * holds records and delivers them later). */
         int (*emit)(trail_handler *h, const struct trail_record *r, bool *fell_back);
+        /* Optional: n records (at most HANDLER_BATCH_MAX) at once, in order,
+         * as the async worker hands them over when several are waiting; the
+         * result of each in ret[i] and fell_back[i], as emit's. A handler
+         * sends them with as few system calls as it can; without this op,
+         * handler_emit_batch() calls emit for each. */
+        void (*emit_batch)(trail_handler *h, const struct trail_record *const *r, size_t n,
+                           int *ret, bool *fell_back);
         int (*flush)(trail_handler *h);
         /* Options of this type, for trail_handler_set(): -ENOENT for a key it
          * does not know, -EINVAL for a bad value. */
@@ -58,6 +65,11 @@ int handler_init(trail_handler *h, const struct handler_ops *ops);
 void handler_fork_track(trail_handler *h);
 /* Returns what ops->emit returned. */
 int handler_emit(trail_handler *h, const struct trail_record *r);
+/* Like handler_emit() for each of n records (at most HANDLER_BATCH_MAX), in
+ * order, through ops->emit_batch when the type has it; each counted as
+ * handler_emit() counts it. ret[i] is what handler_emit() would return. */
+#define HANDLER_BATCH_MAX 64
+void handler_emit_batch(trail_handler *h, const struct trail_record *const *r, size_t n, int *ret);
 /* An emit result: the handler counts this record's fate itself (queued and
  * counted as delivered or dropped later, or lost and counted already). */
 #define HANDLER_COUNTS_ITSELF 1

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #if HAVE_GNUTLS
 #include <gnutls/gnutls.h>
@@ -22,10 +24,21 @@ struct pending {
         char *data;
         size_t start, end, cap;
         size_t head_sent; /* bytes of the first frame already on the wire */
+        size_t in_flight; /* bytes after those that TLS holds, to be resumed */
         size_t n_frames;
         /* RELP: the first n_held frames, data[start, held_end), were handed
          * to librelp and are not known to be acknowledged: never dropped */
         size_t n_held, held_end;
+};
+
+/* Datagrams of one batch, for one sendmmsg(): their bytes in data. */
+#define DGRAM_BATCH_BYTES (256 * 1024)
+struct dgram_batch {
+        char *data; /* DGRAM_BATCH_BYTES; also TLS's buffer of frames for one record */
+        size_t used, n;
+        size_t index[HANDLER_BATCH_MAX]; /* of each datagram's record in the batch */
+        struct iovec iov[HANDLER_BATCH_MAX];
+        struct mmsghdr msgs[HANDLER_BATCH_MAX];
 };
 
 struct relp_state;
@@ -45,6 +58,8 @@ struct syslog_handler {
         uint64_t timeout_usec;
         size_t max_length; /* 0: the transport's default */
         struct pending q;
+        struct dgram_batch batch;
+        bool lf_framing;          /* "framing = lf" on TCP and TLS (RFC 6587 §3.4.2) */
         uint64_t lost_unreported; /* frames dropped since the last notice */
         uint64_t next_retry_usec, backoff_usec;
 #if HAVE_GNUTLS
@@ -73,6 +88,12 @@ void syslog_disconnect(struct syslog_handler *s, uint64_t deadline);
 /* syslog-queue.c */
 int syslog_queue_frame(struct syslog_handler *s, const char *p, size_t n, bool notice);
 int syslog_drain(struct syslog_handler *s, uint64_t deadline);
+/* Whether a frame of n bytes fits in the buffer without dropping one. */
+bool syslog_queue_fits(const struct syslog_handler *s, size_t n);
+/* One sendmmsg() of the batch's datagrams from the first, waiting for room
+ * until the deadline: how many went out (> 0), or the negative errno of the
+ * first (-ETIMEDOUT when the deadline passed). */
+int syslog_send_batch(struct syslog_handler *s, size_t first, uint64_t deadline);
 void syslog_check_peer(struct syslog_handler *s);
 /* The frame at offset off of the buffer: its length, *ret_p its bytes. */
 size_t syslog_queue_frame_at(const struct syslog_handler *s, size_t off, const char **ret_p,

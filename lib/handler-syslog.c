@@ -173,10 +173,11 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
                         size_t *ret_off) {
         const trail_formatter *f = __atomic_load_n(&s->base.formatter, __ATOMIC_ACQUIRE);
         size_t max = max_length(s), n;
-        /* a datagram, or a frame with its octet count in front: nothing in
-         * the record can end it, so the formatter writes values as they are */
-        const struct format_frame fr = {.max = max,
-                                        .length_framed = !is_stream(s) || !f->ops->lf_framing};
+        /* a datagram, or a frame with its length in front (octet counting,
+         * RELP): nothing in the record can end it, so the formatter writes
+         * values as they are; "framing = lf" makes every record a line */
+        bool lf = is_stream(s) && (f->ops->lf_framing || s->lf_framing);
+        const struct format_frame fr = {.max = max, .length_framed = !lf};
         char *b;
         int k;
 
@@ -203,9 +204,9 @@ static int render_frame(struct syslog_handler *s, struct tls_state *t, const str
                 *ret_off = 12;
                 return (int) n;
         }
-        if (f->ops->lf_framing) {
+        if (lf) {
                 /* legacy receivers: LF-terminated (RFC 6587 §3.4.2); the
-                 * formatter escapes every LF in the record */
+                 * formatter, told so, escapes every LF in the record */
                 if (buf_reserve(&t->render, 1) < 0)
                         return -ENOMEM;
                 b = (char *) es_getBufAddr(t->render);
@@ -254,6 +255,8 @@ static int lock_until(struct syslog_handler *s, uint64_t timeout_usec) {
         return -pthread_mutex_timedlock(&s->lock, &ts);
 }
 
+static const char refused[] = "the receiver refused earlier datagrams (nothing listens)";
+
 static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_t deadline) {
         for (int attempt = 0; attempt < 2; attempt++) {
                 int k = ensure_connected(s, NULL, deadline, attempt > 0);
@@ -275,8 +278,7 @@ static int send_dgram(struct syslog_handler *s, const char *p, size_t n, uint64_
                  * which was counted as sent and is lost; nothing says which
                  * one, but the host should hear of it. */
                 if (s->transport == T_UDP && k == -ECONNREFUSED)
-                        syslog_report_once(
-                                s, "the receiver refused earlier datagrams (nothing listens)", k);
+                        syslog_report_once(s, refused, k);
                 /* a receiver restarted (new socket) or an ICMP error from an
                  * earlier datagram: reconnect and try once more */
                 syslog_disconnect(s, deadline);
@@ -380,6 +382,138 @@ static int syslog_emit(trail_handler *h, const struct trail_record *r, bool *fel
         return syslog_emit_until(h, r, fell_back, DEADLINE_NONE);
 }
 
+/* ---- Batches (the async worker's) -------------------------------------- */
+
+/* Stream transports: every frame into the buffer, then one drain, which
+ * writes many frames per system call (sendmsg() of many, or TLS records of
+ * many); a frame that would push older ones out while the link takes them
+ * drains them first. Counted as syslog_emit_until() counts each record. */
+static void stream_batch(struct syslog_handler *s, struct tls_state *t,
+                         const struct trail_record *const *r, size_t n, int *ret,
+                         uint64_t deadline) {
+        size_t off;
+
+        syslog_check_peer(s);
+        (void) ensure_connected(s, t, deadline, false);
+        for (size_t i = 0; i < n; i++) {
+                int k, len = render_frame(s, t, r[i], &off);
+                ret[i] = HANDLER_COUNTS_ITSELF;
+                if (len >= 0 && s->fd >= 0 && !syslog_queue_fits(s, (size_t) len))
+                        s->stalled = syslog_drain(s, send_deadline(s, deadline)) == -ETIMEDOUT;
+                k = len < 0 ? len
+                            : syslog_queue_frame(s, (const char *) es_getBufAddr(t->render) + off,
+                                                 (size_t) len, false);
+                if (k < 0)
+                        atomic_inc(&s->base.stats.lost);
+        }
+        if (s->fd >= 0)
+                s->stalled = syslog_drain(s, send_deadline(s, deadline)) == -ETIMEDOUT;
+}
+
+/* Sends the datagrams gathered in the batch, as send_dgram() sends one: a
+ * send that fails (not for want of room) reconnects and is tried once
+ * more. Each one's result in ret. */
+static void dgram_batch_send(struct syslog_handler *s, int *ret, uint64_t deadline) {
+        struct dgram_batch *b = &s->batch;
+        size_t i = 0;
+
+        for (size_t j = 0; j < b->n; j++)
+                b->msgs[j] = (struct mmsghdr){.msg_hdr = {.msg_iov = &b->iov[j], .msg_iovlen = 1}};
+        for (int attempt = 0; i < b->n;) {
+                int k = ensure_connected(s, NULL, deadline, attempt > 0);
+                bool sent = k >= 0;
+                if (sent)
+                        k = syslog_send_batch(s, i, send_deadline(s, deadline));
+                if (k > 0) {
+                        for (int j = 0; j < k; j++)
+                                ret[b->index[i++]] = 0;
+                        s->stalled = false;
+                        attempt = 0;
+                        continue;
+                }
+                if (sent && k != -EAGAIN && k != -ETIMEDOUT && k != -EMSGSIZE) {
+                        if (s->transport == T_UDP && k == -ECONNREFUSED)
+                                syslog_report_once(s, refused, k);
+                        syslog_disconnect(s, deadline);
+                        if (attempt++ == 0)
+                                continue;
+                        k = -ECONNREFUSED;
+                }
+                s->stalled = k == -EAGAIN || k == -ETIMEDOUT;
+                ret[b->index[i++]] = k;
+                attempt = 0;
+        }
+        b->n = b->used = 0;
+}
+
+/* Datagram transports: the records rendered into the batch buffer, then
+ * sent with sendmmsg(), many datagrams per call. */
+static void dgram_batch(struct syslog_handler *s, struct tls_state *t,
+                        const struct trail_record *const *r, size_t n, int *ret,
+                        uint64_t deadline) {
+        struct dgram_batch *b = &s->batch;
+        size_t off;
+
+        b->n = b->used = 0;
+        for (size_t i = 0; i < n; i++) {
+                int len = render_frame(s, t, r[i], &off);
+                if (len < 0) {
+                        ret[i] = len;
+                        continue;
+                }
+                if (b->used + (size_t) len > DGRAM_BATCH_BYTES)
+                        dgram_batch_send(s, ret, deadline);
+                if ((size_t) len > DGRAM_BATCH_BYTES) {
+                        ret[i] = send_dgram(s, (const char *) es_getBufAddr(t->render) + off,
+                                            (size_t) len, send_deadline(s, deadline));
+                        s->stalled = ret[i] == -EAGAIN || ret[i] == -ETIMEDOUT;
+                        continue;
+                }
+                memcpy(b->data + b->used, (const char *) es_getBufAddr(t->render) + off,
+                       (size_t) len);
+                b->iov[b->n] = (struct iovec){b->data + b->used, (size_t) len};
+                b->used += (size_t) len;
+                b->index[b->n++] = i;
+        }
+        if (b->n > 0)
+                dgram_batch_send(s, ret, deadline);
+}
+
+static void syslog_emit_batch(trail_handler *h, const struct trail_record *const *r, size_t n,
+                              int *ret, bool *fell_back) {
+        struct syslog_handler *s = (struct syslog_handler *) h;
+        struct tls_state *t = tls_state_get();
+        uint64_t timeout = __atomic_load_n(&s->timeout_usec, __ATOMIC_RELAXED);
+        uint64_t deadline = now_usec() + timeout;
+
+        if (!t || lock_until(s, timeout) < 0) {
+                for (size_t i = 0; i < n; i++) {
+                        ret[i] = t ? HANDLER_COUNTS_ITSELF : -ENOMEM;
+                        if (t) /* another thread holds the link past our timeout */
+                                atomic_inc(&h->stats.lost);
+                }
+                return;
+        }
+        if (s->transport == T_UNIX && s->fd < 0)
+                (void) ensure_connected(s, t, deadline, false);
+        if (s->transport == T_RELP) /* one by one to the sender thread */
+                for (size_t i = 0; i < n; i++) {
+                        relp_queue(s, t, r[i]);
+                        ret[i] = HANDLER_COUNTS_ITSELF;
+                }
+        else if (is_stream(s))
+                stream_batch(s, t, r, n, ret, deadline);
+        else
+                dgram_batch(s, t, r, n, ret, deadline);
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; i < n; i++)
+                if (ret[i] < 0) {
+                        syslog_report_once(
+                                s, "the receiver did not take a record; it went to stderr", ret[i]);
+                        fell_back[i] = stderr_write_text(r[i], deadline) >= 0;
+                }
+}
+
 static int syslog_flush(trail_handler *h) {
         struct syslog_handler *s = (struct syslog_handler *) h;
         uint64_t timeout = __atomic_load_n(&s->timeout_usec, __ATOMIC_RELAXED);
@@ -453,7 +587,7 @@ static void syslog_fork_child(trail_handler *h) {
                         close(s->fd);
                 s->fd = -1;
         }
-        s->q.start = s->q.end = s->q.head_sent = s->q.n_frames = 0;
+        s->q.start = s->q.end = s->q.head_sent = s->q.in_flight = s->q.n_frames = 0;
         s->q.n_held = s->q.held_end = 0;
         if (s->transport == T_RELP)
                 syslog_relp_fork_child(s);
@@ -510,6 +644,13 @@ static int syslog_set(trail_handler *h, const char *key, const char *value) {
                         k = -EINVAL;
                 if (k >= 0)
                         s->max_length = v;
+        } else if ((s->transport == T_TCP || s->transport == T_TLS) &&
+                   strcmp(key, "framing") == 0) {
+                /* RFC 6587 §3.4.1 octet counting, or §3.4.2 LF-terminated */
+                if (strcmp(value, "octet") == 0 || strcmp(value, "lf") == 0)
+                        s->lf_framing = value[0] == 'l';
+                else
+                        k = -EINVAL;
         } else if (s->transport == T_RELP && strcmp(key, "window") == 0) {
                 k = syslog_relp_set(s, key, value);
         } else if (s->tls_options && strcmp(key, "verify") == 0) {
@@ -546,6 +687,7 @@ static const struct handler_ops syslog_ops_network = {
         .type = "syslog",
         .default_format = "rfc5424",
         .emit = syslog_emit,
+        .emit_batch = syslog_emit_batch,
         .flush = syslog_flush,
         .set = syslog_set,
         .free = syslog_free,
@@ -556,45 +698,12 @@ static const struct handler_ops syslog_ops_local = {
         .type = "syslog",
         .default_format = "rfc3164",
         .emit = syslog_emit,
+        .emit_batch = syslog_emit_batch,
         .flush = syslog_flush,
         .set = syslog_set,
         .free = syslog_free,
         .fork_child = syslog_fork_child,
 };
-
-/* "host:port", "[v6]:port", "host" (default port). */
-static int parse_host_port(const char *s, const char *default_port, char **ret_host,
-                           char **ret_port) {
-        const char *host = s, *port = default_port, *end;
-        size_t n;
-
-        if (*s == '[') {
-                end = strchr(s, ']');
-                if (!end)
-                        return -EINVAL;
-                host = s + 1;
-                n = (size_t) (end - host);
-                if (end[1] == ':')
-                        port = end + 2;
-                else if (end[1])
-                        return -EINVAL;
-        } else {
-                end = strrchr(s, ':');
-                if (end && strchr(s, ':') != end)
-                        return -EINVAL; /* a bare IPv6 address needs brackets */
-                n = end ? (size_t) (end - s) : strlen(s);
-                if (end)
-                        port = end + 1;
-        }
-        if (n == 0 || !*port || strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 ||
-            atoi(port) > 65535)
-                return -EINVAL;
-        *ret_host = strndup(host, n);
-        *ret_port = strdup(port);
-        if (!*ret_host || !*ret_port)
-                return -ENOMEM;
-        return 0;
-}
 
 _public_ trail_handler *trail_handler_syslog(const char *target) {
         struct syslog_handler *s;
@@ -665,7 +774,8 @@ _public_ trail_handler *trail_handler_syslog(const char *target) {
 
         s->q.cap = 1024 * 1024;
         s->q.data = malloc(s->q.cap);
-        if (!s->q.data) {
+        s->batch.data = malloc(DGRAM_BATCH_BYTES);
+        if (!s->q.data || !s->batch.data) {
                 k = -ENOMEM;
                 goto fail;
         }

@@ -193,14 +193,7 @@ _public_ int trail_handler_set(trail_handler *h, const char *key, const char *va
         return trail_handler_set_formatter(h, copy);
 }
 
-int handler_emit(trail_handler *h, const struct trail_record *r) {
-        bool fell_back = false;
-        int k;
-
-        if (!filter_list_pass(__atomic_load_n(&h->filters, __ATOMIC_ACQUIRE), r))
-                return 0;
-        atomic_inc(&h->stats.records);
-        k = h->ops->emit(h, r, &fell_back);
+static void emit_count(trail_handler *h, int k, bool fell_back) {
         if (k == HANDLER_COUNTS_ITSELF)
                 ; /* the handler counts delivery itself, as it happens */
         else if (k >= 0)
@@ -211,7 +204,51 @@ int handler_emit(trail_handler *h, const struct trail_record *r) {
                 atomic_inc(&h->stats.failed);
                 atomic_inc(&h->stats.lost);
         }
+}
+
+int handler_emit(trail_handler *h, const struct trail_record *r) {
+        bool fell_back = false;
+        int k;
+
+        if (!filter_list_pass(__atomic_load_n(&h->filters, __ATOMIC_ACQUIRE), r))
+                return 0;
+        atomic_inc(&h->stats.records);
+        k = h->ops->emit(h, r, &fell_back);
+        emit_count(h, k, fell_back);
         return k;
+}
+
+void handler_emit_batch(trail_handler *h, const struct trail_record *const *r, size_t n, int *ret) {
+        const struct filter_list *fl = __atomic_load_n(&h->filters, __ATOMIC_ACQUIRE);
+        const struct trail_record *pass[HANDLER_BATCH_MAX];
+        unsigned char idx[HANDLER_BATCH_MAX];
+        int res[HANDLER_BATCH_MAX];
+        bool fell_back[HANDLER_BATCH_MAX] = {};
+        size_t m = 0;
+
+        for (; n > HANDLER_BATCH_MAX;
+             n -= HANDLER_BATCH_MAX, r += HANDLER_BATCH_MAX, ret += HANDLER_BATCH_MAX)
+                handler_emit_batch(h, r, HANDLER_BATCH_MAX, ret);
+        if (!h->ops->emit_batch || n == 1) {
+                for (size_t i = 0; i < n; i++)
+                        ret[i] = handler_emit(h, r[i]);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                ret[i] = 0;
+                if (filter_list_pass(fl, r[i])) {
+                        idx[m] = (unsigned char) i;
+                        pass[m++] = r[i];
+                }
+        }
+        if (m == 0)
+                return;
+        __atomic_add_fetch(&h->stats.records, m, __ATOMIC_RELAXED);
+        h->ops->emit_batch(h, pass, m, res, fell_back);
+        for (size_t j = 0; j < m; j++) {
+                emit_count(h, res[j], fell_back[j]);
+                ret[idx[j]] = res[j];
+        }
 }
 
 /* ---- Statistics --------------------------------------------------------- */

@@ -241,3 +241,36 @@ int resolver_get(struct resolver *s, uint64_t deadline) {
                 return k == -EINPROGRESS ? -ETIMEDOUT : k;
         return s->addrs.n > 0 ? 0 : -EHOSTUNREACH;
 }
+
+/* "host:port", "[v6]:port", "host" (default port). */
+int parse_host_port(const char *s, const char *default_port, char **ret_host, char **ret_port) {
+        const char *host = s, *port = default_port, *end;
+        size_t n;
+
+        if (*s == '[') {
+                end = strchr(s, ']');
+                if (!end)
+                        return -EINVAL;
+                host = s + 1;
+                n = (size_t) (end - host);
+                if (end[1] == ':')
+                        port = end + 2;
+                else if (end[1])
+                        return -EINVAL;
+        } else {
+                end = strrchr(s, ':');
+                if (end && strchr(s, ':') != end)
+                        return -EINVAL; /* a bare IPv6 address needs brackets */
+                n = end ? (size_t) (end - s) : strlen(s);
+                if (end)
+                        port = end + 1;
+        }
+        if (n == 0 || !*port || strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 ||
+            atoi(port) > 65535)
+                return -EINVAL;
+        *ret_host = strndup(host, n);
+        *ret_port = strdup(port);
+        if (!*ret_host || !*ret_port)
+                return -ENOMEM;
+        return 0;
+}

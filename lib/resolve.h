@@ -35,3 +35,6 @@ struct resolver {
 int resolver_get(struct resolver *r, uint64_t deadline);
 /* Lets go of a resolution in flight (its thread frees it when done). */
 void resolver_drop(struct resolver *r);
+/* "host:port", "[v6]:port", "host" (then default_port): both copied, or a
+ * negative errno (-EINVAL for a bad form, a bad port). */
+int parse_host_port(const char *s, const char *default_port, char **ret_host, char **ret_port);

@@ -34,6 +34,7 @@ static void drop_head(struct syslog_handler *s) {
         struct pending *q = &s->q;
         q->start += sizeof(uint32_t) + frame_len_at(q, q->start);
         q->head_sent = 0;
+        q->in_flight = 0;
         q->n_frames--;
         if (q->n_held > 0)
                 q->n_held--;
@@ -43,27 +44,35 @@ static void drop_head(struct syslog_handler *s) {
                 q->start = q->end = q->held_end = 0;
 }
 
-/* Drops the oldest whole frames, never one already partly on the wire nor
- * one RELP holds for a resend, until n more bytes fit, leaving reserve
- * bytes free. */
+/* Drops the oldest whole frames, never one already partly on the wire,
+ * handed to TLS (whose send is resumed, not redone) nor one RELP holds for
+ * a resend, until n more bytes fit, leaving reserve bytes free. */
 static int make_room(struct syslog_handler *s, size_t n, size_t reserve) {
         struct pending *q = &s->q;
 
         if (n + reserve > q->cap)
                 return -EMSGSIZE;
         while (q->cap - (q->end - q->start) < n + reserve && q->n_frames > 0) {
-                size_t off = q->start;
-                size_t kept = q->n_held > 0 ? q->n_held : q->head_sent > 0 ? 1 : 0;
+                size_t off = q->start, kept = 0;
                 bool notice;
+                if (q->n_held > 0) {
+                        kept = q->n_held;
+                        off = q->held_end;
+                } else {
+                        /* the frames that bytes on their way belong to */
+                        size_t committed = q->head_sent + q->in_flight, seen = 0;
+                        for (; kept < q->n_frames && seen < committed; kept++) {
+                                seen += frame_len_at(q, off);
+                                off += sizeof(uint32_t) + frame_len_at(q, off);
+                        }
+                }
                 if (kept > 0) {
+                        /* keep those, drop the one after them */
                         if (q->n_frames <= kept)
                                 return -ENOBUFS;
-                        /* keep those, drop the one after them */
-                        size_t next = q->n_held > 0 ? q->held_end
-                                                    : off + sizeof(uint32_t) + frame_len_at(q, off);
-                        size_t len = sizeof(uint32_t) + frame_len_at(q, next);
-                        notice = frame_word_at(q, next) & FRAME_NOTICE;
-                        memmove(q->data + next, q->data + next + len, q->end - next - len);
+                        size_t len = sizeof(uint32_t) + frame_len_at(q, off);
+                        notice = frame_word_at(q, off) & FRAME_NOTICE;
+                        memmove(q->data + off, q->data + off + len, q->end - off - len);
                         q->end -= len;
                         q->n_frames--;
                 } else {
@@ -104,6 +113,10 @@ void syslog_queue_acked(struct syslog_handler *s, size_t n) {
  * so does not lose one more. */
 #define NOTICE_RESERVE 1024
 
+bool syslog_queue_fits(const struct syslog_handler *s, size_t n) {
+        return s->q.cap - (s->q.end - s->q.start) >= sizeof(uint32_t) + n + NOTICE_RESERVE;
+}
+
 int syslog_queue_frame(struct syslog_handler *s, const char *p, size_t n, bool notice) {
         struct pending *q = &s->q;
         int k = make_room(s, sizeof(uint32_t) + n, notice ? 0 : NOTICE_RESERVE);
@@ -118,6 +131,35 @@ int syslog_queue_frame(struct syslog_handler *s, const char *p, size_t n, bool n
         return 0;
 }
 
+#if HAVE_GNUTLS
+/* What one TLS record carries: the frames waiting, from the head's first
+ * byte not yet sent, up to the size of a record, gathered in the batch
+ * buffer (a head that fills a record by itself is sent from where it is).
+ * A record may end inside a frame; its rest begins the next record. */
+static size_t tls_chunk(struct syslog_handler *s, const char **ret) {
+        const struct pending *q = &s->q;
+        size_t max = gnutls_record_get_max_size(s->session), used = 0, off = q->start;
+
+        if (max == 0 || max > DGRAM_BATCH_BYTES)
+                max = DGRAM_BATCH_BYTES;
+        for (size_t i = 0; i < q->n_frames && used < max; i++) {
+                size_t skip = i == 0 ? q->head_sent : 0, len = frame_len_at(q, off) - skip;
+                const char *p = q->data + off + sizeof(uint32_t) + skip;
+                if (i == 0 && (len >= max || q->n_frames == 1)) {
+                        *ret = p;
+                        return len;
+                }
+                if (len > max - used)
+                        len = max - used;
+                memcpy(s->batch.data + used, p, len);
+                used += len;
+                off += sizeof(uint32_t) + frame_len_at(q, off);
+        }
+        *ret = s->batch.data;
+        return used;
+}
+#endif
+
 /* Writes frames until the buffer is empty, the deadline passes, or the
  * connection fails (then it is closed and the frames wait). */
 int syslog_drain(struct syslog_handler *s, uint64_t deadline) {
@@ -127,15 +169,17 @@ int syslog_drain(struct syslog_handler *s, uint64_t deadline) {
                 ssize_t k;
 #if HAVE_GNUTLS
                 if (s->session) {
-                        uint32_t len = frame_len_at(q, q->start);
                         if (s->tls_again)
                                 k = gnutls_record_send(s->session, NULL, 0);
-                        else
-                                k = gnutls_record_send(s->session,
-                                                       q->data + q->start + sizeof(uint32_t) +
-                                                               q->head_sent,
-                                                       len - q->head_sent);
+                        else {
+                                const char *p;
+                                size_t len = tls_chunk(s, &p);
+                                k = gnutls_record_send(s->session, p, len);
+                                q->in_flight = len;
+                        }
                         s->tls_again = k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED;
+                        if (!s->tls_again)
+                                q->in_flight = 0;
                         if (s->tls_again) {
                                 if (poll_until(s->fd, POLLOUT, deadline) < 0)
                                         return -ETIMEDOUT;
@@ -148,7 +192,7 @@ int syslog_drain(struct syslog_handler *s, uint64_t deadline) {
                 } else
 #endif
                 {
-                        struct iovec iov[64];
+                        struct iovec iov[256];
                         size_t n_iov = 0, off = q->start;
                         for (size_t i = 0; i < q->n_frames && n_iov < ELEMENTSOF(iov); i++) {
                                 uint32_t len = frame_len_at(q, off);
@@ -188,6 +232,23 @@ int syslog_drain(struct syslog_handler *s, uint64_t deadline) {
                 }
         }
         return 0;
+}
+
+int syslog_send_batch(struct syslog_handler *s, size_t first, uint64_t deadline) {
+        struct dgram_batch *b = &s->batch;
+
+        for (;;) {
+                int k = sendmmsg(s->fd, b->msgs + first, (unsigned) (b->n - first),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (k > 0)
+                        return k;
+                k = k < 0 ? -errno : -EAGAIN;
+                if (k == -EINTR)
+                        continue;
+                if (k == -EAGAIN && poll_until(s->fd, POLLOUT, deadline) == 0)
+                        continue;
+                return k;
+        }
 }
 
 /* Reads and drops what the receiver sent: a syslog receiver sends nothing

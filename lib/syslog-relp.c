@@ -565,6 +565,7 @@ void syslog_release(struct syslog_handler *s) {
 #endif
         pthread_mutex_destroy(&s->lock);
         free(s->q.data);
+        free(s->batch.data);
         free(s->target);
         free(s->path);
         free(s->host);

@@ -168,5 +168,6 @@ void syslog_disconnect(struct syslog_handler *s, uint64_t deadline) {
         s->fd = -1;
         /* a frame cut off mid-way is sent whole on the next connection */
         s->q.head_sent = 0;
+        s->q.in_flight = 0;
         s->stalled = false;
 }

@@ -42,7 +42,7 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressio
         test-async-stress test-flow test-correlation test-handler-custom test-redact \
         test-config-reload test-fault-journald test-fault-syslog test-fault-eintr \
         test-fault-resources test-fault-tls test-fault-resolver test-location test-memory \
-        test-handler-file test-logrotate-create test-logrotate-copytruncate
+        test-handler-file test-logrotate-create test-logrotate-copytruncate test-syslog-batch
 
 # Packaging: the Debian packages built, linted, installed and used (then
 # purged), and the RPMs built and linted.

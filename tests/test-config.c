@@ -171,6 +171,15 @@ static const struct bad bad_files[] = {
          "not a queue length"},
         {"[handler h]\ntype = journald\noverflow = spill\n", 3, "overflow",
          "not block, drop-new or drop-old"},
+        {"[handler h]\ntype = journald\nasync = yes\nbatch = 65\n", 4, "batch",
+         "not a batch size from 1 to 64"},
+        {"[handler h]\ntype = journald\nasync = yes\nbatch = 0\n", 4, "batch",
+         "not a batch size from 1 to 64"},
+        {"[handler h]\ntype = journald\nbatch = 8\n", 3, "batch", "only with async"},
+        {"[handler h]\ntype = syslog\ntarget = tcp://127.0.0.1:9\nframing = crlf\n", 4, "framing",
+         "invalid value"},
+        {"[handler h]\ntype = syslog\ntarget = udp://127.0.0.1:9\nframing = lf\n", 4, "framing",
+         "unknown key"},
         {"[handler h]\ntype = journald\n[handler h]\ntype = auto\n", 3, NULL,
          "duplicate section [handler h] (first at line 1)"},
         {"[handler a b]\ntype = journald\n", 1, NULL, "not a handler name"},
@@ -434,7 +443,8 @@ static void an_async_handler(void **state) {
         strcpy(path, conf_write("[trail]\nhandlers = q\n"
                                 "[handler q]\ntype = stream\nfd = %d\nformat = json\n"
                                 "async = yes\nqueue = 64\noverflow = drop-old\n"
-                                "queue_timeout = 50ms\nkeep_level = error\nflush_timeout = 2s\n",
+                                "queue_timeout = 50ms\nkeep_level = error\nflush_timeout = 2s\n"
+                                "batch = 8\n",
                                 sink));
         assert_int_equal(trail_configure_full(path, 0, errbuf_add, &e), 0);
         assert_int_equal(e.n, 0);
@@ -459,7 +469,7 @@ static void a_syslog_handler_is_checked_without_connecting(void **state) {
         const char *path = conf_write("[trail]\nhandlers = remote\n"
                                       "[handler remote]\ntype = syslog\n"
                                       "target = tcp://192.0.2.1:6514\nformat = rfc5424\n"
-                                      "timeout = 100ms\n%s",
+                                      "timeout = 100ms\nframing = lf\n%s",
                                       "");
         assert_int_equal(trail_configure_full(path, TRAIL_CONFIGURE_CHECK, errbuf_add, &e), 0);
         assert_int_equal(e.n, 0);

@@ -134,6 +134,12 @@ static int legacy_fields(json_object *m) {
 /* One message as rsyslog parsed it: priority, identifier, pid, one
  * SD-ELEMENT (RFC 5424) or a clean KEY=value tail (RFC 3164), RUN and SEQ
  * as sent, no secret in the line. */
+/* framing = lf on the next corpus_through()'s stream target (lf_next,
+ * taken by it: a failed test leaves nothing set for the next one), and
+ * on the one running (lf_framing: one line per record, every newline
+ * escaped, as in a datagram or an octet-counted frame it is not). */
+static bool lf_next, lf_framing;
+
 static void check_message(json_object *m, const char *raw, bool rfc5424, int level,
                           const char *seq) {
         char num[16];
@@ -166,7 +172,7 @@ static void check_message(json_object *m, const char *raw, bool rfc5424, int lev
                 assert_true(kv_is(kvs, n, "PASSWORD", "****"));
                 assert_null(kv_get(kvs, n, "TRUNCATED_FIELDS"));
         }
-        if (rfc5424) {
+        if (rfc5424 && !lf_framing) {
                 /* framed by length or datagram: the value as logged (by
                  * "%s": up to a NUL), control characters and all, still one
                  * record */
@@ -198,7 +204,12 @@ static trail_handler *handler_for(const char *target, bool rfc5424_on_unix) {
 static void corpus_through(const char *target, bool rfc5424) {
         trail_handler *h = handler_for(target, rfc5424 && strncmp(target, "unix:", 5) == 0);
         char name[64];
-        snprintf(name, sizeof(name), "hostile.syslog.%.3s%d", target, rfc5424);
+        lf_framing = lf_next;
+        lf_next = false;
+        if (lf_framing)
+                assert_int_equal(trail_handler_set(h, "framing", "lf"), 0);
+        snprintf(name, sizeof(name), "hostile.syslog.%.3s%d%s", target, rfc5424,
+                 lf_framing ? "lf" : "");
         trail_logger *lg = logger_with(name, h);
         json_object **m;
         char **raw, end[64];
@@ -248,6 +259,15 @@ static void tcp_rfc5424_takes_the_corpus(void **state) {
         (void) state;
         char target[64];
         snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", rs.tcp_port);
+        corpus_through(target, true);
+}
+
+/* framing = lf: one line per record, so every newline escaped */
+static void tcp_lf_rfc5424_takes_the_corpus(void **state) {
+        (void) state;
+        char target[64];
+        snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", rs.tcp_port);
+        lf_next = true;
         corpus_through(target, true);
 }
 
@@ -337,6 +357,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(udp_rfc5424_takes_the_corpus),
                 cmocka_unit_test(tcp_rfc5424_takes_the_corpus),
+                cmocka_unit_test(tcp_lf_rfc5424_takes_the_corpus),
                 cmocka_unit_test(unix_rfc3164_takes_the_corpus),
                 cmocka_unit_test(unix_rfc5424_takes_the_corpus),
                 cmocka_unit_test(udp_cuts_a_mebibyte_into_one_datagram),

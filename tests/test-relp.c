@@ -4,7 +4,8 @@
  * and restarted on the same port; every record arrives at least once, the
  * duplicates are at most what the handler counts as resent, none is lost.
  * And a receiver that is not there: calls return within the timeout, what
- * the buffer cannot hold is counted lost. */
+ * the buffer cannot hold is counted lost. Behind an async handler (batches
+ * from its worker) every record arrives once. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -302,6 +303,47 @@ static void relp_tls_survives_two_kills(void **state) {
         survives_two_kills(true);
 }
 
+/* Behind an async handler, whose worker hands a RELP handler batches of
+ * the records waiting: each still goes through RELP's queue and its
+ * sender thread, so every one arrives once and is counted delivered when
+ * acknowledged. */
+#define ASYNC_RECORDS 5000
+static void relp_behind_async_delivers_every_record(void **state) {
+        char target[128], run_name[32];
+        unsigned seen[ASYNC_RECORDS] = {0};
+        trail_stats st;
+        (void) state;
+
+        relpd_start(&cur, false);
+        snprintf(target, sizeof(target), "relp://127.0.0.1:%d", cur.port);
+        snprintf(run_name, sizeof(run_name), "relpasync-%d", (int) getpid());
+        trail_handler *h = trail_handler_syslog(target);
+        assert_non_null(h);
+        assert_int_equal(trail_handler_set(h, "buffer", "32M"), 0);
+        trail_handler *a = trail_handler_async(h, 0, TRAIL_OVERFLOW_BLOCK);
+        assert_non_null(a);
+        trail_logger *lg = logger_with("relp.async", a);
+
+        for (int i = 0; i < ASYNC_RECORDS; i++)
+                trail_info(lg, "%s %d", run_name, i);
+        int k = -ETIMEDOUT;
+        for (uint64_t end = now_usec() + 30 * 1000000ULL; k < 0 && now_usec() < end;)
+                k = trail_flush();
+        assert_int_equal(k, 0);
+        relpd_kill(&cur, SIGTERM);
+
+        size_t total = count_arrivals(&cur, run_name, seen, ASYNC_RECORDS);
+        for (int i = 0; i < ASYNC_RECORDS; i++)
+                if (seen[i] != 1)
+                        fail_msg("record %d arrived %u times", i, seen[i]);
+        assert_int_equal(total, ASYNC_RECORDS);
+        assert_int_equal(trail_handler_get_stats(h, &st), 0);
+        assert_int_equal(st.lost, 0);
+        assert_int_equal(st.delivered, ASYNC_RECORDS);
+        logger_without(lg, a);
+        trail_handler_unref(h);
+}
+
 /* RELP over TLS checks the server's name by default: a certificate for
  * "localhost" is refused when "wrong.example" is expected. */
 static void relp_tls_refuses_a_server_it_cannot_verify(void **state) {
@@ -380,6 +422,7 @@ int main(void) {
                 cmocka_unit_test(unreachable_receiver_costs_no_wait),
                 cmocka_unit_test_teardown(relp_survives_two_kills, teardown),
                 cmocka_unit_test_teardown(relp_tls_survives_two_kills, teardown),
+                cmocka_unit_test_teardown(relp_behind_async_delivers_every_record, teardown),
                 cmocka_unit_test_teardown(relp_tls_refuses_a_server_it_cannot_verify, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
