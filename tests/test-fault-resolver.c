@@ -23,8 +23,10 @@
 #include "rsyslog-util.h"
 #include "test-util.h"
 
-#define NAME         "trail-test-receiver.invalid-test"
-#define DNS_ADDR     "127.1.2.3"
+#define NAME "trail-test-receiver.invalid-test"
+/* A loopback address of this run's own (127.1.x.y from the pid), so that two
+ * runs at once do not take each other's name server port */
+static char dns_addr[INET_ADDRSTRLEN];
 #define TIMEOUT_USEC 500000
 #define SLACK_USEC   1000000
 
@@ -45,6 +47,7 @@ static void bind_over(const char *what, const char *name, const char *text) {
         write_text(path, text);
         if (mount(path, what, NULL, MS_BIND, NULL) < 0) {
                 fprintf(stderr, "bind %s over %s: %m\n", path, what);
+                rsyslog_cleanup(&rs);
                 exit(1);
         }
 }
@@ -236,22 +239,28 @@ int main(void) {
                 rsyslog_cleanup(&rs);
                 return k;
         }
-        if (!mkdtemp(dir))
+        if (!mkdtemp(dir)) {
+                rsyslog_cleanup(&rs);
                 return 1;
+        }
         snprintf(hosts, sizeof(hosts), "%s/hosts", dir);
         hosts_with(false);
         if (mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0) {
                 fprintf(stderr, "bind over /etc/hosts: %m\n");
+                rsyslog_cleanup(&rs);
                 return 1;
         }
         /* a resolver that waits long: 2 s a try, 2 tries */
-        snprintf(text, sizeof(text), "nameserver %s\noptions timeout:2 attempts:2\n", DNS_ADDR);
+        snprintf(dns_addr, sizeof(dns_addr), "127.1.%u.%u", (unsigned) (getpid() >> 8) & 0xff,
+                 (unsigned) getpid() % 254 + 1);
+        snprintf(text, sizeof(text), "nameserver %s\noptions timeout:2 attempts:2\n", dns_addr);
         bind_over("/etc/resolv.conf", "resolv.conf", text);
         bind_over("/etc/nsswitch.conf", "nsswitch.conf", "hosts: files dns\n");
         dns_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        inet_pton(AF_INET, DNS_ADDR, &sa.sin_addr);
+        inet_pton(AF_INET, dns_addr, &sa.sin_addr);
         if (dns_fd < 0 || bind(dns_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                fprintf(stderr, "cannot bind %s:53: %m\n", DNS_ADDR);
+                fprintf(stderr, "cannot bind %s:53: %m\n", dns_addr);
+                rsyslog_cleanup(&rs); /* its rsyslogd would hold the test's output open */
                 return 1;
         }
 
