@@ -31,7 +31,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 
 # The libFuzzer targets (clang, ASan+UBSan): each over its seed corpus, then
 # fuzzed for a bounded time; any finding fails the suite.
-FUZZ_SECONDS=${FUZZ_SECONDS:-20} scripts/fuzz.sh
+FUZZ_SECONDS=${FUZZ_SECONDS:-15} scripts/fuzz.sh
 
 # The threaded tests under ThreadSanitizer.
 meson setup build-tsan --wipe -Dwerror=true -Db_sanitize=thread -Db_lundef=false >/dev/null 2>&1 ||
