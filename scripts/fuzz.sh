@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fuzz targets of tests/fuzz/: a clang build with libFuzzer, ASan and
 # UBSan (build-fuzz, -Dfuzz=true), every target run once over its seed
-# corpus, then fuzzed for $FUZZ_SECONDS (default 45; 0: the corpus only),
+# corpus, then fuzzed for $FUZZ_SECONDS (default 45 when run alone, 15 in scripts/test.sh; 0: the corpus only),
 # $FUZZ_JOBS at a time (default 2). Fails on any finding: the input is left
 # in build-fuzz/fuzz-artifacts/TARGET/ (replay it with
 # build-fuzz/tests/fuzz/fuzz-TARGET FILE, and once fixed, add it to
