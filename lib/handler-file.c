@@ -107,16 +107,10 @@ static int file_open(const char *path, unsigned mode, struct stat *st, bool *ret
 }
 
 static void file_report_once(struct file_handler *s, const char *what, int error) {
-        char msg[PATH_MAX < 512 ? PATH_MAX : 512];
-
-        if (__atomic_exchange_n(&s->reported, true, __ATOMIC_RELAXED))
-                return;
-        int n = snprintf(msg, sizeof(msg),
-                         "trail: cannot %s %s (%s); records are counted as lost until it can "
-                         "(reported once)\n",
-                         what, s->path, strerror(-error));
-        if (n > 0)
-                stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+        stderr_report_once(&s->reported,
+                           "cannot %s %s (%s); records are counted as lost until it can "
+                           "(reported once)",
+                           what, s->path, strerror(-error));
 }
 
 /* Under busy: the file under s->fd replaced by what the path names now. */

@@ -433,16 +433,11 @@ static int journald_render(struct tls_state *t, const struct trail_record *r) {
 
 void journald_report_once(trail_handler *h, int error, const char *went_to) {
         struct journald_handler *j = (struct journald_handler *) h;
-        char msg[160];
 
-        if (__atomic_exchange_n(&j->reported, true, __ATOMIC_RELAXED))
-                return;
-        int n = snprintf(msg, sizeof(msg),
-                         "trail: journald did not take a record (%s); it went to "
-                         "%s, as will any other journald refuses (reported once)\n",
-                         strerror(-error), went_to);
-        if (n > 0)
-                stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+        stderr_report_once(&j->reported,
+                           "journald did not take a record (%s); it went to %s, as will any "
+                           "other journald refuses (reported once)",
+                           strerror(-error), went_to);
 }
 
 /* The record's fields (iovecs from journald_render()) to journald, by the

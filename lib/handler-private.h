@@ -121,8 +121,11 @@ int stream_render_line(trail_formatter *f, const struct trail_record *r, bool te
  * stderr stays full, a record is offered once without waiting, so that it
  * costs a program one timeout, not one per record. */
 int stderr_write_text(const struct trail_record *r, uint64_t deadline);
-/* A once-only failure report on stderr, written only if there is room now. */
-void stderr_report(const char *msg, size_t n);
+/* A handler's once-only failure report on stderr: the first call with
+ * *reported false sets it and writes "trail: " and the formatted text (cut
+ * to 512 bytes, a newline added), only if stderr has room now. */
+TRAIL__PRINTF(2, 3)
+void stderr_report_once(bool *reported, const char *fmt, ...);
 
 /* handler-journald.c, for the auto handler: the deadline of a call (the
  * handler's timeout from now; DEADLINE_NONE for a deferred record); one

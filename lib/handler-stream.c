@@ -322,8 +322,24 @@ int stderr_write_text(const struct trail_record *r, uint64_t deadline) {
         return k;
 }
 
-void stderr_report(const char *msg, size_t n) {
-        (void) fd_write_until(STDERR_FILENO, msg, n, now_usec(), NULL);
+void stderr_report_once(bool *reported, const char *fmt, ...) {
+        char msg[512];
+        va_list ap;
+        int n;
+
+        if (__atomic_exchange_n(reported, true, __ATOMIC_RELAXED))
+                return;
+        memcpy(msg, "trail: ", STRLEN("trail: "));
+        va_start(ap, fmt);
+        n = vsnprintf(msg + STRLEN("trail: "), sizeof(msg) - STRLEN("trail: ") - 1, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        n += (int) STRLEN("trail: ");
+        if ((size_t) n > sizeof(msg) - 2)
+                n = (int) sizeof(msg) - 2; /* as vsnprintf() cut it */
+        msg[n++] = '\n';
+        (void) fd_write_until(STDERR_FILENO, msg, (size_t) n, now_usec(), NULL);
 }
 
 /* Whether fd is stderr's file: its report would go where it failed. */
@@ -341,20 +357,14 @@ static bool fd_is_stderr(int fd) {
  * as the journald and syslog handlers do; that one and the later ones are
  * counted (trail_get_stats()). Not when the handler writes to stderr. */
 static void stream_report_once(struct stream_handler *s, int error) {
-        char msg[200];
-        int n;
-
-        if (__atomic_load_n(&s->reported, __ATOMIC_RELAXED) || fd_is_stderr(s->fd) ||
-            __atomic_exchange_n(&s->reported, true, __ATOMIC_RELAXED))
+        if (__atomic_load_n(&s->reported, __ATOMIC_RELAXED) || fd_is_stderr(s->fd))
                 return;
-        n = snprintf(msg, sizeof(msg),
-                     "trail: stream handler on fd %d could not write a record (%s); it and "
-                     "any other it cannot write are counted as lost (reported once)\n",
-                     s->fd,
-                     error == -ETIMEDOUT ? "nobody read it within the handler's timeout"
-                                         : strerror(-error));
-        if (n > 0)
-                stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+        stderr_report_once(&s->reported,
+                           "stream handler on fd %d could not write a record (%s); it and any "
+                           "other it cannot write are counted as lost (reported once)",
+                           s->fd,
+                           error == -ETIMEDOUT ? "nobody read it within the handler's timeout"
+                                               : strerror(-error));
 }
 
 static int stream_emit(trail_handler *h, const struct trail_record *r, bool *fell_back) {

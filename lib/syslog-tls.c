@@ -17,14 +17,8 @@
 #include "handler-syslog-private.h"
 
 void syslog_report_once(struct syslog_handler *s, const char *what, int error) {
-        char msg[512];
-
-        if (__atomic_exchange_n(&s->reported, true, __ATOMIC_RELAXED))
-                return;
-        int n = snprintf(msg, sizeof(msg), "trail: syslog %s: %s (%s) (reported once)\n", s->target,
-                         what, strerror(error < 0 ? -error : error));
-        if (n > 0)
-                stderr_report(msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+        stderr_report_once(&s->reported, "syslog %s: %s (%s) (reported once)", s->target, what,
+                           strerror(error < 0 ? -error : error));
 }
 
 /* ---- TLS --------------------------------------------------------------- */

@@ -32,18 +32,6 @@
 #define SLACK_USEC           1000000ULL
 #define N_RECORDS            3
 
-/* In a child, cmocka's asserts would jump into the child's copy of the
- * test runner: a failed check says why on stdout (fd 2 is the full pipe)
- * and ends the child. */
-#define CHECK(c)                                                                                   \
-        do {                                                                                       \
-                if (!(c)) {                                                                        \
-                        printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);               \
-                        fflush(stdout);                                                            \
-                        _exit(1);                                                                  \
-                }                                                                                  \
-        } while (0)
-
 /* ---- The stalled world ---------------------------------------------------- */
 
 /* A datagram socket bound at path whose queue is full, and that nobody

@@ -22,19 +22,10 @@
 #include <cmocka.h>
 
 #include "journal-util.h"
+#include "test-util.h"
 #include "trail.h"
 
 #define STDOUT_SOCKET "/run/systemd/journal/stdout"
-
-/* In the child, a failed check says why on stdout and ends it. */
-#define CHECK(c)                                                                                   \
-        do {                                                                                       \
-                if (!(c)) {                                                                        \
-                        printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);               \
-                        fflush(stdout);                                                            \
-                        _exit(1);                                                                  \
-                }                                                                                  \
-        } while (0)
 
 static char ident[40]; /* unique to each test: the stream's and trail's identifier */
 

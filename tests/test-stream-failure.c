@@ -23,16 +23,6 @@
 
 #define N_RECORDS 3
 
-/* In the child, a failed check says why on stdout and ends it. */
-#define CHECK(c)                                                                                   \
-        do {                                                                                       \
-                if (!(c)) {                                                                        \
-                        printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);               \
-                        fflush(stdout);                                                            \
-                        _exit(1);                                                                  \
-                }                                                                                  \
-        } while (0)
-
 /* Logs N_RECORDS through h, alone on a logger, and checks they were all
  * counted as lost; takes over the caller's reference. */
 static void log_lost(trail_handler *h) {

@@ -25,6 +25,18 @@
 
 #include "trail.h"
 
+/* In a forked child, cmocka's asserts would jump into the child's copy of
+ * the test runner: a failed check says why on stdout (stderr may be what
+ * the test fills or captures) and ends the child. */
+#define CHECK(c)                                                                                   \
+        do {                                                                                       \
+                if (!(c)) {                                                                        \
+                        printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);               \
+                        fflush(stdout);                                                            \
+                        _exit(1);                                                                  \
+                }                                                                                  \
+        } while (0)
+
 /* The number of times needle occurs in s, without overlaps. */
 static inline size_t count_substr(const char *s, const char *needle) {
         size_t n = 0;
